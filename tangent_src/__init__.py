@@ -1,0 +1,13 @@
+"""tangent_src: source-to-source automatic differentiation of numpy code.
+
+    import tangent_src as ts
+    ts.grad(f, wrt=0)(*args)
+    print(ts.source(ts.grad(f)))
+"""
+
+from .api import grad, jvp, source, value_and_grad, vjp
+from .errors import TransformError
+from .gradcheck import check_grad
+
+__version__ = "0.1.0"
+__all__ = ["TransformError", "check_grad", "grad", "jvp", "source", "value_and_grad", "vjp"]

@@ -1,0 +1,77 @@
+"""Activity analysis: which values carry derivatives.
+
+Stage: analysis. Input: an `ir.Function` and the names of the differentiated
+parameters. Output: `Activity`, the facts the transforms read:
+
+- varied: values that depend differentiably on a `wrt` parameter;
+- useful: values some returned value depends on differentiably;
+- active: both. Only active values get tangent or adjoint code.
+
+A varied value that reaches a parameter a rule does not differentiate (the
+bounds of a reshape, the `axis` of a sum) is an error: treating it as a
+constant would silently drop a derivative.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..errors import NonDifferentiableInput
+from ..ir import Apply, Function, names_in
+
+
+@dataclass(frozen=True)
+class Activity:
+    varied: frozenset[str]
+    useful: frozenset[str]
+
+    def active(self, name: str) -> bool:
+        return name in self.varied and name in self.useful
+
+    def active_args(self, apply: Apply) -> dict[str, str]:
+        """Differentiable parameter -> the active name passed to it."""
+        found = {}
+        for param in apply.rule.diff:
+            arg = apply.args.get(param)
+            if isinstance(arg, ast.Name) and self.active(arg.id):
+                found[param] = arg.id
+        return found
+
+
+def _varied_names(expr: ast.expr, varied: set[str]) -> set[str]:
+    return names_in(expr) & varied
+
+
+def analyze(fn: Function, wrt: tuple[str, ...]) -> Activity:
+    """Forward (varied) and backward (useful) dependence over the straight-line body."""
+    varied = set(wrt)
+    for apply in fn.body:
+        if not apply.rule.diff:
+            continue
+        _check_nondiff_arguments(apply, varied)
+        if any(_varied_names(apply.args[p], varied) for p in apply.rule.diff if p in apply.args):
+            varied.update(apply.targets)
+    useful = {n.id for n in fn.returns if isinstance(n, ast.Name)}
+    for apply in reversed(fn.body):
+        if apply.target in useful and apply.rule.diff:
+            for p in apply.rule.diff:
+                if p in apply.args:
+                    useful |= names_in(apply.args[p])
+    return Activity(frozenset(varied), frozenset(useful))
+
+
+def _check_nondiff_arguments(apply: Apply, varied: set[str]) -> None:
+    elementwise_zero = apply.rule.elementwise  # None partials: the result does not vary with it
+    for param, arg in apply.args.items():
+        if param in apply.rule.diff:
+            if not isinstance(arg, ast.Name) and _varied_names(arg, varied):
+                raise NonDifferentiableInput(
+                    f"argument `{param}` of {apply.rule.key} holds a differentiated value inside "
+                    f"`{ast.unparse(arg)}`", apply.span, hint="pass a single array: stack the values first")
+            continue
+        if not elementwise_zero and _varied_names(arg, varied):
+            raise NonDifferentiableInput(
+                f"argument `{param}` of {apply.rule.key} depends on a differentiated input, "
+                "but the rule does not differentiate it", apply.span,
+                hint="make it a constant (an argument outside `wrt`), or register a rule that differentiates it")

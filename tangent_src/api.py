@@ -1,0 +1,57 @@
+"""The public API: grad, value_and_grad, vjp, jvp, source; and the derivative cache.
+
+Derivatives are generated once per (function, mode, wrt) and cached; the
+returned objects are the generated functions themselves, so calling one costs
+nothing beyond the derivative code.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+from .pipeline import Derivative, derive
+
+_CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Derivative]]" = weakref.WeakKeyDictionary()
+
+
+def _wrt_key(wrt: Any) -> tuple:
+    return ("tuple", tuple(wrt)) if isinstance(wrt, (tuple, list)) else ("one", wrt)
+
+
+def _derivative(fn: Callable, mode: str, wrt: Any) -> Callable:
+    per_function = _CACHE.setdefault(fn, {})
+    key = (mode, _wrt_key(wrt))
+    if key not in per_function:
+        made = derive(fn, mode, wrt)
+        made.function.__tangent_src__ = made  # type: ignore[attr-defined]
+        per_function[key] = made
+    return per_function[key].function
+
+
+def grad(fn: Callable, wrt: Any = 0) -> Callable:
+    """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`."""
+    return _derivative(fn, "grad", wrt)
+
+
+def value_and_grad(fn: Callable, wrt: Any = 0) -> Callable:
+    """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient)."""
+    return _derivative(fn, "value_and_grad", wrt)
+
+
+def vjp(fn: Callable, wrt: Any = 0) -> Callable:
+    """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back."""
+    return _derivative(fn, "vjp", wrt)
+
+
+def jvp(fn: Callable, wrt: Any = 0) -> Callable:
+    """`jvp(f, wrt)(*args, *tangents)` returns (f(*args), the tangent of the result)."""
+    return _derivative(fn, "jvp", wrt)
+
+
+def source(derivative: Callable) -> str:
+    """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp."""
+    made = getattr(derivative, "__tangent_src__", None)
+    if made is None:
+        raise TypeError(f"{derivative!r} was not made by tangent_src (use grad, value_and_grad, vjp or jvp)")
+    return made.source

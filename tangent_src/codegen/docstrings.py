@@ -1,0 +1,38 @@
+"""Docstrings of emitted functions: what they compute, their arguments and results."""
+
+from __future__ import annotations
+
+from ..ir import Function
+
+_CONVENTION = {
+    "jvp": 'The tangent of a value v is written dv ("v dot"): its derivative along the\n'
+           "direction given by the input tangents.",
+    "reverse": 'The adjoint of a value v is written bv ("v bar"): the derivative of the\n'
+               "result with respect to v, accumulated from the result backwards.",
+}
+
+
+def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params: list[str]) -> str:
+    args = ", ".join(p.name for p in fn.params)
+    wrt_text = ", ".join(wrt)
+    grads = ", ".join("b" + w for w in wrt)
+    grads = grads if single else f"({grads})"
+    if mode == "jvp":
+        head = f"Forward-mode derivative of {fn.name}({args}) with respect to {wrt_text}."
+        tangents = ", ".join("d" + w for w in wrt)
+        body = (f"Arguments: those of {fn.name}, then the tangents {tangents} of {wrt_text}.\n"
+                f"Returns: ({fn.name}'s value, its tangent).")
+        convention = _CONVENTION["jvp"]
+    else:
+        convention = _CONVENTION["reverse"]
+        if mode == "vjp":
+            head = f"Vector-Jacobian product of {fn.name}({args}) with respect to {wrt_text}."
+            body = (f"Arguments: those of {fn.name}, then {params[-1]}, a cotangent shaped like its result.\n"
+                    f"Returns: {grads}, the cotangent pulled back to {wrt_text}.")
+        elif mode == "grad":
+            head = f"Gradient of {fn.name}({args}) with respect to {wrt_text}, by reverse mode."
+            body = f"Returns: {grads}, the derivatives of {fn.name}'s scalar result."
+        else:
+            head = f"Value and gradient of {fn.name}({args}) with respect to {wrt_text}, by reverse mode."
+            body = f"Returns: ({fn.name}'s value, {grads})."
+    return f"{head}\n\n{convention}\n\n{body}\n"

@@ -1,0 +1,53 @@
+"""Emission: ast function -> black-formatted source text.
+
+Stage: codegen, last before loading. Input: the name, parameters, docstring,
+body and return expression of a derivative function. Output: module source
+text: the imports it needs, then the function.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import black
+
+from ..ir import names_in
+from ..transforms.common import HELPERS
+
+_MODE = black.Mode(line_length=88)
+
+
+def function_def(name: str, params: list[tuple[str, str | None]], kwonly: list[tuple[str, str | None]],
+                 docstring: str, body: list[ast.stmt], returned: ast.expr) -> ast.FunctionDef:
+    """A def with the given (name, default source) parameters, docstring, body and return."""
+    defaults = [_expr(d) for _, d in params if d is not None]
+    if defaults and len(defaults) != len(params) - [d is not None for _, d in params].index(True):
+        defaults = []  # defaults must be trailing; anything else keeps them off
+    arguments = ast.arguments(
+        posonlyargs=[], args=[ast.arg(p) for p, _ in params], vararg=None,
+        kwonlyargs=[ast.arg(p) for p, _ in kwonly], kw_defaults=[_expr(d) if d else None for _, d in kwonly],
+        kwarg=None, defaults=defaults,
+    )
+    statements = [ast.Expr(ast.Constant(docstring)), *body, ast.Return(returned)]
+    fields = {"name": name, "args": arguments, "body": statements, "decorator_list": [], "returns": None}
+    if "type_params" in ast.FunctionDef._fields:
+        fields["type_params"] = []
+    return ast.fix_missing_locations(ast.FunctionDef(**fields))
+
+
+def _expr(text: str | None) -> ast.expr | None:
+    return ast.parse(text, mode="eval").body if text is not None else None
+
+
+def helpers_used(node: ast.AST) -> list[str]:
+    return sorted(names_in(node) & HELPERS)
+
+
+def module_source(node: ast.FunctionDef, numpy: str) -> str:
+    """The function as a module: imports of numpy and the runtime helpers, then the def."""
+    lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
+    helpers = helpers_used(node)
+    if helpers:
+        lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
+    text = "\n".join(lines) + "\n\n\n" + ast.unparse(node) + "\n"
+    return black.format_str(text, mode=_MODE)

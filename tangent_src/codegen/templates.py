@@ -1,0 +1,258 @@
+"""Template instantiation and algebraic simplification of derivative expressions.
+
+Stage: codegen. Input: a rule's parsed `Template` and what each of its names
+stands for. Output: python `ast` statements and an expression, simplified so
+that no `1 * dx`, `x ** 1`, `0 + e` or term of an inactive input is left.
+
+An input whose derivative is zero is substituted by `zero(of)`, a marker that
+the simplifier removes: `zero * e` is zero, `e + zero` is `e`, a call whose only
+derivative arguments are zero is zero (templates are linear in derivatives),
+and a zero left beside a non-zero derivative becomes `np.zeros_like(of)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from ..ir import names_in
+from ..rules.registry import Template
+
+ZERO_ID = "__zero__"
+
+
+def zero(of: ast.expr) -> ast.Name:
+    """The marker for 'the derivative of `of`, which is zero'."""
+    node = ast.Name(ZERO_ID)
+    node.of = of  # type: ignore[attr-defined]
+    return node
+
+
+def is_zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id == ZERO_ID
+
+
+@dataclass
+class Bindings:
+    """What the names of a template stand for in one instantiation."""
+
+    values: dict[str, ast.expr]  # template name -> expression (arguments, z, dx, bz ...)
+    renames: dict[str, str]  # template name -> name in generated code (np, helpers)
+    dropped: set[str]  # optional parameters the call did not pass
+    defaults: dict[str, ast.expr]  # their default values
+    fresh: Callable[[str], str]  # allocates a name for a template-local variable
+    linear: set[str]  # names holding derivatives (tangents or adjoints)
+    numpy: str = "np"
+
+
+def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list[ast.stmt], ast.expr]:
+    """The template's local statements and `result` (one of its results), names substituted."""
+    local_names = {t.id for s in template.body for t in ast.walk(s) if isinstance(t, ast.Name)
+                   and isinstance(t.ctx, ast.Store)}
+    renames = dict(b.renames)
+    for name in sorted(local_names):
+        renames[name] = b.fresh(name)
+    substitute = _Substitute(b, renames)
+    statements = [substitute.visit(copy.deepcopy(s)) for s in template.body]
+    expr = substitute.visit(copy.deepcopy(result))
+    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy)) if isinstance(s, ast.Assign) else s
+                  for s in statements]
+    return statements, simplify(expr, b.linear, b.numpy)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, b: Bindings, renames: dict[str, str]):
+        self.b = b
+        self.renames = renames
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node.keywords = [k for k in node.keywords if not (names_in(k.value) & self.b.dropped)]
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.b.values:
+            value = self.b.values[node.id]
+            return value if is_zero(value) else copy.deepcopy(value)
+        if node.id in self.b.dropped:
+            return copy.deepcopy(self.b.defaults[node.id])
+        if node.id in self.renames:
+            return ast.Name(self.renames[node.id], node.ctx)
+        return node
+
+
+# ---------------------------------------------------------------- simplification
+
+
+def simplify(expr: ast.expr, linear: set[str], numpy: str = "np") -> ast.expr:
+    """Fold constants and identities bottom-up, and eliminate zero markers."""
+    return _Simplify(linear, numpy).visit(expr)
+
+
+def _number(node: ast.AST) -> float | int | None:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _number(node.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _constant(value: float | int) -> ast.expr:
+    """A numeric literal; negative ones as unary minus, so that unparsing keeps precedence."""
+    return ast.Constant(value) if value >= 0 else ast.UnaryOp(ast.USub(), ast.Constant(-value))
+
+
+def negated(node: ast.expr) -> ast.expr | None:
+    """`node` without its leading minus sign, if it has one (-u, -c, (-u) * v, (-u) / v)."""
+    value = _number(node)
+    if value is not None:
+        return _constant(-value) if value < 0 else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return node.operand
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        inner = negated(node.left)
+        if inner is not None:
+            if _number(inner) == 1 and isinstance(node.op, ast.Mult):
+                return node.right
+            return ast.BinOp(inner, node.op, node.right)
+    return None
+
+
+def _negate(node: ast.expr) -> ast.expr:
+    value = _number(node)
+    if value is not None:
+        return _constant(-value)
+    inner = negated(node)
+    if inner is not None:
+        return inner
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        return ast.BinOp(_negate(node.left), node.op, node.right)
+    return ast.UnaryOp(ast.USub(), node)
+
+
+_FOLD = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b,
+}
+
+
+class _Simplify(ast.NodeTransformer):
+    def __init__(self, linear: set[str], numpy: str):
+        self.linear = linear
+        self.numpy = numpy
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub):
+            if is_zero(node.operand):
+                return node.operand
+            value = _number(node.operand)
+            if value is not None:
+                return _constant(-value)
+            return _negate(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return node.operand
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, node.op
+        a, b = _number(left), _number(right)
+        if a is not None and b is not None and type(op) in _FOLD:
+            folded = _fold(type(op), a, b)
+            if folded is not None:
+                return folded
+        handler = {ast.Add: self._add, ast.Sub: self._sub, ast.Mult: self._mul,
+                   ast.Div: self._div, ast.Pow: self._pow, ast.MatMult: self._matmul}.get(type(op))
+        return handler(node, left, right, a, b) if handler else node
+
+    def _add(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if is_zero(right) or b == 0:
+            return left
+        if is_zero(left) or a == 0:
+            return right
+        inner = negated(right)
+        return ast.BinOp(left, ast.Sub(), inner) if inner is not None else node
+
+    def _sub(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if is_zero(right) or b == 0:
+            return left
+        if is_zero(left) or a == 0:
+            return right if is_zero(right) else _negate(right)
+        inner = negated(right)
+        return ast.BinOp(left, ast.Add(), inner) if inner is not None else node
+
+    def _mul(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if is_zero(left) or is_zero(right):
+            return left if is_zero(left) else right
+        if a == 1:
+            return right
+        if b == 1:
+            return left
+        if a == -1:
+            return _negate(right)
+        if b == -1:
+            return _negate(left)
+        # (1 / y) * e  ->  e / y ;  (c / y) * e -> c * e / y reads worse, so only c == 1
+        if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div) and _number(left.left) == 1:
+            return ast.BinOp(right, ast.Div(), left.right)
+        if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div) and _number(left.left) == -1:
+            return _negate(ast.BinOp(right, ast.Div(), left.right))
+        return node
+
+    def _div(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if is_zero(left):
+            return left
+        if b == 1:
+            return left
+        return node
+
+    def _pow(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if b == 1:
+            return left
+        return node
+
+    def _matmul(self, node, left, right, a, b):  # noqa: ANN001, ANN202
+        if is_zero(left) or is_zero(right):
+            return left if is_zero(left) else right
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        self.generic_visit(node)
+        return node.value if is_zero(node.value) else node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        return node.value if is_zero(node.value) else node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        arguments = list(node.args) + [k.value for k in node.keywords]
+        carrying = [a for a in arguments if is_zero(a) or names_in(a) & self.linear]
+        if carrying and all(is_zero(a) for a in carrying):
+            return carrying[0]  # a linear function of zero
+        if any(is_zero(a) for a in carrying):
+            node.args = [self._materialize(a) for a in node.args]
+            for k in node.keywords:
+                k.value = self._materialize(k.value)
+        return node
+
+    def _materialize(self, node: ast.expr) -> ast.expr:
+        if not is_zero(node):
+            return node
+        zeros_like = ast.Attribute(ast.Name(self.numpy), "zeros_like")
+        return ast.Call(zeros_like, [node.of], [])  # type: ignore[attr-defined]
+
+
+def _fold(op: type, a: float | int, b: float | int) -> ast.expr | None:
+    try:
+        value = _FOLD[op](a, b)
+    except (ZeroDivisionError, OverflowError):
+        return None
+    if isinstance(value, complex) or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    return _constant(value)

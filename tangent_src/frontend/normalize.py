@@ -1,0 +1,563 @@
+"""Normalization: libcst function -> `ir.Function` (one primitive per statement).
+
+Stage: frontend, second step. Input: a `ParsedFunction`. Output: an
+`ir.Function` whose statements each apply one rule of the table to atoms, with
+names in single-assignment form. Operators, method calls (`x.sum(axis=0)`),
+attribute reads (`x.T`, `x.shape`) and augmented assignments all become
+applications of table primitives; the primal spelling is kept for the output.
+Everything outside the supported subset raises `UnsupportedSyntax` here, with
+its location, never later.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import libcst as cst
+
+from .. import rules
+from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
+from ..ir import Apply, Function, Param, names_in
+from ..rules.registry import Rule, key_of, lookup
+from .source import ParsedFunction
+
+_BINARY = {
+    cst.Add: ("operator.add", ast.Add),
+    cst.Subtract: ("operator.sub", ast.Sub),
+    cst.Multiply: ("operator.mul", ast.Mult),
+    cst.Divide: ("operator.truediv", ast.Div),
+    cst.Power: ("operator.pow", ast.Pow),
+    cst.MatrixMultiply: ("operator.matmul", ast.MatMult),
+    cst.FloorDivide: ("operator.floordiv", ast.FloorDiv),
+    cst.Modulo: ("operator.mod", ast.Mod),
+}
+_AUGMENTED = {
+    cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
+    cst.DivideAssign: cst.Divide, cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
+    cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
+}
+_UNARY = {
+    cst.Minus: ("operator.neg", ast.USub),
+    cst.Plus: ("operator.pos", ast.UAdd),
+    cst.Not: ("operator.not_", ast.Not),
+}
+_COMPARE = {
+    cst.LessThan: ("operator.lt", ast.Lt), cst.LessThanEqual: ("operator.le", ast.LtE),
+    cst.GreaterThan: ("operator.gt", ast.Gt), cst.GreaterThanEqual: ("operator.ge", ast.GtE),
+    cst.Equal: ("operator.eq", ast.Eq), cst.NotEqual: ("operator.ne", ast.NotEq),
+}
+_LATER = "is not supported yet (control flow, subscripts and calls of your own functions come next)"
+_STATEMENT_NAMES = {
+    cst.If: "an `if` statement", cst.For: "a `for` loop", cst.While: "a `while` loop",
+    cst.With: "a `with` statement", cst.Try: "a `try` statement", cst.FunctionDef: "a nested function",
+    cst.ClassDef: "a class definition", cst.Del: "`del`", cst.Global: "`global`",
+    cst.Nonlocal: "`nonlocal`", cst.Import: "an import", cst.ImportFrom: "an import",
+    cst.Raise: "`raise`", cst.Assert: "`assert`", cst.Break: "`break`", cst.Continue: "`continue`",
+}
+# A value that is not a primitive's result: `a = 3.0` or `a, b = SHAPE`.
+CONSTANT = Rule(key="constant", signature=__import__("inspect").Signature(), doc="a constant value")
+
+
+@dataclass
+class _Op:
+    """The outermost operation of an expression, its operands already atoms."""
+
+    rule: Rule
+    args: dict[str, ast.expr]
+    primal: ast.expr
+    node: cst.CSTNode
+
+
+@dataclass
+class _Normalizer:
+    parsed: ParsedFunction
+    numpy_names: set[str]
+    body: list[Apply] = field(default_factory=list)
+    current: dict[str, str] = field(default_factory=dict)  # user name -> its latest version
+    taken: set[str] = field(default_factory=set)
+    generated: set[str] = field(default_factory=set)
+    roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
+    inplace: list[tuple[int, str, cst.CSTNode]] = field(default_factory=list)
+    statement: cst.CSTNode | None = None
+
+    # ------------------------------------------------------------ names
+
+    def fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    def bind(self, user_name: str) -> str:
+        name = self.fresh(user_name) if user_name in self.current else user_name
+        self.taken.add(name)
+        self.current[user_name] = name
+        return name
+
+    def temporary(self) -> str:
+        k = len(self.generated) + 1
+        name = f"t{k}"
+        while name in self.taken:
+            k += 1
+            name = f"t{k}"
+        self.taken.add(name)
+        self.generated.add(name)
+        return name
+
+    # ------------------------------------------------------------ errors
+
+    def span(self, node: cst.CSTNode) -> SourceSpan | None:
+        return self.parsed.span(node) or (self.parsed.span(self.statement) if self.statement else None)
+
+    def unsupported(self, node: cst.CSTNode, what: str, hint: str | None = None) -> UnsupportedSyntax:
+        return UnsupportedSyntax(what, self.span(node), hint)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.parsed.module.code_for_node(node).strip()
+
+    # ------------------------------------------------------------ statements
+
+    def emit(self, targets: tuple[str, ...], op: _Op | ast.expr, node: cst.CSTNode) -> None:
+        stmt_source = self.code(self.statement) if self.statement is not None else ""
+        if isinstance(op, _Op):
+            apply = Apply(targets, op.rule, op.args, op.primal, self.span(op.node), stmt_source)
+        elif isinstance(op, ast.Name) and op.id in self.current.values() and len(targets) == 1:
+            apply = Apply(targets, lookup("identity"), {"a": op}, op, self.span(node), stmt_source)
+        else:
+            apply = Apply(targets, CONSTANT, {}, op, self.span(node), stmt_source)
+        self.body.append(apply)
+        self.track_alias(apply)
+
+    def track_alias(self, apply: Apply) -> None:
+        if not apply.rule.view or not apply.rule.diff:
+            return
+        source = apply.args.get(apply.rule.diff[0])
+        if isinstance(source, ast.Name) and source.id in self.current.values():
+            self.roots[apply.target] = self.roots.get(source.id, source.id)
+
+    def statement_line(self, line: cst.SimpleStatementLine) -> None:
+        for small in line.body:
+            self.statement = small
+            handler = self._SMALL.get(type(small))
+            if handler is None:
+                raise self.unsupported(small, f"{_STATEMENT_NAMES.get(type(small), type(small).__name__)} {_LATER}")
+            handler(self, small)
+
+    def assign(self, node: cst.Assign) -> None:
+        if len(node.targets) != 1:
+            raise self.unsupported(node, "chained assignment `a = b = ...` is not supported",
+                                   hint="assign to one name per statement")
+        target = node.targets[0].target
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)):
+            self.assign_parallel(target, node.value)
+        else:
+            self.assign_to(target, self.lower(node.value, top=True), node.value)
+
+    def ann_assign(self, node: cst.AnnAssign) -> None:
+        if node.value is None:
+            return
+        self.assign_to(node.target, self.lower(node.value, top=True), node.value)
+
+    def assign_parallel(self, target: cst.Tuple | cst.List, value: cst.Tuple | cst.List) -> None:
+        if len(target.elements) != len(value.elements):
+            raise self.unsupported(target, "the two sides of this unpacking differ in length")
+        ops = [self.lower(e.value, top=True) for e in value.elements]  # all right sides first
+        for element, op, v in zip(target.elements, ops, value.elements):
+            self.assign_to(element.value, op, v.value)
+
+    def assign_to(self, target: cst.BaseExpression, op: _Op | ast.expr, value: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.emit((self.bind(target.value),), op, value)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
+            if isinstance(op, _Op) and op.rule.differentiable:
+                raise self.unsupported(target, f"unpacking the result of {op.rule.key} is not supported yet",
+                                       hint="primitives with several results come with a later rule table")
+            if isinstance(op, ast.Name) and op.id in self.current.values():
+                raise self.unsupported(target, "unpacking a local value " + _LATER)
+            names = tuple(self.bind(e.value.value) for e in target.elements)  # type: ignore[union-attr]
+            self.emit(names, op, value)
+            return
+        what = "assignment to a subscript" if isinstance(target, cst.Subscript) else \
+            "assignment to an attribute" if isinstance(target, cst.Attribute) else "this assignment target"
+        raise self.unsupported(target, f"{what} {_LATER}",
+                               hint="build a new array from expressions instead of writing into one")
+
+    def aug_assign(self, node: cst.AugAssign) -> None:
+        if not isinstance(node.target, cst.Name):
+            raise self.unsupported(node.target, f"augmented assignment to a subscript or attribute {_LATER}")
+        operator = _AUGMENTED.get(type(node.operator))
+        if operator is None:
+            raise self.unsupported(node, f"the operator `{self.code(node.operator)}` is not supported")
+        old = self.read_name(node.target)
+        right = self.atom(node.value)
+        key, ast_op = _BINARY[operator]
+        op = self.operator_op(key, ast.BinOp(old, ast_op(), right), {"x": old, "y": right}, node)
+        self.inplace.append((len(self.body), old.id, node))
+        self.assign_to(node.target, op, node)
+
+    def expression_statement(self, node: cst.Expr) -> None:
+        if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
+            return  # a docstring or `...`
+        raise self.unsupported(node, f"an expression statement (such as a call for its side effects) {_LATER}")
+
+    def pass_statement(self, node: cst.Pass) -> None:
+        return
+
+    def return_statement(self, node: cst.Return) -> None:
+        raise self.unsupported(node, "`return` before the end of the function " + _LATER,
+                               hint="compute the result and return it from the last line")
+
+    _SMALL: ClassVar[dict[type, Callable[..., None]]] = {}
+
+    # ------------------------------------------------------------ expressions
+
+    def lower(self, node: cst.BaseExpression, top: bool = False) -> _Op | ast.expr:
+        """The outermost operation of `node` (inner ones emitted as temporaries), or an atom."""
+        handler = self._EXPR.get(type(node))
+        if handler is None:
+            raise self.unsupported(node, self.describe(node) + " " + _LATER)
+        return handler(self, node)
+
+    def atom(self, node: cst.BaseExpression) -> ast.expr:
+        """`node` as an atom: a temporary holds it if it is an operation."""
+        op = self.lower(node)
+        if isinstance(op, _Op):
+            name = self.temporary()
+            self.emit((name,), op, node)
+            return ast.Name(name)
+        return op
+
+    def describe(self, node: cst.CSTNode) -> str:
+        kinds = {
+            cst.Subscript: "indexing `a[...]`", cst.Lambda: "a lambda", cst.IfExp: "a conditional expression",
+            cst.ListComp: "a list comprehension", cst.GeneratorExp: "a generator expression",
+            cst.BooleanOperation: "`and`/`or`", cst.Dict: "a dict", cst.Set: "a set",
+            cst.DictComp: "a dict comprehension", cst.SetComp: "a set comprehension",
+            cst.Await: "`await`", cst.Yield: "`yield`", cst.NamedExpr: "`:=`", cst.FormattedString: "an f-string",
+        }
+        return kinds.get(type(node), f"the expression `{self.code(node)}`")
+
+    def read_name(self, node: cst.Name) -> ast.Name:
+        name = node.value
+        if name in self.current:
+            return ast.Name(self.current[name])
+        try:
+            self.parsed.lookup(name)
+        except KeyError:
+            raise self.unsupported(node, f"the name `{name}` is not defined") from None
+        return ast.Name(name)
+
+    def name_expr(self, node: cst.Name) -> ast.expr:
+        if node.value in ("True", "False", "None"):
+            return ast.Constant(eval(node.value))
+        return self.read_name(node)
+
+    def literal(self, node: cst.BaseExpression) -> ast.expr:
+        return ast.Constant(ast.literal_eval(self.code(node)))
+
+    def sequence(self, node: cst.Tuple | cst.List) -> ast.expr:
+        elements = []
+        for e in node.elements:
+            if isinstance(e, cst.StarredElement):
+                raise self.unsupported(e, "a starred element " + _LATER)
+            elements.append(self.atom(e.value))
+        return ast.Tuple(elements) if isinstance(node, cst.Tuple) else ast.List(elements)
+
+    def binary(self, node: cst.BinaryOperation) -> _Op:
+        found = _BINARY.get(type(node.operator))
+        if found is None:
+            raise self.unsupported(node, f"the operator `{self.code(node.operator)}` is not supported",
+                                   hint="use the numpy function (e.g. np.bitwise_and) if it has a rule")
+        key, ast_op = found
+        left, right = self.atom(node.left), self.atom(node.right)
+        return self.operator_op(key, ast.BinOp(left, ast_op(), right), {"x": left, "y": right}, node)
+
+    def unary(self, node: cst.UnaryOperation) -> _Op | ast.expr:
+        found = _UNARY.get(type(node.operator))
+        if found is None:
+            raise self.unsupported(node, f"the operator `{self.code(node.operator)}` is not supported")
+        key, ast_op = found
+        operand = self.atom(node.expression)
+        if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float, complex)) and key != "operator.not_":
+            return ast.UnaryOp(ast.USub(), operand) if key == "operator.neg" else operand
+        return self.operator_op(key, ast.UnaryOp(ast_op(), operand), {"x": operand}, node)
+
+    def comparison(self, node: cst.Comparison) -> _Op:
+        if len(node.comparisons) != 1:
+            raise self.unsupported(node, "a chained comparison is not supported",
+                                   hint="split it: (a < b) & (b < c)")
+        target = node.comparisons[0]
+        found = _COMPARE.get(type(target.operator))
+        if found is None:
+            raise self.unsupported(node, f"the comparison `{self.code(target.operator)}` is not supported")
+        key, ast_op = found
+        left, right = self.atom(node.left), self.atom(target.comparator)
+        return self.operator_op(key, ast.Compare(left, [ast_op()], [right]), {"x": left, "y": right}, node)
+
+    def operator_op(self, key: str, primal: ast.expr, args: dict[str, ast.expr], node: cst.CSTNode) -> _Op:
+        rule = lookup(key)
+        if rule is None:
+            raise MissingRule(f"the operator {key} has no derivative rule", self.span(node))
+        if not rule.diff:
+            args = dict(zip(("args",), [ast.Tuple(list(args.values()))]))
+        return _Op(rule, args, primal, node)
+
+    def attribute(self, node: cst.Attribute) -> _Op | ast.expr:
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value not in self.current:
+            return self.global_attribute(node)
+        value = self.atom(node.value)
+        name = node.attr.value
+        key = rules.attribute(name)
+        if key is None:
+            raise self.unsupported(node.attr, f"the attribute `.{name}` of an array is not supported",
+                                   hint="supported attributes: .T .shape .ndim .size")
+        return self.bound_op(lookup(key), [value], {}, ast.Attribute(value, name), node)  # type: ignore[arg-type]
+
+    def global_attribute(self, node: cst.Attribute) -> ast.expr:
+        obj = self.resolve(node)
+        if callable(obj) and not isinstance(obj, type):
+            raise self.unsupported(node, f"`{self.code(node)}` is a function; only its calls can be differentiated")
+        return ast.parse(self.code(node), mode="eval").body
+
+    def resolve(self, node: cst.BaseExpression) -> Any:
+        """The object a global name or attribute chain refers to."""
+        if isinstance(node, cst.Name):
+            try:
+                return self.parsed.lookup(node.value)
+            except KeyError:
+                raise self.unsupported(node, f"the name `{node.value}` is not defined") from None
+        if isinstance(node, cst.Attribute):
+            base = self.resolve(node.value)
+            try:
+                return getattr(base, node.attr.value)
+            except AttributeError:
+                raise self.unsupported(node, f"`{self.code(node)}` does not exist") from None
+        raise self.unsupported(node, f"calling `{self.code(node)}` is not supported")
+
+    def call(self, node: cst.Call) -> _Op:
+        args, kwargs = self.call_arguments(node)
+        func = node.func
+        if isinstance(func, cst.Attribute) and self.is_local_root(func.value):
+            return self.method_call(node, func, args, kwargs)
+        if isinstance(func, cst.Name) and func.value in self.current:
+            raise self.unsupported(func, f"`{func.value}` is a local value; calling it is not supported")
+        obj = self.resolve(func)
+        key = key_of(obj)
+        rule = lookup(key) if key else None
+        if rule is None:
+            raise self.missing(node, func, obj)
+        primal = ast.Call(ast.parse(self.code(func), mode="eval").body, list(args),
+                          [ast.keyword(k, v) for k, v in kwargs.items()])
+        return self.bound_op(rule, args, kwargs, primal, node)
+
+    def is_local_root(self, node: cst.BaseExpression) -> bool:
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return not isinstance(node, cst.Name) or node.value in self.current
+
+    def method_call(self, node: cst.Call, func: cst.Attribute, args: list[ast.expr],
+                    kwargs: dict[str, ast.expr]) -> _Op:
+        name = func.attr.value
+        found = rules.method(name)
+        if found is None:
+            raise self.unsupported(func.attr, f"the array method `.{name}()` has no derivative rule",
+                                   hint="call the numpy function instead, or add a rule for it")
+        receiver = self.atom(func.value)
+        primal = ast.Call(ast.Attribute(receiver, name), list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
+        if found.pack_varargs and len(args) > 1:
+            kwargs = {**kwargs, found.pack_varargs: ast.Tuple(list(args))}
+            args = []
+        return self.bound_op(lookup(found.key), [receiver, *args], kwargs, primal, node)  # type: ignore[arg-type]
+
+    def call_arguments(self, node: cst.Call) -> tuple[list[ast.expr], dict[str, ast.expr]]:
+        args: list[ast.expr] = []
+        kwargs: dict[str, ast.expr] = {}
+        for arg in node.args:
+            if arg.star:
+                raise self.unsupported(arg, f"`{arg.star}` arguments are not supported",
+                                       hint="pass each argument by itself")
+            value = self.atom(arg.value)
+            if arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            else:
+                args.append(value)
+        return args, kwargs
+
+    def bound_op(self, rule: Rule, args: list[ast.expr], kwargs: dict[str, ast.expr],
+                 primal: ast.expr, node: cst.CSTNode) -> _Op:
+        try:
+            bound = rule.signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise self.unsupported(node, f"the arguments do not match {rule.key}{rule.signature}: {err}") from None
+        arguments = dict(bound.arguments)
+        for name, value in list(arguments.items()):
+            if isinstance(value, tuple):
+                arguments[name] = ast.Tuple(list(value))
+            elif isinstance(value, dict):
+                arguments[name] = ast.Tuple(list(value.values()))
+        return _Op(rule, arguments, primal, node)
+
+    def missing(self, node: cst.Call, func: cst.BaseExpression, obj: Any) -> Exception:
+        name = self.code(func)
+        if isinstance(obj, types.FunctionType) and not _is_library(obj):
+            return self.unsupported(node, f"calling your own function `{name}` {_LATER}",
+                                    hint="inline its body into this function for now")
+        qualified = _qualified_name(obj)
+        return MissingRule(
+            f"`{name}` ({qualified}) has no derivative rule",
+            self.span(func),
+            hint="use a function from the rule table (`python -m tangent_src rules` lists it), or register "
+            "a rule for it with tangent_src.rules.rule / tangent_src.rules.elementwise_rule",
+        )
+
+    _EXPR: ClassVar[dict[type, Callable[..., Any]]] = {}
+
+
+def _is_library(obj: Any) -> bool:
+    module = getattr(obj, "__module__", "") or ""
+    return module.split(".")[0] in {"numpy", "scipy", "math", "builtins"}
+
+
+def _qualified_name(obj: Any) -> str:
+    module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    return f"{module}.{name}" if module else name
+
+
+_Normalizer._SMALL = {
+    cst.Assign: _Normalizer.assign,
+    cst.AnnAssign: _Normalizer.ann_assign,
+    cst.AugAssign: _Normalizer.aug_assign,
+    cst.Expr: _Normalizer.expression_statement,
+    cst.Pass: _Normalizer.pass_statement,
+    cst.Return: _Normalizer.return_statement,
+}
+_Normalizer._EXPR = {
+    cst.Name: _Normalizer.name_expr,
+    cst.Integer: _Normalizer.literal,
+    cst.Float: _Normalizer.literal,
+    cst.Imaginary: _Normalizer.literal,
+    cst.SimpleString: _Normalizer.literal,
+    cst.ConcatenatedString: _Normalizer.literal,
+    cst.Tuple: _Normalizer.sequence,
+    cst.List: _Normalizer.sequence,
+    cst.BinaryOperation: _Normalizer.binary,
+    cst.UnaryOperation: _Normalizer.unary,
+    cst.Comparison: _Normalizer.comparison,
+    cst.Attribute: _Normalizer.attribute,
+    cst.Call: _Normalizer.call,
+}
+
+
+def normalize(parsed: ParsedFunction) -> Function:
+    """Lower the parsed function to single-assignment primitive applications."""
+    fn = parsed.node
+    params = _parameters(parsed)
+    norm = _Normalizer(parsed, numpy_names=set())
+    norm.taken = _all_names(fn) | {p.name for p in params}
+    norm.current = {p.name: p.name for p in params}
+    statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
+    if not statements or not _is_return_line(statements[-1]):
+        raise norm.unsupported(fn.name, "the function must end with a `return` statement")
+    for line in statements[:-1]:
+        if not isinstance(line, cst.SimpleStatementLine):
+            raise norm.unsupported(line, f"{_STATEMENT_NAMES.get(type(line), type(line).__name__)} {_LATER}")
+        norm.statement_line(line)
+    last = statements[-1]
+    for small in last.body[:-1]:  # type: ignore[attr-defined]
+        norm.statement = small
+        norm._SMALL[type(small)](norm, small)
+    returns, as_tuple = _returns(norm, last.body[-1])  # type: ignore[attr-defined]
+    _check_inplace(norm, returns)
+    return Function(
+        name=fn.name.value,
+        params=params,
+        body=norm.body,
+        returns=returns,
+        returns_tuple=as_tuple,
+        span=parsed.span(fn.name),  # type: ignore[arg-type]
+        names=set(norm.taken),
+        generated=set(norm.generated),
+    )
+
+
+def _is_return_line(line: cst.BaseStatement) -> bool:
+    return isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[-1], cst.Return)
+
+
+def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]:
+    norm.statement = node
+    if node.value is None:
+        raise norm.unsupported(node, "the function must return a value")
+    value = node.value
+    elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
+    atoms: list[ast.expr] = []
+    params = {p for p in norm.current if norm.current[p] == p}
+    for element in elements:
+        op = norm.lower(element, top=True)
+        atom = op if not isinstance(op, _Op) else None
+        reuse = isinstance(atom, ast.Name) and atom.id in norm.current.values() and \
+            atom.id not in params and atom.id not in {a.id for a in atoms if isinstance(a, ast.Name)}
+        if atom is not None and (reuse or not (isinstance(atom, ast.Name) and atom.id in norm.current.values())):
+            atoms.append(atom)
+            continue
+        name = norm.fresh("out")
+        norm.generated.add(name)
+        norm.emit((name,), op, element)
+        atoms.append(ast.Name(name))
+    return atoms, isinstance(value, cst.Tuple)
+
+
+def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:
+    """`y += v` updates y's array in place; refuse when another live name shares that array."""
+    for index, old, node in norm.inplace:
+        root = norm.roots.get(old, old)
+        sharing = {n for n, r in norm.roots.items() if r == root} | {root}
+        sharing.discard(old)
+        later_reads: set[str] = set()
+        for apply in norm.body[index + 1:]:
+            later_reads |= set().union(*(names_in(a) for a in apply.args.values())) if apply.args else set()
+            later_reads |= names_in(apply.primal)
+        for r in returns:
+            later_reads |= names_in(r)
+        shared = sorted(sharing & later_reads)
+        if shared:
+            raise norm.unsupported(
+                node, f"this in-place update also changes `{shared[0]}`, which shares the array",
+                hint=f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array")
+
+
+def _parameters(parsed: ParsedFunction) -> list[Param]:
+    fn = parsed.node
+    p = fn.params
+    if isinstance(p.star_arg, cst.Param) or p.star_kwarg is not None:
+        raise UnsupportedSyntax("*args and **kwargs parameters are not supported", parsed.span(fn.params),
+                                "name each parameter")
+    params = []
+    for param in [*p.posonly_params, *p.params]:
+        default = parsed.module.code_for_node(param.default) if param.default is not None else None
+        params.append(Param(param.name.value, "positional", default))
+    for param in p.kwonly_params:
+        default = parsed.module.code_for_node(param.default) if param.default is not None else None
+        params.append(Param(param.name.value, "keyword", default))
+    return params
+
+
+def _all_names(fn: cst.FunctionDef) -> set[str]:
+    names: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.add(node.value)
+
+    fn.visit(Collect())
+    return names

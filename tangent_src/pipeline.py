@@ -1,0 +1,156 @@
+"""The order of the stages, and nothing else.
+
+parse -> normalize -> analyze -> transform -> optimize -> emit -> load.
+Each stage is a module of its own; this one only calls them in turn and says
+which stage failed when one raises something that is not a TransformError.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy
+
+from . import rules  # noqa: F401  (registers the rule table)
+from .analysis.activity import analyze
+from .codegen import docstrings, emit, optimize
+from .codegen.load import load
+from .errors import BadWrt, InternalError, TransformError
+from .frontend.normalize import normalize
+from .frontend.source import ParsedFunction, parse_function
+from .ir import Function
+from .transforms import forward, reverse
+from .transforms.common import HELPERS, Context, Names
+
+MODES = ("grad", "value_and_grad", "vjp", "jvp")
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """What a transformation produced: the source text and the loaded function."""
+
+    primal: Callable
+    mode: str
+    wrt: tuple[str, ...]
+    single: bool
+    name: str
+    source: str
+    function: Callable
+
+
+def derive(fn: Callable, mode: str, wrt: Any) -> Derivative:
+    """Run every stage for one (function, mode, wrt)."""
+    stage = "parse"
+    try:
+        parsed = parse_function(fn)
+        stage = "normalize"
+        ir = normalize(parsed)
+        names, single = resolve_wrt(ir, wrt)
+        stage = "analyze"
+        activity = analyze(ir, names)
+        numpy_name = _numpy_name(parsed, ir)
+        ctx = Context(ir, activity, names, numpy_name, Names(set(ir.names) | HELPERS | {numpy_name}))
+        stage = "transform"
+        node = _transform(ctx, mode, single)
+        stage = "emit"
+        source = emit.module_source(node, numpy_name)
+        function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), parsed.closure)
+    except TransformError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise InternalError(
+            f"tangent_src failed in its {stage} stage on {getattr(fn, '__qualname__', fn)}: "
+            f"{type(err).__name__}: {err}",
+            hint="this is a bug in tangent_src; please report it with the function that triggered it",
+        ) from err
+    if mode in ("grad", "value_and_grad"):
+        function.__defaults__ = getattr(fn, "__defaults__", None)
+    function.__kwdefaults__ = getattr(fn, "__kwdefaults__", None)
+    return Derivative(fn, mode, names, single, node.name, source, function)
+
+
+def resolve_wrt(ir: Function, wrt: Any) -> tuple[tuple[str, ...], bool]:
+    """`wrt` (index, name, or tuple of them) as parameter names, and whether it was a single one."""
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    positional = [p.name for p in ir.params if p.kind == "positional"]
+    keyword = {p.name for p in ir.params if p.kind == "keyword"}
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise BadWrt(f"wrt must be a parameter index, a name, or a tuple of them; got {item!r}", ir.span)
+        if isinstance(item, int):
+            if not 0 <= item < len(positional):
+                raise BadWrt(f"wrt={item} is out of range: {ir.name} has {len(positional)} positional "
+                             f"parameters {tuple(positional)}", ir.span)
+            item = positional[item]
+        elif item in keyword:
+            raise BadWrt(f"the keyword-only parameter {item!r} cannot be differentiated", ir.span,
+                         hint="make it a positional parameter")
+        elif item not in positional:
+            raise BadWrt(f"{ir.name} has no parameter named {item!r}; its parameters are {tuple(positional)}",
+                         ir.span, hint="pass wrt as one of those names or as an index")
+        if item in names:
+            raise BadWrt(f"the parameter {item!r} appears twice in wrt", ir.span)
+        names.append(item)
+    if not names:
+        raise BadWrt("wrt names no parameter", ir.span)
+    return tuple(names), single
+
+
+def _numpy_name(parsed: ParsedFunction, ir: Function) -> str:
+    if "np" not in ir.names:
+        return "np"
+    try:
+        return "np" if parsed.lookup("np") is numpy else "numpy_"
+    except KeyError:
+        return "np"
+
+
+def _transform(ctx: Context, mode: str, single: bool) -> ast.FunctionDef:
+    fn = ctx.fn
+    positional = [p for p in fn.params if p.kind == "positional"]
+    keyword = [(p.name, p.default) for p in fn.params if p.kind == "keyword"]
+    keep_defaults = mode in ("grad", "value_and_grad")
+    params = [(p.name, p.default if keep_defaults else None) for p in positional]
+    value = _pack(fn.returns, fn.returns_tuple)
+    renamable = set(fn.generated) | ctx.derivative_names
+    if mode == "jvp":
+        code = forward.transform(ctx)
+        returns = [value, _pack(code.tangents, fn.returns_tuple)]
+        body = optimize.propagate_copies(code.body, returns, renamable | ctx.derivative_names)
+        body = optimize.remove_dead(body, returns)
+        params += [(t, None) for t in code.tangent_params]
+        returned: ast.expr = ast.Tuple(returns)
+    else:
+        rcode = reverse.transform(ctx, seed_scalar=mode != "vjp")
+        grads = _pack(rcode.gradients, not single)
+        returns = [value, grads] if mode == "value_and_grad" else [grads]
+        prologue: list[ast.stmt] = []
+        if mode == "vjp":
+            param, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
+            params.append((param, None))
+        body = optimize.propagate_copies(prologue + rcode.body, returns, renamable | ctx.derivative_names)
+        body = optimize.remove_dead(body, returns)
+        returned = ast.Tuple(returns) if mode == "value_and_grad" else returns[0]
+    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params])
+    name = f"{mode}_{fn.name}"
+    return emit.function_def(name, params, keyword, doc, body, returned)
+
+
+def _pack(values: list[ast.expr], as_tuple: bool) -> ast.expr:
+    return ast.Tuple(list(values)) if as_tuple else values[0]
+
+
+def _cotangent_parameter(ctx: Context, cotangents: list[str], as_tuple: bool) -> tuple[str, list[ast.stmt]]:
+    if not as_tuple:
+        return cotangents[0], []
+    param = ctx.names.fresh("cotangents")
+    target = ast.Tuple([ast.Name(c, ast.Store()) for c in cotangents], ast.Store())
+    return param, [ast.Assign([target], ast.Name(param), lineno=0)]
+
+
+__all__ = ["Derivative", "MODES", "derive", "resolve_wrt", "inspect"]

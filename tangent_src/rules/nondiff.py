@@ -1,0 +1,23 @@
+"""Non-differentiable primitives: their results carry no derivative.
+
+Listing them is what makes an unknown function an error rather than a silent
+zero: a call is differentiated only through a rule here or in the other tables.
+"""
+
+from .registry import nondiff
+
+# comparisons and logic: piecewise constant
+nondiff(
+    "operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne",
+    "operator.not_", "operator.floordiv", "operator.mod",
+    "numpy.less", "numpy.less_equal", "numpy.greater", "numpy.greater_equal",
+    "numpy.equal", "numpy.not_equal", "numpy.logical_and", "numpy.logical_or",
+    "numpy.logical_not",
+)
+# shapes and sizes: integers describing a value, not the value
+nondiff("numpy.shape", "numpy.ndim", "numpy.size", "builtins.len")
+nondiff("ndarray.shape", "ndarray.ndim", "ndarray.size")
+# piecewise constant functions: derivative zero wherever it exists
+nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax", "numpy.argmin")
+# array creation from shapes: constants
+nondiff("numpy.zeros_like", "numpy.ones_like", "numpy.zeros", "numpy.ones")

@@ -1,0 +1,54 @@
+"""Reductions over axes: sum, mean, max, min, with `axis` and `keepdims`."""
+
+import numpy as np
+
+from .registry import rule
+from ..runtime import extremum_weights, reduced_size, unreduce  # noqa: F401  (names used by templates)
+
+
+@rule("numpy.sum")
+def sum(a, axis=None, *, keepdims=False):
+    """z = sum(a, axis): each element of a counts once in the sum of its axis"""
+
+    def tangent(da):
+        return np.sum(da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        return unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("numpy.mean")
+def mean(a, axis=None, *, keepdims=False):
+    """z = mean(a, axis) = sum(a, axis) / n, n the number of elements reduced"""
+
+    def tangent(da):
+        return np.mean(da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        return unreduce(bz, like=a, axis=axis, keepdims=keepdims) / reduced_size(a, z)
+
+
+@rule("numpy.max", aliases=("numpy.amax",))
+def max(a, axis=None, *, keepdims=False):
+    """z = max(a, axis): the derivative flows to the maximal elements (split equally at ties)"""
+
+    def tangent(da):
+        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return np.sum(w * da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("numpy.min", aliases=("numpy.amin",))
+def min(a, axis=None, *, keepdims=False):
+    """z = min(a, axis): the derivative flows to the minimal elements (split equally at ties)"""
+
+    def tangent(da):
+        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return np.sum(w * da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)

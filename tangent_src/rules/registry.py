@@ -1,0 +1,325 @@
+"""The rule table: one entry per primitive, holding its tangent and adjoint templates.
+
+Stage: none (data). The transforms look rules up here by qualified name
+(`numpy.sin`, `operator.mul`); this module never imports a transform.
+
+A rule is written as plain Python that reads like the math. Two forms exist:
+
+    @elementwise("numpy.tanh")
+    def tanh(x, z):
+        "d tanh(x) = (1 - tanh(x)**2) dx"
+        return 1 - z**2                     # the partial derivative dz/dx
+
+gives both directions at once (dz = (1 - z**2) * dx; bx = (1 - z**2) * bz), and
+
+    @rule("numpy.sum")
+    def sum(x, axis=None, keepdims=False):
+        "z = sum(x, axis)"
+        def tangent(dx):
+            return np.sum(dx, axis=axis, keepdims=keepdims)
+        def adjoint(bz):
+            return unreduce(bz, like=x, axis=axis, keepdims=keepdims)
+
+whose outer signature is the primitive's, with nested tangent and adjoint
+templates. Inside a template, a parameter name stands for the argument, `z` for
+the result, `d<p>` for the tangent of parameter p and `bz` for the adjoint of
+the result. The adjoint returns one contribution per differentiable parameter
+(a tuple, in the order of `diff`). Templates are parsed once, from the rule's
+own source, and instantiated by renaming; their text is what appears in the
+generated code.
+
+A keyword argument in a template whose value mentions an optional parameter
+that the user's call did not pass is dropped, so `np.sum(dx, axis=axis)` becomes
+`np.sum(dx)` for `np.sum(x)`: the callee's own default takes over.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+Sampler = Callable[[np.random.Generator, tuple], np.ndarray]
+
+
+def real(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Standard normal values."""
+    return rng.standard_normal(shape)
+
+
+def positive(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Values in [0.5, 2.5), away from zero."""
+    return rng.uniform(0.5, 2.5, shape)
+
+
+def unit_interval(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Values in (-0.9, 0.9), inside the domain of arcsin and arccos."""
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def nonzero(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Values of magnitude in [0.5, 2] with random sign, away from kinks at zero."""
+    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parsed rule body: local statements, then the returned expression(s)."""
+
+    body: tuple[ast.stmt, ...]
+    result: ast.expr
+    text: str
+
+
+@dataclass
+class Rule:
+    """One primitive: its signature and how its derivatives are formed."""
+
+    key: str
+    signature: inspect.Signature
+    diff: tuple[str, ...] = ()
+    tangent: Template | None = None
+    adjoint: Template | None = None
+    elementwise: bool = False
+    view: bool = False
+    doc: str = ""
+    domain: dict[str, Sampler] = field(default_factory=dict)
+
+    @property
+    def differentiable(self) -> bool:
+        return bool(self.diff)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(self.signature.parameters)
+
+
+@dataclass(frozen=True)
+class Method:
+    """An array method or attribute spelled on a value, e.g. `x.sum(axis=0)` or `x.T`."""
+
+    name: str
+    key: str
+    pack_varargs: str | None = None  # x.reshape(3, 4): positional args packed into this parameter
+
+
+_RULES: dict[str, Rule] = {}
+_METHODS: dict[str, Method] = {}
+_ATTRIBUTES: dict[str, str] = {}
+_ALIASES: dict[str, str] = {}
+_OBJECTS: dict[int, str] | None = None
+
+
+def register(entry: Rule, aliases: Iterable[str] = ()) -> Rule:
+    """Add a rule to the table (replacing any rule of the same key)."""
+    global _OBJECTS
+    _RULES[entry.key] = entry
+    for alias in aliases:
+        _ALIASES[alias] = entry.key
+    _OBJECTS = None
+    return entry
+
+
+def lookup(key: str) -> Rule | None:
+    """The rule for a qualified name, or None."""
+    return _RULES.get(_ALIASES.get(key, key))
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, sorted by key."""
+    return [_RULES[k] for k in sorted(_RULES)]
+
+
+def method(name: str) -> Method | None:
+    """The rule-backed method `x.name(...)`, or None."""
+    return _METHODS.get(name)
+
+
+def attribute(name: str) -> str | None:
+    """The key of the rule for the attribute read `x.name`, or None."""
+    return _ATTRIBUTES.get(name)
+
+
+def key_of(obj: object) -> str | None:
+    """The qualified name of a rule whose primitive is this very object (any alias)."""
+    global _OBJECTS
+    if _OBJECTS is None:
+        _OBJECTS = {}
+        for key in list(_ALIASES) + list(_RULES):
+            found = _resolve(key)
+            if found is not None:
+                _OBJECTS.setdefault(id(found), _ALIASES.get(key, key))
+    return _OBJECTS.get(id(obj))
+
+
+def _resolve(dotted: str) -> object | None:
+    module_name, _, attr = dotted.rpartition(".")
+    while module_name:
+        try:
+            obj: object = importlib.import_module(module_name)
+        except ImportError:
+            module_name, _, head = module_name.rpartition(".")
+            attr = f"{head}.{attr}"
+            continue
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return obj
+    return None
+
+
+# ---------------------------------------------------------------- rule builders
+
+
+def _function_ast(fn: Callable) -> ast.FunctionDef:
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(source)
+    node = tree.body[0]
+    assert isinstance(node, ast.FunctionDef)
+    return node
+
+
+def _body_without_docstring(node: ast.FunctionDef) -> list[ast.stmt]:
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return body
+
+
+def _template(statements: list[ast.stmt]) -> Template:
+    *body, last = statements
+    if not isinstance(last, ast.Return) or last.value is None:
+        raise ValueError("a rule template must end with `return <expression>`")
+    text = "\n".join(ast.unparse(s) for s in statements)
+    return Template(tuple(body), last.value, text)
+
+
+def _primal_signature(fn: Callable, drop_output: bool) -> inspect.Signature:
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if drop_output:
+        params = [p for p in params if p.name != "z"]
+    return sig.replace(parameters=params)
+
+
+def rule(
+    key: str,
+    *,
+    diff: tuple[str, ...] | None = None,
+    domain: dict[str, Sampler] | None = None,
+    aliases: Iterable[str] = (),
+    view: bool = False,
+) -> Callable[[Callable], Callable]:
+    """Register a primitive whose body holds nested `tangent` and `adjoint` templates."""
+
+    def decorate(fn: Callable) -> Callable:
+        node = _function_ast(fn)
+        nested = {n.name: n for n in _body_without_docstring(node) if isinstance(n, ast.FunctionDef)}
+        signature = _primal_signature(fn, drop_output=False)
+        chosen = diff if diff is not None else tuple(
+            p.name for p in signature.parameters.values() if p.default is inspect.Parameter.empty
+        )
+        entry = Rule(
+            key=key,
+            signature=signature,
+            diff=chosen,
+            tangent=_template(_body_without_docstring(nested["tangent"])),
+            adjoint=_template(_body_without_docstring(nested["adjoint"])),
+            view=view,
+            doc=inspect.getdoc(fn) or "",
+            domain=domain or {},
+        )
+        register(entry, aliases)
+        return fn
+
+    return decorate
+
+
+def elementwise(
+    key: str,
+    *,
+    domain: dict[str, Sampler] | Sampler | None = None,
+    aliases: Iterable[str] = (),
+) -> Callable[[Callable], Callable]:
+    """Register an elementwise (broadcasting) primitive by its partial derivatives.
+
+    The function takes the primitive's parameters and `z`, the result, and
+    returns dz/dp for each parameter p (a tuple for several; None for a
+    parameter the result does not depend on differentiably).
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        node = _function_ast(fn)
+        signature = _primal_signature(fn, drop_output=True)
+        partials = _template(_body_without_docstring(node))
+        names = tuple(signature.parameters)
+        exprs = list(partials.result.elts) if isinstance(partials.result, ast.Tuple) else [partials.result]
+        if len(exprs) != len(names):
+            raise ValueError(f"{key}: one partial derivative per parameter is needed")
+        diff = tuple(n for n, e in zip(names, exprs) if not _is_none(e))
+        kept = tuple(e for e in exprs if not _is_none(e))
+        samplers = domain if isinstance(domain, dict) else {n: domain or real for n in names}
+        entry = Rule(
+            key=key,
+            signature=signature,
+            diff=diff,
+            tangent=_partials_tangent(partials, diff, kept),
+            adjoint=_partials_adjoint(partials, diff, kept, len(names) > 1),
+            elementwise=True,
+            doc=inspect.getdoc(fn) or "",
+            domain=samplers,
+        )
+        register(entry, aliases)
+        return fn
+
+    return decorate
+
+
+def _is_none(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and e.value is None
+
+
+def _partials_tangent(partials: Template, diff: tuple[str, ...], exprs: tuple[ast.expr, ...]) -> Template:
+    terms = [ast.BinOp(e, ast.Mult(), ast.Name(f"d{p}")) for p, e in zip(diff, exprs)]
+    total: ast.expr = terms[0]
+    for t in terms[1:]:
+        total = ast.BinOp(total, ast.Add(), t)
+    return Template(partials.body, total, partials.text)
+
+
+def _partials_adjoint(
+    partials: Template, diff: tuple[str, ...], exprs: tuple[ast.expr, ...], broadcasting: bool
+) -> Template:
+    contributions: list[ast.expr] = []
+    for p, e in zip(diff, exprs):
+        term: ast.expr = ast.BinOp(e, ast.Mult(), ast.Name("bz"))
+        if broadcasting:
+            term = ast.Call(ast.Name("unbroadcast"), [term], [ast.keyword("like", ast.Name(p))])
+        contributions.append(term)
+    return Template(partials.body, ast.Tuple(contributions), partials.text)
+
+
+def nondiff(*keys: str, signature: Callable | None = None, view: bool = False) -> None:
+    """Mark primitives as non-differentiable: their results never carry a derivative."""
+    sig = inspect.signature(signature) if signature else inspect.Signature(
+        [inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+         inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
+    )
+    for key in keys:
+        register(Rule(key=key, signature=sig, view=view, doc="non-differentiable"))
+
+
+def array_method(name: str, key: str, pack_varargs: str | None = None) -> None:
+    """Declare that `x.name(...)` means the primitive `key` with x as first argument."""
+    _METHODS[name] = Method(name, key, pack_varargs)
+
+
+def array_attribute(name: str, key: str) -> None:
+    """Declare that the attribute read `x.name` is the primitive `key` applied to x."""
+    _ATTRIBUTES[name] = key

@@ -1,0 +1,50 @@
+"""Data movement without arithmetic: transpose, reshape, copies."""
+
+import numpy as np
+
+from .registry import rule
+from ..runtime import inverse_axes  # noqa: F401  (a name used by templates)
+
+
+@rule("numpy.transpose", view=True)
+def transpose(a, axes=None):
+    """z = a with its axes permuted; the adjoint permutes them back"""
+
+    def tangent(da):
+        return np.transpose(da, axes=axes)
+
+    def adjoint(bz):
+        return np.transpose(bz, axes=inverse_axes(axes))
+
+
+@rule("ndarray.T", view=True)
+def T(a):
+    """z = a.T, the reversed axes of a"""
+
+    def tangent(da):
+        return da.T
+
+    def adjoint(bz):
+        return bz.T
+
+
+@rule("numpy.reshape", diff=("a",), view=True)
+def reshape(a, shape, order="C"):
+    """z = a with a new shape, same elements in the same order"""
+
+    def tangent(da):
+        return np.reshape(da, shape, order=order)
+
+    def adjoint(bz):
+        return np.reshape(bz, np.shape(a), order=order)
+
+
+@rule("identity", view=True)
+def identity(a):
+    """z = a (a copy of a name: both names hold the same value)"""
+
+    def tangent(da):
+        return da
+
+    def adjoint(bz):
+        return bz

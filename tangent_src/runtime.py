@@ -1,0 +1,153 @@
+"""The few helpers that generated derivative code calls.
+
+Stage: none (run time). This module imports nothing but numpy, so that a written
+gradient module can inline it. Every helper works on numpy arrays, on cupy
+arrays and on Python scalars alike: it never converts an array to numpy, never
+calls float() or .item() on one, and creates arrays only with *_like from an
+existing value, so the result stays on the input's device.
+"""
+
+import numpy as np
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def unbroadcast(g, like):
+    """Sum g over the axes along which `like` was broadcast, giving g like's shape.
+
+    If z = x + y broadcast x from shape (5,) to (4, 5), then bx is bz summed
+    over the first axis: each element of x was used four times.
+    """
+    shape = _shape(like)
+    gshape = _shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return broadcast_like(g, like)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    g = np.sum(g, axis=axes, keepdims=True) if axes else g
+    return np.reshape(g, shape) if lead else g
+
+
+def broadcast_like(t, like):
+    """t broadcast to like's shape: the tangent of an operand that numpy broadcast."""
+    if _shape(t) == _shape(like):
+        return t
+    return t + np.zeros_like(like)
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    """Spread g, the adjoint of a reduction of `like` over `axis`, back to like's shape.
+
+    Every element of x contributes to its axis's sum once, so bx is bz repeated
+    along the reduced axes.
+    """
+    shape = _shape(like)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, _positive_axes(axis, len(shape)))
+    if hasattr(g, "shape"):
+        return np.broadcast_to(g, shape)
+    return np.full_like(like, g)
+
+
+def _positive_axes(axis, ndim):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+def reduced_size(x, z):
+    """How many elements of x were reduced into each element of z (for mean)."""
+    return np.size(x) // np.size(z)
+
+
+def extremum_weights(x, z, axis=None, keepdims=False):
+    """Where x attains its max (or min) z along axis: 1 / (number of ties), else 0.
+
+    The derivative of max at a tie is not defined; splitting it equally among
+    the tied elements is the symmetric choice (JAX makes the same one).
+    """
+    if axis is not None and not keepdims:
+        z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
+    hit = x == z
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def inverse_axes(axes):
+    """The permutation that undoes np.transpose(x, axes)."""
+    n = len(axes)
+    inverse = [0] * n
+    for i, a in enumerate(axes):
+        inverse[a % n] = i
+    return tuple(inverse)
+
+
+def mT(x):
+    """x with its last two axes swapped (a matrix transpose, batched)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def matmul_adjoint_lhs(g, a, b):
+    """Adjoint of z = a @ b for a: g @ b^T, with numpy's promotion of 1-D operands
+    undone and broadcast batch axes summed."""
+    if np.ndim(b) == 1:
+        ga = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
+    elif np.ndim(a) == 1:
+        ga = np.matmul(np.expand_dims(g, -2), mT(b))[..., 0, :]
+    else:
+        ga = np.matmul(g, mT(b))
+    return unbroadcast(ga, a)
+
+
+def matmul_adjoint_rhs(g, a, b):
+    """Adjoint of z = a @ b for b: a^T @ g, with numpy's promotion of 1-D operands
+    undone and broadcast batch axes summed."""
+    if np.ndim(a) == 1:
+        gb = np.multiply.outer(a, g) if np.ndim(b) > 1 else a * g
+        if np.ndim(b) > 2:
+            gb = np.moveaxis(gb, 0, -2)
+    elif np.ndim(b) == 1:
+        gb = np.matmul(mT(a), np.expand_dims(g, -1))[..., 0]
+    else:
+        gb = np.matmul(mT(a), g)
+    return unbroadcast(gb, b)
+
+
+def dot_adjoint_lhs(g, a, b):
+    """Adjoint of z = dot(a, b) for a (scalars multiply; up to 2-D it is matmul)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    _check_dot(a, b)
+    return matmul_adjoint_lhs(g, a, b)
+
+
+def dot_adjoint_rhs(g, a, b):
+    """Adjoint of z = dot(a, b) for b (scalars multiply; up to 2-D it is matmul)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    _check_dot(a, b)
+    return matmul_adjoint_rhs(g, a, b)
+
+
+def _check_dot(a, b):
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise ValueError(
+            "the derivative of np.dot is implemented for operands of at most 2 "
+            f"dimensions (got {np.ndim(a)} and {np.ndim(b)}); use np.matmul, @ or "
+            "np.tensordot for stacked arrays"
+        )
+
+
+def scalar_seed(out):
+    """d out / d out = 1, after checking that out is a scalar (gradients need one)."""
+    shape = _shape(out)
+    if shape != ():
+        raise ValueError(
+            f"grad needs a function with a scalar output, but it returned shape {shape}; "
+            "use vjp with a cotangent shaped like the output instead"
+        )
+    return np.ones_like(out) if hasattr(out, "shape") else 1.0

@@ -1,0 +1,140 @@
+"""What both transforms share: derivative names and rule instantiation for one statement.
+
+Stage: transforms. The transforms ask the rule table for templates and this
+module for names; neither holds the derivative of any particular primitive.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass, field
+
+from .. import runtime
+from ..analysis.activity import Activity
+from ..codegen.templates import Bindings, instantiate, zero
+from ..ir import Apply, Function, is_literal, names_in
+from ..rules.registry import Rule
+
+HELPERS = frozenset(n for n, v in vars(runtime).items() if inspect.isfunction(v) and not n.startswith("_"))
+
+
+@dataclass
+class Names:
+    """Deterministic names for derivatives and template locals, never clashing with the user's."""
+
+    taken: set[str]
+    given: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    def derivative(self, prefix: str, name: str) -> str:
+        """`dx` (prefix d) or `bx` (prefix b) for the value `x`."""
+        key = (prefix, name)
+        if key not in self.given:
+            self.given[key] = self.fresh(prefix + name)
+        return self.given[key]
+
+
+@dataclass
+class Context:
+    """One transformation: the function, what is active, and how names are spelled."""
+
+    fn: Function
+    activity: Activity
+    wrt: tuple[str, ...]
+    numpy: str
+    names: Names
+    derivative_names: set[str] = field(default_factory=set)
+
+    def d(self, prefix: str, name: str) -> str:
+        found = self.names.derivative(prefix, name)
+        self.derivative_names.add(found)
+        return found
+
+    def bindings(self, apply: Apply, values: dict[str, ast.expr]) -> Bindings:
+        rule = apply.rule
+        dropped = {p for p in rule.params if p not in apply.args}
+        defaults = {p: ast.Constant(rule.signature.parameters[p].default) for p in dropped
+                    if rule.signature.parameters[p].default is not inspect.Parameter.empty}
+        bound = {**apply.args, "z": ast.Name(apply.target), **values}
+        return Bindings(
+            values=bound,
+            renames={"np": self.numpy},
+            dropped=dropped,
+            defaults=defaults,
+            fresh=self.names.fresh,
+            linear=self.derivative_names,
+            numpy=self.numpy,
+        )
+
+
+def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.expr]:
+    """Statements and expression for the tangent of `apply`'s result."""
+    rule = apply.rule
+    values: dict[str, ast.expr] = {}
+    for p in rule.diff:
+        arg = apply.args.get(p)
+        if arg is None:
+            continue
+        if isinstance(arg, ast.Name) and arg.id in ctx.activity.varied:
+            values["d" + p] = ast.Name(ctx.d("d", arg.id))
+        else:
+            values["d" + p] = zero(arg)
+    assert rule.tangent is not None
+    statements, expr = instantiate(rule.tangent, rule.tangent.result, ctx.bindings(apply, values))
+    if rule.elementwise and _loses_shape(ctx, apply, expr):
+        expr = ast.Call(ast.Name("broadcast_like"), [expr], [ast.keyword("like", ast.Name(apply.target))])
+    return statements, expr
+
+
+def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
+    """Whether a broadcast operand whose tangent was dropped no longer shapes the expression."""
+    mentioned = names_in(expr)
+    for param, arg in apply.args.items():
+        if is_literal(arg):
+            continue
+        tangent = ctx.names.given.get(("d", arg.id)) if isinstance(arg, ast.Name) else None
+        if not (names_in(arg) & mentioned) and tangent not in mentioned:
+            return True
+    return False
+
+
+def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], dict[str, ast.expr]]:
+    """Local statements and, per active argument name, its adjoint contribution."""
+    rule = apply.rule
+    active = ctx.activity.active_args(apply)
+    assert rule.adjoint is not None
+    bz = ast.Name(ctx.d("b", apply.target))
+    statements, results = instantiate(rule.adjoint, rule.adjoint.result, ctx.bindings(apply, {"bz": bz}))
+    elements = list(results.elts) if isinstance(results, ast.Tuple) else [results]
+    contributions: dict[str, ast.expr] = {}
+    for param, expr in zip(rule.diff, elements):
+        if param not in active:
+            continue
+        if rule.elementwise and _sole_shape(apply, param):
+            expr = _strip_unbroadcast(expr)
+        name = active[param]
+        contributions[name] = ast.BinOp(contributions[name], ast.Add(), expr) if name in contributions else expr
+    return statements, contributions
+
+
+def _sole_shape(apply: Apply, param: str) -> bool:
+    """Whether every other argument is a literal, so `param` has the result's shape."""
+    return all(is_literal(a) for p, a in apply.args.items() if p != param)
+
+
+def _strip_unbroadcast(expr: ast.expr) -> ast.expr:
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "unbroadcast":
+        return expr.args[0]
+    return expr
+
+
+def is_differentiable(rule: Rule) -> bool:
+    return bool(rule.diff) and rule.tangent is not None
