@@ -42,10 +42,12 @@ class TangentSrcError(Exception):
 class TransformError(TangentSrcError):
     """A function could not be differentiated: unsupported construct, missing rule, bad wrt."""
 
+    default_hint = "see the README's list of what is supported"
+
     def __init__(self, message: str, span: SourceSpan | None = None, hint: str | None = None):
         self.message = message
         self.span = span
-        self.hint = hint
+        self.hint = hint or self.default_hint
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -64,6 +66,9 @@ class TransformError(TangentSrcError):
 class UnsupportedSyntax(TransformError):
     """A statement or expression the transformer does not handle (yet)."""
 
+    default_hint = ("write it with what is supported: assignments, arithmetic operators, numpy calls "
+                    "and array methods (the README lists them)")
+
 
 class MissingRule(TransformError):
     """A call of a function that has no derivative rule and is not marked non-differentiable."""
@@ -75,6 +80,8 @@ class NonDifferentiableInput(TransformError):
 
 class BadWrt(TransformError):
     """`wrt` names no parameter of the function, or a parameter that cannot be differentiated."""
+
+    default_hint = "pass wrt as a parameter index, a parameter name, or a tuple of distinct ones"
 
 
 class InternalError(TransformError):

@@ -25,15 +25,15 @@ def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse"
     """
     single = not isinstance(wrt, (tuple, list))
     indices = [_index(fn, w) for w in ([wrt] if single else wrt)]
-    value = fn(*args)
+    value = fn(*_copies(args))
     rng = np.random.default_rng(seed)
     u = _like(value, rng)
 
     def phi(*xs: Any) -> float:
-        return _inner(u, fn(*xs))
+        return _inner(u, fn(*_copies(xs)))  # copies: a function may update its arguments in place
 
     if mode == "reverse":
-        found = api.vjp(fn, wrt)(*args, u)
+        found = api.vjp(fn, wrt)(*_copies(args), u)
         found = [found] if single else list(found)
     elif mode == "forward":
         found = [_jvp_gradient(fn, wrt, args, indices, k, u) for k in range(len(indices))]
@@ -43,6 +43,10 @@ def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse"
     errors = tuple(_relative_error(np.asarray(g, dtype=float), _fd(phi, args, i), scale)
                    for g, i in zip(found, indices))
     return errors[0] if single else errors
+
+
+def _copies(args: tuple) -> tuple:
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
 def _index(fn: Callable, w: int | str) -> int:
@@ -92,7 +96,7 @@ def _jvp_gradient(fn: Callable, wrt: Any, args: tuple, indices: list[int], k: in
         tangents[k][pos] = 1.0
         tangents = [t if np.ndim(args[i]) or isinstance(args[i], np.ndarray) else float(t)
                     for t, i in zip(tangents, indices)]
-        _, tangent = derivative(*args, *tangents)
+        _, tangent = derivative(*_copies(args), *tangents)
         grad[pos] = _inner(u, tangent)
     return grad
 

@@ -47,7 +47,7 @@ class _Rename(ast.NodeTransformer):
         self.old, self.new = old, new
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name(self.new, node.ctx) if node.id == self.old else node
+        return ast.Name(self.new, getattr(node, "ctx", ast.Load())) if node.id == self.old else node
 
 
 def remove_dead(body: list[ast.stmt], returns: list[ast.expr]) -> list[ast.stmt]:

@@ -304,9 +304,7 @@ class _Normalizer:
         rule = lookup(key)
         if rule is None:
             raise MissingRule(f"the operator {key} has no derivative rule", self.span(node))
-        if not rule.diff:
-            args = dict(zip(("args",), [ast.Tuple(list(args.values()))]))
-        return _Op(rule, args, primal, node)
+        return self.bound_op(rule, list(args.values()), {}, primal, node)
 
     def attribute(self, node: cst.Attribute) -> _Op | ast.expr:
         root = node

@@ -126,8 +126,11 @@ def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], d
 
 
 def _sole_shape(apply: Apply, param: str) -> bool:
-    """Whether every other argument is a literal, so `param` has the result's shape."""
-    return all(is_literal(a) for p, a in apply.args.items() if p != param)
+    """Whether every other argument is a literal or the same value, so `param` has the result's shape."""
+    mine = apply.args[param]
+    same = isinstance(mine, ast.Name)
+    return all(is_literal(a) or (same and isinstance(a, ast.Name) and a.id == mine.id)
+               for p, a in apply.args.items() if p != param)
 
 
 def _strip_unbroadcast(expr: ast.expr) -> ast.expr:

@@ -1,0 +1,144 @@
+"""Unsupported constructs, unknown functions and bad `wrt` raise TransformError with a location."""
+
+import re
+
+import numpy as np
+import pytest
+
+import tangent_src as ts
+from tangent_src.errors import BadWrt, MissingRule, NonDifferentiableInput, UnsupportedSyntax
+
+LOCATION = re.compile(r"test_errors\.py:(\d+):(\d+): ")
+
+
+def unknown_function(x):
+    return np.fft.fft(x)
+
+
+def branch(x):
+    if x > 0:
+        x = x * 2.0
+    return x
+
+
+def subscript(x):
+    return x[0] * 2.0
+
+
+def helper(x):
+    return x * 2.0
+
+
+def calls_helper(x):
+    return helper(x) + 1.0
+
+
+def axis_from_input(x, k):
+    return np.sum(x, axis=k)
+
+
+def aliased_update(x):
+    a = x
+    x += 1.0
+    return a * x
+
+
+def view_update(x):
+    a = x.T
+    x += 1.0
+    return np.sum(a * x.T)
+
+
+def vector_output(x):
+    return np.sin(x)
+
+
+def lambda_expression(x):
+    g = lambda v: v  # noqa: E731
+    return x
+
+
+def _located(err: ts.TransformError, fragment: str) -> tuple[int, int]:
+    text = str(err)
+    match = LOCATION.search(text)
+    assert match, text
+    lines = text.splitlines()
+    assert fragment in lines[1], text  # the source line is shown
+    caret = lines[2]
+    assert set(caret.strip()) == {"^"}, text
+    column = int(match.group(2)) - 1
+    assert caret.index("^") - 4 == column, text  # the caret sits under the reported column
+    assert "\nhint: " in text, text  # and what to do instead
+    return int(match.group(1)), column
+
+
+def test_unknown_function_names_it_and_points_to_rules():
+    with pytest.raises(MissingRule) as info:
+        ts.grad(unknown_function)
+    assert "np.fft.fft" in str(info.value) and "numpy.fft" in str(info.value)
+    assert "rule" in info.value.hint
+    _located(info.value, "np.fft.fft(x)")
+
+
+def test_if_statement_is_unsupported_with_location():
+    with pytest.raises(UnsupportedSyntax) as info:
+        ts.grad(branch)
+    assert "`if`" in str(info.value)
+    _located(info.value, "if x > 0:")
+
+
+def test_subscript_is_unsupported():
+    with pytest.raises(UnsupportedSyntax) as info:
+        ts.jvp(subscript)
+    assert "indexing" in str(info.value)
+    _located(info.value, "x[0]")
+
+
+def test_user_function_call_is_unsupported():
+    with pytest.raises(UnsupportedSyntax) as info:
+        ts.vjp(calls_helper)
+    assert "helper" in str(info.value)
+
+
+def test_lambda_is_unsupported():
+    with pytest.raises(UnsupportedSyntax):
+        ts.grad(lambda_expression)
+
+
+@pytest.mark.parametrize("wrt", ["q", 5, (0, 0), 1.5])
+def test_bad_wrt(wrt):
+    with pytest.raises(BadWrt) as info:
+        ts.grad(vector_output, wrt=wrt)
+    _located(info.value, "def vector_output")
+
+
+def test_bad_wrt_names_the_parameters():
+    with pytest.raises(BadWrt) as info:
+        ts.grad(vector_output, wrt="q")
+    assert "'x'" in str(info.value)
+
+
+def test_differentiated_value_in_a_nondifferentiable_argument():
+    with pytest.raises(NonDifferentiableInput) as info:
+        ts.grad(axis_from_input, wrt=(0, 1))
+    assert "axis" in str(info.value)
+    ts.grad(axis_from_input, wrt=0)  # fine: k is a constant
+
+
+@pytest.mark.parametrize("fn", [aliased_update, view_update])
+def test_inplace_update_of_a_shared_array_is_refused(fn):
+    with pytest.raises(UnsupportedSyntax) as info:
+        ts.grad(fn)
+    assert "shares the array" in str(info.value)
+    _located(info.value, "x += 1.0")
+
+
+def test_grad_of_a_vector_output_is_a_runtime_error():
+    with pytest.raises(ValueError, match="scalar output"):
+        ts.grad(vector_output)(np.ones(3))
+    assert np.allclose(ts.vjp(vector_output)(np.ones(3), np.ones(3)), np.cos(np.ones(3)))
+
+
+def test_transform_errors_are_transform_error():
+    for cls in (BadWrt, MissingRule, NonDifferentiableInput, UnsupportedSyntax):
+        assert issubclass(cls, ts.TransformError)
