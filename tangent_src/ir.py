@@ -55,6 +55,16 @@ class Function:
     generated: set[str] = field(default_factory=set)  # temporaries introduced by normalization
 
 
+def dump(fn: Function) -> str:
+    """The normalized function as text, one primitive per line (for debugging the stages)."""
+    params = ", ".join(p.name for p in fn.params)
+    lines = [f"def {fn.name}({params}):"]
+    for apply in fn.body:
+        lines.append(f"    {', '.join(apply.targets)} = {ast.unparse(apply.primal)}    # {apply.rule.key}")
+    lines.append(f"    return {', '.join(ast.unparse(r) for r in fn.returns)}")
+    return "\n".join(lines)
+
+
 def names_in(expr: ast.AST) -> set[str]:
     """The variable names an expression reads."""
     return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}

@@ -8,7 +8,6 @@ which stage failed when one raises something that is not a TransformError.
 from __future__ import annotations
 
 import ast
-import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,7 +20,7 @@ from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError
 from .frontend.normalize import normalize
 from .frontend.source import ParsedFunction, parse_function
-from .ir import Function
+from .ir import Function, dump
 from .transforms import forward, reverse
 from .transforms.common import HELPERS, Context, Names
 
@@ -41,13 +40,19 @@ class Derivative:
     function: Callable
 
 
-def derive(fn: Callable, mode: str, wrt: Any) -> Derivative:
-    """Run every stage for one (function, mode, wrt)."""
+def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None) -> Derivative:
+    """Run every stage for one (function, mode, wrt).
+
+    dump_after="normalize" prints the function in its normalized form, one
+    primitive per line, for debugging the stages.
+    """
     stage = "parse"
     try:
         parsed = parse_function(fn)
         stage = "normalize"
         ir = normalize(parsed)
+        if dump_after == "normalize":
+            print(dump(ir))
         names, single = resolve_wrt(ir, wrt)
         stage = "analyze"
         activity = analyze(ir, names)
@@ -153,4 +158,4 @@ def _cotangent_parameter(ctx: Context, cotangents: list[str], as_tuple: bool) ->
     return param, [ast.Assign([target], ast.Name(param), lineno=0)]
 
 
-__all__ = ["Derivative", "MODES", "derive", "resolve_wrt", "inspect"]
+__all__ = ["Derivative", "MODES", "derive", "resolve_wrt"]

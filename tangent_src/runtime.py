@@ -73,7 +73,7 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
-    hit = x == z
+    hit = (x == z) * np.ones_like(x)  # in x's floating type, so float32 stays float32
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 

@@ -74,7 +74,6 @@ class _Op:
 @dataclass
 class _Normalizer:
     parsed: ParsedFunction
-    numpy_names: set[str]
     body: list[Apply] = field(default_factory=list)
     current: dict[str, str] = field(default_factory=dict)  # user name -> its latest version
     taken: set[str] = field(default_factory=set)
@@ -156,17 +155,17 @@ class _Normalizer:
         if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)):
             self.assign_parallel(target, node.value)
         else:
-            self.assign_to(target, self.lower(node.value, top=True), node.value)
+            self.assign_to(target, self.lower(node.value), node.value)
 
     def ann_assign(self, node: cst.AnnAssign) -> None:
         if node.value is None:
             return
-        self.assign_to(node.target, self.lower(node.value, top=True), node.value)
+        self.assign_to(node.target, self.lower(node.value), node.value)
 
     def assign_parallel(self, target: cst.Tuple | cst.List, value: cst.Tuple | cst.List) -> None:
         if len(target.elements) != len(value.elements):
             raise self.unsupported(target, "the two sides of this unpacking differ in length")
-        ops = [self.lower(e.value, top=True) for e in value.elements]  # all right sides first
+        ops = [self.lower(e.value) for e in value.elements]  # all right sides first
         for element, op, v in zip(target.elements, ops, value.elements):
             self.assign_to(element.value, op, v.value)
 
@@ -217,7 +216,7 @@ class _Normalizer:
 
     # ------------------------------------------------------------ expressions
 
-    def lower(self, node: cst.BaseExpression, top: bool = False) -> _Op | ast.expr:
+    def lower(self, node: cst.BaseExpression) -> _Op | ast.expr:
         """The outermost operation of `node` (inner ones emitted as temporaries), or an atom."""
         handler = self._EXPR.get(type(node))
         if handler is None:
@@ -460,7 +459,7 @@ def normalize(parsed: ParsedFunction) -> Function:
     """Lower the parsed function to single-assignment primitive applications."""
     fn = parsed.node
     params = _parameters(parsed)
-    norm = _Normalizer(parsed, numpy_names=set())
+    norm = _Normalizer(parsed)
     norm.taken = _all_names(fn) | {p.name for p in params}
     norm.current = {p.name: p.name for p in params}
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
@@ -501,7 +500,7 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     atoms: list[ast.expr] = []
     params = {p for p in norm.current if norm.current[p] == p}
     for element in elements:
-        op = norm.lower(element, top=True)
+        op = norm.lower(element)
         atom = op if not isinstance(op, _Op) else None
         reuse = isinstance(atom, ast.Name) and atom.id in norm.current.values() and \
             atom.id not in params and atom.id not in {a.id for a in atoms if isinstance(a, ast.Name)}

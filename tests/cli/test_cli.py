@@ -1,0 +1,22 @@
+"""The command line: `tangent-src rules` / `python -m tangent_src rules`."""
+
+import subprocess
+import sys
+
+from tangent_src.cli import main
+from tangent_src.rules.registry import all_rules
+
+
+def test_rules_lists_every_primitive_with_its_modes(capsys):
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(all_rules())
+    listed = {line.split()[0]: line for line in lines}
+    assert "forward reverse" in listed["numpy.sin"]
+    assert "non-differentiable" in listed["numpy.sign"]
+
+
+def test_module_entry_point_and_help():
+    done = subprocess.run([sys.executable, "-m", "tangent_src", "rules", "--help"],
+                          capture_output=True, text=True, check=True)
+    assert "example:" in done.stdout
