@@ -283,7 +283,8 @@ class _Normalizer:
             raise self.unsupported(node, f"the operator `{self.code(node.operator)}` is not supported")
         key, ast_op = found
         operand = self.atom(node.expression)
-        if isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float, complex)) and key != "operator.not_":
+        numeric = isinstance(operand, ast.Constant) and isinstance(operand.value, (int, float, complex))
+        if numeric and key != "operator.not_":
             return ast.UnaryOp(ast.USub(), operand) if key == "operator.neg" else operand
         return self.operator_op(key, ast.UnaryOp(ast_op(), operand), {"x": operand}, node)
 

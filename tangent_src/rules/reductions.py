@@ -24,7 +24,7 @@ def mean(a, axis=None, *, keepdims=False):
     def tangent(da):
         return np.mean(da, axis=axis, keepdims=keepdims)
 
-    def adjoint(bz):
+    def adjoint(bz, z):
         return unreduce(bz, like=a, axis=axis, keepdims=keepdims) / reduced_size(a, z)
 
 
@@ -32,11 +32,11 @@ def mean(a, axis=None, *, keepdims=False):
 def max(a, axis=None, *, keepdims=False):
     """z = max(a, axis): the derivative flows to the maximal elements (split equally at ties)"""
 
-    def tangent(da):
+    def tangent(da, z):
         w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return np.sum(w * da, axis=axis, keepdims=keepdims)
 
-    def adjoint(bz):
+    def adjoint(bz, z):
         w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
 
@@ -45,10 +45,10 @@ def max(a, axis=None, *, keepdims=False):
 def min(a, axis=None, *, keepdims=False):
     """z = min(a, axis): the derivative flows to the minimal elements (split equally at ties)"""
 
-    def tangent(da):
+    def tangent(da, z):
         w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return np.sum(w * da, axis=axis, keepdims=keepdims)
 
-    def adjoint(bz):
+    def adjoint(bz, z):
         w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)

@@ -23,7 +23,9 @@ gives both directions at once (dz = (1 - z**2) * dx; bx = (1 - z**2) * bz), and
 whose outer signature is the primitive's, with nested tangent and adjoint
 templates. Inside a template, a parameter name stands for the argument, `z` for
 the result, `d<p>` for the tangent of parameter p and `bz` for the adjoint of
-the result. The adjoint returns one contribution per differentiable parameter
+the result; the nested functions take those they use as parameters
+(`def adjoint(bz, z)`), so each rule is valid, lintable Python.
+The adjoint returns one contribution per differentiable parameter
 (a tuple, in the order of `diff`). Templates are parsed once, from the rule's
 own source, and instantiated by renaming; their text is what appears in the
 generated code.

@@ -97,7 +97,7 @@ def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.
 def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
     """Whether a broadcast operand whose tangent was dropped no longer shapes the expression."""
     mentioned = names_in(expr)
-    for param, arg in apply.args.items():
+    for arg in apply.args.values():
         if is_literal(arg):
             continue
         tangent = ctx.names.given.get(("d", arg.id)) if isinstance(arg, ast.Name) else None
