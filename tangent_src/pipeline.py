@@ -15,6 +15,7 @@ import numpy
 
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
+from .analysis.shapes import bases
 from .codegen import docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError
@@ -57,7 +58,7 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None) -> 
         stage = "analyze"
         activity = analyze(ir, names)
         numpy_name = _numpy_name(parsed, ir)
-        ctx = Context(ir, activity, names, numpy_name, Names(set(ir.names) | HELPERS | {numpy_name}))
+        ctx = Context(ir, activity, names, numpy_name, Names(set(ir.names) | HELPERS | {numpy_name}), bases(ir))
         stage = "transform"
         node = _transform(ctx, mode, single)
         stage = "emit"

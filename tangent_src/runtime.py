@@ -31,7 +31,9 @@ def unbroadcast(g, like):
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
     g = np.sum(g, axis=axes, keepdims=True) if axes else g
-    return np.reshape(g, shape) if lead else g
+    if not lead:
+        return g
+    return np.reshape(g, shape)[()] if shape == () else np.reshape(g, shape)
 
 
 def broadcast_like(t, like):
@@ -150,4 +152,4 @@ def scalar_seed(out):
             f"grad needs a function with a scalar output, but it returned shape {shape}; "
             "use vjp with a cotangent shaped like the output instead"
         )
-    return np.ones_like(out) if hasattr(out, "shape") else 1.0
+    return np.ones_like(out)[()] if hasattr(out, "shape") else 1.0

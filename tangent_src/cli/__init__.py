@@ -22,6 +22,8 @@ def _modes(rule) -> str:  # noqa: ANN001
 def rules_command(args: argparse.Namespace) -> int:
     """Print one primitive per line with the modes it supports."""
     for rule in all_rules():
+        if "." not in rule.key:
+            continue  # internal entries (a copy of a name), not something a user calls
         doc = rule.doc.splitlines()[0] if rule.doc and rule.diff else ""
         print(f"{rule.key:<24} {_modes(rule):<20} {doc}")
     return 0
@@ -44,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `tangent-src rules | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -49,5 +49,14 @@ def module_source(node: ast.FunctionDef, numpy: str) -> str:
     helpers = helpers_used(node)
     if helpers:
         lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
-    text = "\n".join(lines) + "\n\n\n" + ast.unparse(node) + "\n"
+    text = "\n".join(lines) + "\n\n\n" + _unparse(node) + "\n"
     return black.format_str(text, mode=_MODE)
+
+
+def _unparse(node: ast.FunctionDef) -> str:
+    """ast.unparse, but `return a, b` rather than `return (a, b)`, as people write it."""
+    last = node.body[-1]
+    if not (isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple) and len(last.value.elts) > 1):
+        return ast.unparse(node)
+    *head, _ = ast.unparse(node).splitlines()  # unparse writes the return on one line
+    return "\n".join(head) + "\n    return " + ", ".join(ast.unparse(e) for e in last.value.elts)

@@ -33,12 +33,12 @@ def max(a, axis=None, *, keepdims=False):
     """z = max(a, axis): the derivative flows to the maximal elements (split equally at ties)"""
 
     def tangent(da, z):
-        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
-        return np.sum(w * da, axis=axis, keepdims=keepdims)
+        where_max = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return np.sum(where_max * da, axis=axis, keepdims=keepdims)
 
     def adjoint(bz, z):
-        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
-        return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+        where_max = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return where_max * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
 
 
 @rule("numpy.min", aliases=("numpy.amin",))
@@ -46,9 +46,9 @@ def min(a, axis=None, *, keepdims=False):
     """z = min(a, axis): the derivative flows to the minimal elements (split equally at ties)"""
 
     def tangent(da, z):
-        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
-        return np.sum(w * da, axis=axis, keepdims=keepdims)
+        where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return np.sum(where_min * da, axis=axis, keepdims=keepdims)
 
     def adjoint(bz, z):
-        w = extremum_weights(a, z, axis=axis, keepdims=keepdims)
-        return w * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+        where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        return where_min * unreduce(bz, like=a, axis=axis, keepdims=keepdims)

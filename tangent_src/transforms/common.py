@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from .. import runtime
 from ..analysis.activity import Activity
+from ..analysis.shapes import Basis, basis_of
 from ..codegen.templates import Bindings, instantiate, zero
-from ..ir import Apply, Function, is_literal, names_in
+from ..ir import Apply, Function, names_in
 from ..rules.registry import Rule
 
 HELPERS = frozenset(n for n, v in vars(runtime).items() if inspect.isfunction(v) and not n.startswith("_"))
@@ -51,6 +52,7 @@ class Context:
     wrt: tuple[str, ...]
     numpy: str
     names: Names
+    bases: dict[str, Basis] = field(default_factory=dict)
     derivative_names: set[str] = field(default_factory=set)
 
     def d(self, prefix: str, name: str) -> str:
@@ -95,15 +97,13 @@ def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.
 
 
 def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
-    """Whether a broadcast operand whose tangent was dropped no longer shapes the expression."""
-    mentioned = names_in(expr)
-    for arg in apply.args.values():
-        if is_literal(arg):
-            continue
-        tangent = ctx.names.given.get(("d", arg.id)) if isinstance(arg, ast.Name) else None
-        if not (names_in(arg) & mentioned) and tangent not in mentioned:
-            return True
-    return False
+    """Whether the tangent, once inactive terms were dropped, may be narrower than the result."""
+    primal_of = {d: p for (prefix, p), d in ctx.names.given.items() if prefix == "d"}
+    mentioned = {primal_of.get(n, n) for n in names_in(expr)}
+    covered: set[str] = set()
+    for name in mentioned:
+        covered |= ctx.bases.get(name, frozenset({name}))
+    return not ctx.bases.get(apply.target, frozenset()) <= covered
 
 
 def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], dict[str, ast.expr]]:
@@ -118,19 +118,16 @@ def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], d
     for param, expr in zip(rule.diff, elements):
         if param not in active:
             continue
-        if rule.elementwise and _sole_shape(apply, param):
+        if rule.elementwise and _same_shape(ctx, apply, param):
             expr = _strip_unbroadcast(expr)
         name = active[param]
         contributions[name] = ast.BinOp(contributions[name], ast.Add(), expr) if name in contributions else expr
     return statements, contributions
 
 
-def _sole_shape(apply: Apply, param: str) -> bool:
-    """Whether every other argument is a literal or the same value, so `param` has the result's shape."""
-    mine = apply.args[param]
-    same = isinstance(mine, ast.Name)
-    return all(is_literal(a) or (same and isinstance(a, ast.Name) and a.id == mine.id)
-               for p, a in apply.args.items() if p != param)
+def _same_shape(ctx: Context, apply: Apply, param: str) -> bool:
+    """Whether the argument certainly has the result's shape (then unbroadcast is a no-op)."""
+    return basis_of(apply.args[param], ctx.bases) == ctx.bases.get(apply.target)
 
 
 def _strip_unbroadcast(expr: ast.expr) -> ast.expr:

@@ -10,7 +10,7 @@ from tangent_src.rules.registry import all_rules
 def test_rules_lists_every_primitive_with_its_modes(capsys):
     assert main(["rules"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(all_rules())
+    assert len(lines) == len([r for r in all_rules() if "." in r.key])
     listed = {line.split()[0]: line for line in lines}
     assert "forward reverse" in listed["numpy.sin"]
     assert "non-differentiable" in listed["numpy.sign"]

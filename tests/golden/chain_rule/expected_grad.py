@@ -18,4 +18,4 @@ def grad_f(x, y):
     bx = unbroadcast(bt2, like=x)
     bt1 = unbroadcast(bt2, like=t1)
     by = 2 * y * bt1
-    return (bx, by)
+    return bx, by

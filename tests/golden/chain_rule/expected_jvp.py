@@ -16,4 +16,4 @@ def jvp_f(x, y, dx, dy):
     dt2 = dx + dt1
     out = np.sin(t2)
     dout = np.cos(t2) * dt2
-    return (out, dout)
+    return out, dout

@@ -17,4 +17,4 @@ def vjp_f(x, y, bout):
     bx = unbroadcast(bt2, like=x)
     bt1 = unbroadcast(bt2, like=t1)
     by = 2 * y * bt1
-    return (bx, by)
+    return bx, by

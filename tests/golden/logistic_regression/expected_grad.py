@@ -34,12 +34,10 @@ def grad_loss(w, b, X, y):
     bout = scalar_seed(out)
     bt12 = -bout
     bt11 = unreduce(bt12, like=t11) / reduced_size(t11, t12)
-    bt6 = unbroadcast(bt11, like=t6)
-    bt10 = unbroadcast(bt11, like=t10)
-    bt9 = unbroadcast(t7 * bt10, like=t9)
+    bt9 = unbroadcast(t7 * bt11, like=t9)
     bt8 = bt9 / t8
     bp = -bt8
-    bt5 = unbroadcast(y * bt6, like=t5)
+    bt5 = unbroadcast(y * bt11, like=t5)
     bp = bp + bt5 / p
     bt4 = -p / t4 * bp
     bt2 = t3 * bt4
@@ -47,4 +45,4 @@ def grad_loss(w, b, X, y):
     bt1 = unbroadcast(bz, like=t1)
     bb = unbroadcast(bz, like=b)
     bw = matmul_adjoint_rhs(bt1, X, w)
-    return (bw, bb)
+    return bw, bb

@@ -38,4 +38,4 @@ def jvp_loss(w, b, X, y, dw, db):
     dt12 = np.mean(dt11)
     out = -t12
     dout = -dt12
-    return (out, dout)
+    return out, dout

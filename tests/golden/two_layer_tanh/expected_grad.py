@@ -45,8 +45,8 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     bshifted = bshifted + t5 * bt5
     blogits = unbroadcast(bshifted, like=logits)
     bt4 = unbroadcast(-bshifted, like=t4)
-    w = extremum_weights(logits, t4, axis=1, keepdims=True)
-    blogits = blogits + w * unreduce(bt4, like=logits, axis=1, keepdims=True)
+    where_max = extremum_weights(logits, t4, axis=1, keepdims=True)
+    blogits = blogits + where_max * unreduce(bt4, like=logits, axis=1, keepdims=True)
     bt3 = unbroadcast(blogits, like=t3)
     bb2 = unbroadcast(blogits, like=b2)
     bh = matmul_adjoint_lhs(bt3, h, W2)
@@ -55,4 +55,4 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     bt1 = unbroadcast(bt2, like=t1)
     bb1 = unbroadcast(bt2, like=b1)
     bW1 = matmul_adjoint_rhs(bt1, X, W1)
-    return (bW1, bb1, bW2, bb2)
+    return bW1, bb1, bW2, bb2

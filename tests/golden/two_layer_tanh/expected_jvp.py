@@ -22,8 +22,8 @@ def jvp_loss(W1, b1, W2, b2, X, Y, dW1, db1, dW2, db2):
     logits = t3 + b2
     dlogits = dt3 + db2
     t4 = np.max(logits, axis=1, keepdims=True)
-    w = extremum_weights(logits, t4, axis=1, keepdims=True)
-    dt4 = np.sum(w * dlogits, axis=1, keepdims=True)
+    where_max = extremum_weights(logits, t4, axis=1, keepdims=True)
+    dt4 = np.sum(where_max * dlogits, axis=1, keepdims=True)
     shifted = logits - t4
     dshifted = dlogits - dt4
     t5 = np.exp(shifted)
@@ -42,4 +42,4 @@ def jvp_loss(W1, b1, W2, b2, X, Y, dW1, db1, dW2, db2):
     dt10 = np.mean(dt9)
     out = -t10
     dout = -dt10
-    return (out, dout)
+    return out, dout

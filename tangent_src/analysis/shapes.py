@@ -1,0 +1,44 @@
+"""Shape analysis: which values certainly have the same shape, without knowing any shape.
+
+Stage: analysis. Input: an `ir.Function`. Output: for every name, its *basis*:
+the set of values whose shapes, broadcast together, give its shape. A
+parameter, or the result of a reduction, a product or a reshape, is its own
+basis; an elementwise result's basis is the union of its operands' (literals
+have none: a Python number never widens a shape). Two values with the same
+basis have the same shape, so `unbroadcast(bz, like=x)` is not needed when x
+and z share a basis, and a tangent needs no `broadcast_like` when it already
+mentions a value of every operand's basis.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..ir import Function, is_literal, names_in
+
+Basis = frozenset[str]
+
+
+def bases(fn: Function) -> dict[str, Basis]:
+    """name -> basis, for every name the body binds (others are their own basis)."""
+    found: dict[str, Basis] = {}
+    for apply in fn.body:
+        if apply.rule.elementwise or apply.rule.key == "identity":
+            basis: set[str] = set()
+            for arg in apply.args.values():
+                basis |= basis_of(arg, found)
+            found[apply.target] = frozenset(basis)
+        else:
+            for target in apply.targets:
+                found[target] = frozenset({target})
+    return found
+
+
+def basis_of(expr: ast.expr, found: dict[str, Basis]) -> Basis:
+    """The basis of an atom: a literal has none; a name has its own (or its own name)."""
+    if is_literal(expr):
+        return frozenset()
+    result: set[str] = set()
+    for name in names_in(expr):
+        result |= found.get(name, frozenset({name}))
+    return frozenset(result)
