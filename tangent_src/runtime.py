@@ -80,7 +80,9 @@ def extremum_weights(x, z, axis=None, keepdims=False):
 
 
 def inverse_axes(axes):
-    """The permutation that undoes np.transpose(x, axes)."""
+    """The permutation that undoes np.transpose(x, axes) (None, the reversal, undoes itself)."""
+    if axes is None:
+        return None
     n = len(axes)
     inverse = [0] * n
     for i, a in enumerate(axes):

@@ -177,6 +177,6 @@ def where(condition, x, y, z):
 
 
 @elementwise("numpy.clip")
-def clip(a, a_min, a_max, z):
+def clip(a, a_min=None, a_max=None, z=None):
     """z = a clipped to [a_min, a_max]: the derivative goes to whichever of the three z equals (to a at a tie)"""
     return z == a, (z == a_min) & (z != a), (z == a_max) & (z != a)

@@ -83,9 +83,9 @@ def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.
     values: dict[str, ast.expr] = {}
     for p in rule.diff:
         arg = apply.args.get(p)
-        if arg is None:
-            continue
-        if isinstance(arg, ast.Name) and arg.id in ctx.activity.varied:
+        if arg is None:  # an optional argument left out: a constant
+            values["d" + p] = zero(ast.Constant(rule.signature.parameters[p].default))
+        elif isinstance(arg, ast.Name) and arg.id in ctx.activity.varied:
             values["d" + p] = ast.Name(ctx.d("d", arg.id))
         else:
             values["d" + p] = zero(arg)

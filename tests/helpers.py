@@ -1,0 +1,156 @@
+"""Shared test utilities: functions made from source text, the dot-product test, mutation checks.
+
+tangent_src reads a function's source with inspect.getsource, so a function
+under test must live in a real file: `make_function` writes the source into a
+fresh module in a per-process temporary directory and imports it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+from typing import Any, Callable
+
+import numpy as np
+
+import tangent_src as ts
+
+_DIRECTORY: str | None = None
+_COUNTER = itertools.count()
+
+
+def _directory() -> str:
+    global _DIRECTORY
+    if _DIRECTORY is None:
+        _DIRECTORY = tempfile.mkdtemp(prefix="tangent_src_cases_")
+        atexit.register(shutil.rmtree, _DIRECTORY, ignore_errors=True)
+    return _DIRECTORY
+
+
+def make_function(source: str, name: str = "f") -> Callable:
+    """The function `name` defined by `source`, written to and imported from a real module.
+
+    The module starts with `import numpy as np`; each call makes a new module
+    `_case_<n>`, so two calls never share globals or derivative caches.
+    """
+    module_name = f"_case_{next(_COUNTER)}"
+    path = os.path.join(_directory(), module_name + ".py")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("import numpy as np\n\n\n" + textwrap.dedent(source).strip() + "\n")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+# ------------------------------------------------------------------ array-type-agnostic helpers
+
+
+def to_numpy(x: Any) -> Any:
+    """x as numpy (StrictArray and cupy arrays are unwrapped), recursing through tuples."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_numpy(v) for v in x)
+    if hasattr(x, "data") and type(x).__name__ == "StrictArray":
+        return x.data
+    if type(x).__module__.startswith("cupy"):
+        return x.get()
+    return x
+
+
+def copy_value(x: Any) -> Any:
+    """A deep copy of an argument: arrays (of any type) are copied, Python scalars kept."""
+    if isinstance(x, (tuple, list)):
+        return type(x)(copy_value(v) for v in x)
+    return x.copy() if hasattr(x, "copy") and hasattr(x, "shape") else x
+
+
+def random_like(x: Any, rng: np.random.Generator) -> Any:
+    """A standard normal value shaped like x: a Python float for a Python scalar, else an ndarray.
+
+    A numpy scalar (np.float64, what numpy returns for 0-d operands) gets a 0-d ndarray.
+    """
+    if isinstance(x, tuple):
+        return tuple(random_like(v, rng) for v in x)
+    if type(x) in (int, float):
+        return float(rng.standard_normal())
+    return rng.standard_normal(np.shape(to_numpy(x)))
+
+
+def inner(a: Any, b: Any) -> float:
+    """<a, b>, summed over every element (and over the items of tuples)."""
+    if isinstance(a, tuple):
+        return sum(inner(u, v) for u, v in zip(a, b, strict=True))
+    return float(np.sum(np.asarray(to_numpy(a), dtype=float) * np.asarray(to_numpy(b), dtype=float)))
+
+
+def wrt_indices(f: Callable, wrt: Any) -> list[int]:
+    import inspect
+
+    names = list(inspect.signature(f).parameters)
+    items = list(wrt) if isinstance(wrt, (tuple, list)) else [wrt]
+    return [w if isinstance(w, int) else names.index(w) for w in items]
+
+
+# ------------------------------------------------------------------ the dot-product test
+
+
+def dot_product_check(f: Callable, args: tuple, wrt: Any, rng: np.random.Generator, rtol: float = 1e-9) -> float:
+    """Check <u, J v> == <J^T u, v> for random tangents v and a random cotangent u.
+
+    J is f's Jacobian with respect to the `wrt` arguments at `args`; J v comes
+    from ts.jvp and J^T u from ts.vjp. Also checks that every gradient is
+    shaped like its argument and the tangent like the value (a wrongly shaped
+    gradient could otherwise pass by broadcasting). Returns the relative gap.
+    """
+    single = not isinstance(wrt, (tuple, list))
+    indices = wrt_indices(f, wrt)
+    value = f(*copy_value(args))
+    tangents = [random_like(args[i], rng) for i in indices]
+    cotangent = random_like(value, rng)
+
+    jvp_value, jv = ts.jvp(f, wrt)(*copy_value(args), *tangents)
+    np.testing.assert_allclose(to_numpy(jvp_value), to_numpy(value), rtol=1e-12, atol=1e-12)
+    assert np.shape(to_numpy(jv)) == np.shape(to_numpy(value)), "the tangent is not shaped like the value"
+
+    pulled = ts.vjp(f, wrt)(*copy_value(args), cotangent)
+    pulled = [pulled] if single else list(pulled)
+    assert len(pulled) == len(indices)
+    for g, i in zip(pulled, indices):
+        assert np.shape(to_numpy(g)) == np.shape(to_numpy(args[i])), (
+            f"the gradient for argument {i} has shape {np.shape(to_numpy(g))}, "
+            f"the argument {np.shape(to_numpy(args[i]))}"
+        )
+
+    left = inner(cotangent, jv)
+    right = sum(inner(g, t) for g, t in zip(pulled, tangents))
+    scale = max(abs(left), abs(right), 1e-12)
+    gap = abs(left - right) / scale
+    assert gap <= rtol, f"<u, J v> = {left!r} but <J^T u, v> = {right!r} (relative gap {gap:.3g})"
+    return gap
+
+
+# ------------------------------------------------------------------ mutation
+
+
+def _equal(before: Any, after: Any) -> bool:
+    if isinstance(before, (tuple, list)):
+        return len(before) == len(after) and all(_equal(b, a) for b, a in zip(before, after))
+    b, a = to_numpy(before), to_numpy(after)
+    return np.shape(b) == np.shape(a) and bool(np.array_equal(b, a))
+
+
+def assert_not_mutated(fn: Callable, args: tuple) -> Any:
+    """Call fn(*args) and check that no array argument changed; returns fn's result."""
+    snapshot = [copy_value(a) for a in args]
+    result = fn(*args)
+    for k, (before, after) in enumerate(zip(snapshot, args)):
+        assert _equal(before, after), f"{getattr(fn, '__name__', fn)} modified its argument {k}"
+    return result
