@@ -118,33 +118,29 @@ def _numpy_name(parsed: ParsedFunction, ir: Function) -> str:
 
 def _transform(ctx: Context, mode: str, single: bool) -> ast.FunctionDef:
     fn = ctx.fn
-    positional = [p for p in fn.params if p.kind == "positional"]
-    keyword = [(p.name, p.default) for p in fn.params if p.kind == "keyword"]
     keep_defaults = mode in ("grad", "value_and_grad")
-    params = [(p.name, p.default if keep_defaults else None) for p in positional]
+    params = [(p.name, p.default if keep_defaults else None) for p in fn.params if p.kind == "positional"]
+    keyword = [(p.name, p.default) for p in fn.params if p.kind == "keyword"]
     value = _pack(fn.returns, fn.returns_tuple)
-    renamable = set(fn.generated) | ctx.derivative_names
     if mode == "jvp":
         code = forward.transform(ctx)
         returns = [value, _pack(code.tangents, fn.returns_tuple)]
-        body = optimize.propagate_copies(code.body, returns, renamable | ctx.derivative_names)
-        body = optimize.remove_dead(body, returns)
+        body = code.body
         params += [(t, None) for t in code.tangent_params]
-        returned: ast.expr = ast.Tuple(returns)
     else:
         rcode = reverse.transform(ctx, seed_scalar=mode != "vjp")
         grads = _pack(rcode.gradients, not single)
         returns = [value, grads] if mode == "value_and_grad" else [grads]
-        prologue: list[ast.stmt] = []
+        body = rcode.body
         if mode == "vjp":
             param, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
             params.append((param, None))
-        body = optimize.propagate_copies(prologue + rcode.body, returns, renamable | ctx.derivative_names)
-        body = optimize.remove_dead(body, returns)
-        returned = ast.Tuple(returns) if mode == "value_and_grad" else returns[0]
+            body = prologue + body
+    body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names)
+    body = optimize.remove_dead(body, returns)
+    returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
     doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params])
-    name = f"{mode}_{fn.name}"
-    return emit.function_def(name, params, keyword, doc, body, returned)
+    return emit.function_def(f"{mode}_{fn.name}", params, keyword, doc, body, returned)
 
 
 def _pack(values: list[ast.expr], as_tuple: bool) -> ast.expr:

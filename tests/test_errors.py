@@ -54,7 +54,7 @@ def vector_output(x):
 
 
 def lambda_expression(x):
-    g = lambda v: v  # noqa: E731
+    g = lambda v: v  # noqa: E731, F841
     return x
 
 
