@@ -14,5 +14,5 @@ ROOT = Path(__file__).resolve().parent.parent
                     reason="ruff is not installed (pip install -e '.[test]')")
 def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    done = subprocess.run([ruff, "check", "tangent_src"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run([ruff, "check", "tangent_src", "tests", "examples"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
