@@ -79,6 +79,28 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+def unindex(g, like, index):
+    """Adjoint of z = a[index]: g put back at index in zeros shaped like a.
+
+    An integer-array index may name an element several times; each use adds
+    its share (np.add.at), where plain assignment would keep only the last.
+    """
+    out = np.zeros_like(like)
+    if _has_integer_array(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def _has_integer_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, list) or (hasattr(part, "dtype") and part.dtype.kind in "iu" and part.ndim > 0):
+            return True
+    return False
+
+
 def inverse_axes(axes):
     """The permutation that undoes np.transpose(x, axes) (None, the reversal, undoes itself)."""
     if axes is None:

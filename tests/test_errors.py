@@ -15,14 +15,38 @@ def unknown_function(x):
     return np.fft.fft(x)
 
 
-def branch(x):
-    if x > 0:
-        x = x * 2.0
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_with(x):
+    with open("f") as handle:  # noqa: F841
+        y = x * 2.0
+    return y
+
+
+def uses_global(x):
+    global COUNTER
     return x
 
 
-def subscript(x):
-    return x[0] * 2.0
+def early_return(x):
+    if x > 0:
+        return x
+    return -x
+
+
+def deep_break(x):
+    for i in range(3):
+        if i > 0:
+            if x > 1.0:
+                break
+        x = x * 2.0
+    return x
 
 
 def helper(x):
@@ -80,18 +104,18 @@ def test_unknown_function_names_it_and_points_to_rules():
     _located(info.value, "np.fft.fft(x)")
 
 
-def test_if_statement_is_unsupported_with_location():
+@pytest.mark.parametrize("fn, fragment, words", [
+    (uses_try, "try:", "`try`"),
+    (uses_with, "with open", "`with`"),
+    (uses_global, "global COUNTER", "`global`"),
+    (early_return, "return x", "`return`"),
+    (deep_break, "if x > 1.0:", "break"),
+])
+def test_unsupported_statements_name_the_construct_with_location(fn, fragment, words):
     with pytest.raises(UnsupportedSyntax) as info:
-        ts.grad(branch)
-    assert "`if`" in str(info.value)
-    _located(info.value, "if x > 0:")
-
-
-def test_subscript_is_unsupported():
-    with pytest.raises(UnsupportedSyntax) as info:
-        ts.jvp(subscript)
-    assert "indexing" in str(info.value)
-    _located(info.value, "x[0]")
+        ts.grad(fn)
+    assert words in str(info.value)
+    _located(info.value, fragment)
 
 
 def test_user_function_call_is_unsupported():

@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass
 
 from ..errors import NonDifferentiableInput
-from ..ir import Apply, Function, names_in
+from ..ir import Apply, Function, If, Loop, Stmt, names_in
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,51 @@ def _varied_names(expr: ast.expr, varied: set[str]) -> set[str]:
 
 
 def analyze(fn: Function, wrt: tuple[str, ...]) -> Activity:
-    """Forward (varied) and backward (useful) dependence over the straight-line body."""
+    """Forward (varied) and backward (useful) dependence, to a fixed point around loops."""
     varied = set(wrt)
-    for apply in fn.body:
-        if not apply.rule.diff:
-            continue
-        _check_nondiff_arguments(apply, varied)
-        if any(_varied_names(apply.args[p], varied) for p in apply.rule.diff if p in apply.args):
-            varied.update(apply.targets)
+    _vary(fn.body, varied)
     useful = {n.id for n in fn.returns if isinstance(n, ast.Name)}
-    for apply in reversed(fn.body):
-        if apply.target in useful and apply.rule.diff:
-            for p in apply.rule.diff:
-                if p in apply.args:
-                    useful |= names_in(apply.args[p])
+    _use(fn.body, useful)
     return Activity(frozenset(varied), frozenset(useful))
+
+
+def _vary(block: list[Stmt], varied: set[str]) -> None:
+    for stmt in block:
+        if isinstance(stmt, Apply):
+            _vary_apply(stmt, varied)
+        elif isinstance(stmt, If):
+            _vary(stmt.body, varied)
+            _vary(stmt.orelse, varied)
+        elif isinstance(stmt, Loop):
+            size = -1
+            while size != len(varied):  # until a trip changes nothing
+                size = len(varied)
+                _vary(stmt.test_body + stmt.body + list(stmt.carry), varied)
+
+
+def _vary_apply(apply: Apply, varied: set[str]) -> None:
+    if not apply.rule.diff:
+        return
+    _check_nondiff_arguments(apply, varied)
+    if any(_varied_names(apply.args[p], varied) for p in apply.rule.diff if p in apply.args):
+        varied.update(apply.targets)
+
+
+def _use(block: list[Stmt], useful: set[str]) -> None:
+    for stmt in reversed(block):
+        if isinstance(stmt, Apply):
+            if stmt.target in useful and stmt.rule.diff:
+                for p in stmt.rule.diff:
+                    if p in stmt.args:
+                        useful |= names_in(stmt.args[p])
+        elif isinstance(stmt, If):
+            _use(stmt.body, useful)
+            _use(stmt.orelse, useful)
+        elif isinstance(stmt, Loop):
+            size = -1
+            while size != len(useful):
+                size = len(useful)
+                _use(stmt.test_body + stmt.body + list(stmt.carry), useful)
 
 
 def _check_nondiff_arguments(apply: Apply, varied: set[str]) -> None:

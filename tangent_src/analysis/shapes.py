@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import ast
 
-from ..ir import Function, is_literal, names_in
+from collections import Counter
+
+from ..ir import Apply, Function, is_literal, names_in, walk
 
 Basis = frozenset[str]
 
 
 def bases(fn: Function) -> dict[str, Basis]:
-    """name -> basis, for every name the body binds (others are their own basis)."""
+    """name -> basis, for every name the body binds (others are their own basis).
+
+    A name bound more than once (carried around a loop, merged after an if)
+    may change shape from one binding to the next: it is its own basis.
+    """
     found: dict[str, Basis] = {}
-    for apply in fn.body:
-        if apply.rule.elementwise or apply.rule.key == "identity":
+    applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
+    counts = Counter(t for a in applies for t in a.targets)
+    for apply in applies:
+        if (apply.rule.elementwise or apply.rule.key == "identity") and counts[apply.target] == 1:
             basis: set[str] = set()
             for arg in apply.args.values():
                 basis |= basis_of(arg, found)

@@ -1,6 +1,7 @@
-"""Optimization of emitted straight-line code: copy propagation and dead-code removal.
+"""Optimization of emitted code: copy propagation and dead-code removal.
 
-Stage: codegen. Input: a list of ast statements (assignments) and the
+Stage: codegen. Input: ast statements (assignments, if, for, while, and the
+statements kept for their effect: tape appends and pops, print, assert) and the
 expressions the function returns. Output: the same computation without
 statements whose results are never read, and without `a = b` copies of
 generated names (a tangent or adjoint that is just another one).
@@ -9,6 +10,8 @@ generated names (a tangent or adjoint that is just another one).
 from __future__ import annotations
 
 import ast
+import copy
+from collections import Counter
 
 from ..ir import names_in
 
@@ -16,50 +19,132 @@ from ..ir import names_in
 def _targets(stmt: ast.stmt) -> set[str]:
     if isinstance(stmt, ast.Assign):
         return {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if isinstance(stmt, ast.For):
+        return {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
     return set()
 
 
-def _reads(stmt: ast.stmt) -> set[str]:
-    return names_in(stmt.value) if isinstance(stmt, ast.Assign) else names_in(stmt)
+def _all_targets(body: list[ast.stmt]) -> Counter:
+    counts: Counter = Counter()
+    for stmt in _in_order(body):
+        counts.update(_targets(stmt))
+    return counts
 
 
 def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: set[str]) -> list[ast.stmt]:
-    """Replace `a = b` (a generated, assigned once, b not reassigned later) by using b for a."""
-    out = list(body)
-    i = 0
-    while i < len(out):
-        stmt = out[i]
-        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name)
-                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id in renamable):
-            a, b = stmt.targets[0].id, stmt.value.id
-            later = out[i + 1:]
-            if not any(a in _targets(s) or b in _targets(s) for s in later):
-                rename = _Rename(a, b)
-                out = out[:i] + [rename.visit(s) for s in later]
-                returns[:] = [rename.visit(r) for r in returns]
-                continue
-        i += 1
+    """Replace `a = b` by using b for a, where a is a generated name assigned only there
+    and b is assigned at most once (or is a parameter), so both always hold the same value."""
+    counts = _all_targets(body)
+    order = list(_in_order(body))
+    defined_at = {t: i for i, stmt in enumerate(order) for t in _targets(stmt)}
+    copies = [node for i, node in enumerate(order)
+              if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+              and isinstance(node.targets[0], ast.Name) and node.targets[0].id in renamable
+              and counts[node.targets[0].id] == 1 and counts[node.value.id] <= 1
+              and defined_at.get(node.value.id, -1) < i]
+    mapping: dict[str, str] = {}
+    for node in copies:
+        source = node.value.id  # type: ignore[attr-defined]
+        mapping[node.targets[0].id] = mapping.get(source, source)
+    if not mapping:
+        return body
+    for key in mapping:
+        while mapping[key] in mapping:
+            mapping[key] = mapping[mapping[key]]
+    rename = _Rename(mapping)
+    dropped = {id(c) for c in copies}
+    body = _drop(body, dropped)
+    returns[:] = [rename.visit(r) for r in returns]
+    return [rename.visit(s) for s in body]
+
+
+def _in_order(body: list[ast.stmt]):  # noqa: ANN202
+    """Statements in the order they are written, nested ones included."""
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                yield from _in_order(inner)
+
+
+def _drop(body: list[ast.stmt], dropped: set[int]) -> list[ast.stmt]:
+    out = []
+    for stmt in body:
+        if id(stmt) in dropped:
+            continue
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field) and isinstance(getattr(stmt, field), list):
+                inner = _drop(getattr(stmt, field), dropped)
+                setattr(stmt, field, inner or ([ast.Pass()] if field == "body" else []))
+        out.append(stmt)
     return out
 
 
 class _Rename(ast.NodeTransformer):
-    def __init__(self, old: str, new: str):
-        self.old, self.new = old, new
+    def __init__(self, mapping: dict[str, str]):
+        self.mapping = mapping
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name(self.new, getattr(node, "ctx", ast.Load())) if node.id == self.old else node
+        if node.id in self.mapping:
+            return ast.Name(self.mapping[node.id], getattr(node, "ctx", ast.Load()))
+        return node
+
+
+def _pure(stmt: ast.stmt) -> bool:
+    """An assignment whose right side has no effect (no tape pop, no call of a method)."""
+    if not isinstance(stmt, ast.Assign):
+        return False
+    return not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "append")
+                   for n in ast.walk(stmt.value))
 
 
 def remove_dead(body: list[ast.stmt], returns: list[ast.expr]) -> list[ast.stmt]:
-    """Drop assignments none of whose targets is read later (all emitted statements are pure)."""
-    live: set[str] = set().union(*(names_in(r) for r in returns)) if returns else set()
+    """Drop assignments none of whose targets is read later, through branches and loops."""
+    live = set().union(*(names_in(r) for r in returns)) if returns else set()
+    kept, _ = _dead(body, live)
+    return kept
+
+
+def _dead(body: list[ast.stmt], live: set[str]) -> tuple[list[ast.stmt], set[str]]:
+    live = set(live)
     kept: list[ast.stmt] = []
     for stmt in reversed(body):
-        targets = _targets(stmt)
-        if targets and not (targets & live):
+        if isinstance(stmt, ast.If):
+            then, live_then = _dead(stmt.body, live)
+            other, live_else = _dead(stmt.orelse, live)
+            if _empty(then) and _empty(other):
+                continue
+            stmt.body, stmt.orelse = then or [ast.Pass()], other
+            live = live_then | live_else | names_in(stmt.test)
+        elif isinstance(stmt, (ast.For, ast.While)):
+            stmt, live = _dead_loop(stmt, live)
+            if stmt is None:
+                continue
+        elif isinstance(stmt, ast.Assign) and _pure(stmt) and not (_targets(stmt) & live):
             continue
-        live -= targets
-        live |= _reads(stmt)
+        else:
+            live -= _targets(stmt)
+            live |= names_in(stmt.value) if isinstance(stmt, ast.Assign) else names_in(stmt)
         kept.append(stmt)
     kept.reverse()
-    return kept
+    return kept, live
+
+
+def _dead_loop(stmt: ast.For | ast.While, live_after: set[str]) -> tuple[ast.stmt | None, set[str]]:
+    header = names_in(stmt.iter) if isinstance(stmt, ast.For) else names_in(stmt.test)
+    live_in: set[str] = set()
+    while True:  # what a trip needs: what follows the loop, or the next trip
+        trial, needed = _dead(copy.deepcopy(stmt.body), live_after | live_in | header)
+        if isinstance(stmt, ast.For):
+            needed -= _targets(stmt)
+        if needed <= live_in:
+            break
+        live_in |= needed
+    body, _ = _dead(stmt.body, live_after | live_in | header)
+    stmt.body = body or [ast.Pass()]
+    return stmt, live_after | live_in | header
+
+
+def _empty(block: list[ast.stmt]) -> bool:
+    return all(isinstance(s, ast.Pass) for s in block)

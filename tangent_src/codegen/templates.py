@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from ..ir import names_in
+from ..ir import names_in, pretty_index
 from ..rules.registry import Template
 
 ZERO_ID = "__zero__"
@@ -175,6 +175,8 @@ class _Simplify(ast.NodeTransformer):
             return left
         if is_zero(left) or a == 0:
             return right
+        if ast.dump(left) == ast.dump(right):  # x * x: the same contribution twice
+            return self.visit_BinOp(ast.BinOp(_constant(2), ast.Mult(), left))
         inner = negated(right)
         return ast.BinOp(left, ast.Sub(), inner) if inner is not None else node
 
@@ -227,7 +229,10 @@ class _Simplify(ast.NodeTransformer):
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
-        return node.value if is_zero(node.value) else node
+        if is_zero(node.value):
+            return node.value
+        node.slice = pretty_index(node.slice)
+        return node
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)

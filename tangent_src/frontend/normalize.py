@@ -20,8 +20,9 @@ import libcst as cst
 
 from .. import rules
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
-from ..ir import Apply, Function, Param, names_in
+from ..ir import Apply, Effect, Function, Param, Stmt, names_in, pretty_index, walk
 from ..rules.registry import Rule, key_of, lookup
+from .control import ControlFlow
 from .source import ParsedFunction
 
 _BINARY = {
@@ -49,7 +50,7 @@ _COMPARE = {
     cst.GreaterThan: ("operator.gt", ast.Gt), cst.GreaterThanEqual: ("operator.ge", ast.GtE),
     cst.Equal: ("operator.eq", ast.Eq), cst.NotEqual: ("operator.ne", ast.NotEq),
 }
-_LATER = "is not supported yet (control flow, subscripts and calls of your own functions come next)"
+_LATER = "is not supported yet (calls of your own functions come next)"
 _STATEMENT_NAMES = {
     cst.If: "an `if` statement", cst.For: "a `for` loop", cst.While: "a `while` loop",
     cst.With: "a `with` statement", cst.Try: "a `try` statement", cst.FunctionDef: "a nested function",
@@ -72,14 +73,16 @@ class _Op:
 
 
 @dataclass
-class _Normalizer:
+class _Normalizer(ControlFlow):
     parsed: ParsedFunction
-    body: list[Apply] = field(default_factory=list)
+    body: list[Stmt] = field(default_factory=list)
+    loop_top: bool = False  # the statements being normalized are a loop body's own
+    exits: list[ast.expr] = field(default_factory=list)  # break conditions of the innermost loop
     current: dict[str, str] = field(default_factory=dict)  # user name -> its latest version
     taken: set[str] = field(default_factory=set)
     generated: set[str] = field(default_factory=set)
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
-    inplace: list[tuple[int, str, cst.CSTNode]] = field(default_factory=list)
+    inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     statement: cst.CSTNode | None = None
 
     # ------------------------------------------------------------ names
@@ -197,13 +200,34 @@ class _Normalizer:
         right = self.atom(node.value)
         key, ast_op = _BINARY[operator]
         op = self.operator_op(key, ast.BinOp(old, ast_op(), right), {"x": old, "y": right}, node)
-        self.inplace.append((len(self.body), old.id, node))
         self.assign_to(node.target, op, node)
+        self.inplace.append((self.body[-1], old.id, node))  # type: ignore[arg-type]
 
     def expression_statement(self, node: cst.Expr) -> None:
         if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
             return  # a docstring or `...`
-        raise self.unsupported(node, f"an expression statement (such as a call for its side effects) {_LATER}")
+        call = node.value
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "print" \
+                and "print" not in self.current:
+            args, kwargs = self.call_arguments(call)
+            statement = ast.Expr(ast.Call(ast.Name("print"), args, [ast.keyword(k, v) for k, v in kwargs.items()]))
+            self.body.append(Effect(statement, self.span(node)))
+            return
+        raise self.unsupported(node, "an expression statement (a call for its side effects) is not supported",
+                               hint="only print(...) is kept for its effect; assign results to names")
+
+    def assert_statement(self, node: cst.Assert) -> None:
+        test = self.atom(node.test)
+        message = self.atom(node.msg) if node.msg is not None else None
+        self.body.append(Effect(ast.Assert(test, message), self.span(node)))
+
+    def exit_statement(self, node: cst.Break | cst.Continue) -> None:
+        raise self.unsupported(node, "this `break`/`continue` is not supported here",
+                               hint="write `if condition: break` (or continue) as the last statement of an if "
+                               "directly in the loop body")
+
+    def describe_statement(self, node: cst.CSTNode) -> str:
+        return _STATEMENT_NAMES.get(type(node), type(node).__name__)
 
     def pass_statement(self, node: cst.Pass) -> None:
         return
@@ -211,6 +235,33 @@ class _Normalizer:
     def return_statement(self, node: cst.Return) -> None:
         raise self.unsupported(node, "`return` before the end of the function " + _LATER,
                                hint="compute the result and return it from the last line")
+
+    # ------------------------------------------------------------ subscripts
+
+    def subscript(self, node: cst.Subscript) -> _Op:
+        value = self.atom(node.value)
+        parts = []
+        for element in node.slice:
+            parts.append(self.index_part(element.slice))
+        index = parts[0] if len(parts) == 1 else ast.Tuple(parts)
+        return self.subscript_op(value, index, ast.Subscript(value, pretty_index(index)), node)
+
+    def index_part(self, part: cst.BaseSlice) -> ast.expr:
+        if isinstance(part, cst.Slice):
+            bounds = [self.atom(b) if b is not None else ast.Constant(None)
+                      for b in (part.lower, part.upper, part.step)]
+            if isinstance(bounds[-1], ast.Constant) and bounds[-1].value is None:
+                bounds.pop()  # slice(lower, upper): no step
+            return ast.Call(ast.Name("slice"), bounds, [])
+        assert isinstance(part, cst.Index)
+        if part.star is not None:
+            raise self.unsupported(part, "a starred index is not supported")
+        if isinstance(part.value, cst.Ellipsis):
+            return ast.Constant(...)
+        return self.atom(part.value)
+
+    def subscript_op(self, value: ast.expr, index: ast.expr, primal: ast.expr, node: cst.CSTNode) -> _Op:
+        return _Op(lookup("getitem"), {"a": value, "index": index}, primal, node)
 
     _SMALL: ClassVar[dict[type, Callable[..., None]]] = {}
 
@@ -438,6 +489,9 @@ _Normalizer._SMALL = {
     cst.Expr: _Normalizer.expression_statement,
     cst.Pass: _Normalizer.pass_statement,
     cst.Return: _Normalizer.return_statement,
+    cst.Assert: _Normalizer.assert_statement,
+    cst.Break: _Normalizer.exit_statement,
+    cst.Continue: _Normalizer.exit_statement,
 }
 _Normalizer._EXPR = {
     cst.Name: _Normalizer.name_expr,
@@ -453,7 +507,9 @@ _Normalizer._EXPR = {
     cst.Comparison: _Normalizer.comparison,
     cst.Attribute: _Normalizer.attribute,
     cst.Call: _Normalizer.call,
+    cst.Subscript: _Normalizer.subscript,
 }
+
 
 
 def normalize(parsed: ParsedFunction) -> Function:
@@ -466,14 +522,10 @@ def normalize(parsed: ParsedFunction) -> Function:
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
     if not statements or not _is_return_line(statements[-1]):
         raise norm.unsupported(fn.name, "the function must end with a `return` statement")
-    for line in statements[:-1]:
-        if not isinstance(line, cst.SimpleStatementLine):
-            raise norm.unsupported(line, f"{_STATEMENT_NAMES.get(type(line), type(line).__name__)} {_LATER}")
-        norm.statement_line(line)
     last = statements[-1]
-    for small in last.body[:-1]:  # type: ignore[attr-defined]
-        norm.statement = small
-        norm._SMALL[type(small)](norm, small)
+    before_return = last.with_changes(body=last.body[:-1])  # type: ignore[attr-defined]
+    body = norm.block(statements[:-1] + ([before_return] if before_return.body else []))
+    norm.body = body
     returns, as_tuple = _returns(norm, last.body[-1])  # type: ignore[attr-defined]
     _check_inplace(norm, returns)
     return Function(
@@ -517,14 +569,15 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
 
 def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:
     """`y += v` updates y's array in place; refuse when another live name shares that array."""
-    for index, old, node in norm.inplace:
+    statements = list(walk(norm.body))
+    for apply, old, node in norm.inplace:
         root = norm.roots.get(old, old)
         sharing = {n for n, r in norm.roots.items() if r == root} | {root}
         sharing.discard(old)
         later_reads: set[str] = set()
-        for apply in norm.body[index + 1:]:
-            later_reads |= set().union(*(names_in(a) for a in apply.args.values())) if apply.args else set()
-            later_reads |= names_in(apply.primal)
+        for stmt in statements[statements.index(apply) + 1:]:
+            if isinstance(stmt, Apply):
+                later_reads |= names_in(stmt.primal)
         for r in returns:
             later_reads |= names_in(r)
         shared = sorted(sharing & later_reads)

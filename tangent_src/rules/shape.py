@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import inverse_axes  # noqa: F401  (a name used by templates)
+from ..runtime import inverse_axes, unindex  # noqa: F401  (names used by templates)
 
 
 @rule("numpy.transpose", view=True)
@@ -48,3 +48,14 @@ def identity(a):
 
     def adjoint(bz):
         return bz
+
+
+@rule("getitem", diff=("a",), view=True)
+def getitem(a, index):
+    """z = a[index]; the adjoint puts bz back where it was taken from (repeated indices add up)"""
+
+    def tangent(da):
+        return da[index]
+
+    def adjoint(bz):
+        return unindex(bz, like=a, index=index)

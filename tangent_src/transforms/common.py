@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .. import runtime
 from ..analysis.activity import Activity
 from ..analysis.shapes import Basis, basis_of
-from ..codegen.templates import Bindings, instantiate, zero
+from ..codegen.templates import Bindings, instantiate, is_zero, zero
 from ..ir import Apply, Function, names_in
 from ..rules.registry import Rule
 
@@ -91,6 +91,8 @@ def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.
             values["d" + p] = zero(arg)
     assert rule.tangent is not None
     statements, expr = instantiate(rule.tangent, rule.tangent.result, ctx.bindings(apply, values))
+    if is_zero(expr):  # every input's tangent is zero here (it varies on another path)
+        return statements, zeros_like(ctx, apply.target)
     if rule.elementwise and _loses_shape(ctx, apply, expr):
         expr = ast.Call(ast.Name("broadcast_like"), [expr], [ast.keyword("like", ast.Name(apply.target))])
     return statements, expr
@@ -103,7 +105,15 @@ def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
     covered: set[str] = set()
     for name in mentioned:
         covered |= ctx.bases.get(name, frozenset({name}))
-    return not ctx.bases.get(apply.target, frozenset()) <= covered
+    return not statement_basis(ctx, apply) <= covered
+
+
+def statement_basis(ctx: Context, apply: Apply) -> Basis:
+    """The basis of what this elementwise statement computes: all its operands'."""
+    found: set[str] = set()
+    for arg in apply.args.values():
+        found |= basis_of(arg, ctx.bases)
+    return frozenset(found)
 
 
 def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], dict[str, ast.expr]]:
@@ -127,7 +137,7 @@ def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], d
 
 def _same_shape(ctx: Context, apply: Apply, param: str) -> bool:
     """Whether the argument certainly has the result's shape (then unbroadcast is a no-op)."""
-    return basis_of(apply.args[param], ctx.bases) == ctx.bases.get(apply.target)
+    return basis_of(apply.args[param], ctx.bases) == statement_basis(ctx, apply)
 
 
 def _strip_unbroadcast(expr: ast.expr) -> ast.expr:
@@ -138,3 +148,8 @@ def _strip_unbroadcast(expr: ast.expr) -> ast.expr:
 
 def is_differentiable(rule: Rule) -> bool:
     return bool(rule.diff) and rule.tangent is not None
+
+
+def zeros_like(ctx: Context, name: str) -> ast.expr:
+    """`np.zeros_like(name)`: a derivative that is zero, shaped and placed like the value."""
+    return ast.Call(ast.Attribute(ast.Name(ctx.numpy), "zeros_like"), [ast.Name(name)], [])

@@ -3,7 +3,8 @@
 Stage: transforms. Input: `Context` (function, activity, names). Output: the
 body of `jvp_f` as ast statements and what it returns. The tangent `dz` of
 each active result follows the primal statement that computes `z`; tangents
-come from the rule table only.
+come from the rule table only. Control flow is kept as it is: a branch or a
+loop computes its tangents alongside its values.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..ir import names_in
-from .common import Context, is_differentiable, tangent_expression
+from ..ir import Apply, Effect, If, Loop, Stmt
+from .common import Context, is_differentiable, tangent_expression, zeros_like
 
 
 @dataclass
@@ -26,15 +27,65 @@ class ForwardCode:
 def transform(ctx: Context) -> ForwardCode:
     fn = ctx.fn
     tangent_params = [ctx.d("d", name) for name in ctx.wrt]
-    body: list[ast.stmt] = []
-    for apply in fn.body:
-        body.append(_assign(apply.targets, apply.primal))
-        if apply.target in ctx.activity.varied and is_differentiable(apply.rule):
-            statements, expr = tangent_expression(ctx, apply)
-            body.extend(statements)
-            body.append(_assign((ctx.d("d", apply.target),), expr))
+    body = _block(ctx, fn.body)
     tangents = [_tangent_of(ctx, r) for r in fn.returns]
     return ForwardCode(body, list(fn.returns), tangents, tangent_params)
+
+
+def _block(ctx: Context, block: list[Stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for stmt in block:
+        if isinstance(stmt, Apply):
+            out += _apply(ctx, stmt)
+        elif isinstance(stmt, Effect):
+            out.append(stmt.statement)
+        elif isinstance(stmt, If):
+            out.append(ast.If(stmt.test, _block(ctx, stmt.body) or [ast.Pass()],
+                              _block(ctx, stmt.orelse)))
+        else:
+            out += loop_statements(stmt, _block(ctx, stmt.test_body), _block(ctx, stmt.body),
+                                   _block(ctx, list(stmt.carry)))
+    return out
+
+
+def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
+    out: list[ast.stmt] = [assign(apply.targets, apply.primal)]
+    if apply.target not in ctx.activity.varied:
+        return out
+    if is_differentiable(apply.rule):
+        statements, expr = tangent_expression(ctx, apply)
+        out += statements
+    else:  # a constant assigned to a name that varies elsewhere (a loop carries it)
+        expr = zeros_like(ctx, apply.target)
+    out.append(assign((ctx.d("d", apply.target),), expr))
+    return out
+
+
+def loop_statements(loop: Loop, test_body: list[ast.stmt], trip: list[ast.stmt], carry: list[ast.stmt],
+                    recording: list[ast.stmt] | None = None) -> list[ast.stmt]:
+    """A loop as Python: `for` / `while`, the trip, its recording (reverse mode), the
+    copies that carry values into the next trip, then the exit tests."""
+    trip = trip + (recording or []) + carry
+    trip += [ast.If(exit_test, [ast.Break()], []) for exit_test in loop.exits]
+    if loop.kind == "for":
+        target = ast.Name(loop.target, ast.Store())  # type: ignore[arg-type]
+        return [ast.For(target, loop.iterable, trip or [ast.Pass()], [], lineno=0)]
+    if loop.test is None:
+        return [ast.While(ast.Constant(True), (test_body + trip) or [ast.Pass()], [])]
+    if len(test_body) == 1 and isinstance(test_body[0], ast.Assign) and _assigns(test_body[0]) == {_name(loop.test)}:
+        return [ast.While(test_body[0].value, trip or [ast.Pass()], [])]
+    stop = ast.If(ast.UnaryOp(ast.Not(), loop.test), [ast.Break()], [])
+    return [ast.While(ast.Constant(True), test_body + [stop] + trip, [])]
+
+
+def _name(expr: ast.expr) -> str | None:
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _assigns(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.Assign):
+        return {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
 
 
 def _tangent_of(ctx: Context, value: ast.expr) -> ast.expr:
@@ -44,12 +95,9 @@ def _tangent_of(ctx: Context, value: ast.expr) -> ast.expr:
     return ast.Call(zeros_like, [value], [])
 
 
-def _assign(targets: tuple[str, ...], value: ast.expr) -> ast.Assign:
+def assign(targets: tuple[str, ...], value: ast.expr) -> ast.Assign:
     if len(targets) == 1:
         target: ast.expr = ast.Name(targets[0], ast.Store())
     else:
         target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
     return ast.Assign([target], value, lineno=0)
-
-
-__all__ = ["ForwardCode", "transform", "names_in"]

@@ -1,20 +1,30 @@
 """Reverse mode: a forward sweep of primal statements, then a reverse sweep of adjoints.
 
 Stage: transforms. Input: `Context`. Output: the body of `vjp_f` / `grad_f` as
-ast statements. The names are in single-assignment form, so every value the
-reverse sweep reads is still there: nothing is recomputed and, in
-straight-line code, nothing needs recording. The adjoint `bx` of a value used
-several times gets its first contribution assigned and the others added
-(`bx = bx + ...`, never in place: bx may be the caller's cotangent).
+ast statements.
+
+Outside loops, names are in single-assignment form, so every value the reverse
+sweep reads is still there: nothing is recomputed and nothing is recorded.
+Inside a loop each trip overwrites the values of the last, so each trip ends by
+appending what the reverse sweep will read of it to the loop's tape (`tape`,
+a list); the reverse sweep pops one entry per trip, newest first, and so
+replays exactly the trips the forward sweep made. A branch inside a loop
+records its own values the same way. Nothing else is recorded.
+
+The adjoint `bx` of a value used several times gets its first contribution
+assigned and the others added (`bx = bx + ...`, never in place: bx may be the
+caller's cotangent). Where control flow joins, an adjoint defined on one path
+only is set to zeros on the other, so that it is defined however the program ran.
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .common import Context, adjoint_contributions, is_differentiable
-from .forward import _assign
+from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
+from .common import Context, adjoint_contributions, is_differentiable, zeros_like
+from .forward import assign, loop_statements
 
 
 @dataclass
@@ -27,32 +37,174 @@ class ReverseCode:
 
 def transform(ctx: Context, seed_scalar: bool) -> ReverseCode:
     fn = ctx.fn
-    body: list[ast.stmt] = [_assign(a.targets, a.primal) for a in fn.body]
+    sweep = _Sweep(ctx)
     cotangents = [ctx.d("b", r.id) if isinstance(r, ast.Name) else ctx.names.fresh("bout") for r in fn.returns]
     defined = {c for r, c in zip(fn.returns, cotangents) if isinstance(r, ast.Name) and ctx.activity.active(r.id)}
+    seeds: list[ast.stmt] = []
     if seed_scalar:
-        for r, c in zip(fn.returns, cotangents):
-            if c in defined:
-                seed = ast.Call(ast.Name("scalar_seed"), [r], [])
-                body.append(_assign((c,), seed))
-    for apply in reversed(fn.body):
-        if not (ctx.activity.active(apply.target) and is_differentiable(apply.rule)):
-            continue
-        statements, contributions = adjoint_contributions(ctx, apply)
-        body.extend(statements)
-        for name, expr in contributions.items():
-            adjoint = ctx.d("b", name)
-            if adjoint in defined:
-                expr = ast.BinOp(ast.Name(adjoint), ast.Add(), expr)
-            defined.add(adjoint)
-            body.append(_assign((adjoint,), expr))
+        seeds = [assign((c,), ast.Call(ast.Name("scalar_seed"), [r], [])) for r, c in zip(fn.returns, cotangents)
+                 if c in defined]
+    backward = sweep.reverse_block(fn.body, defined, None)
+    forward = sweep.forward_block(fn.body, None)
     gradients = [_gradient_of(ctx, name, defined) for name in ctx.wrt]
-    return ReverseCode(body, list(fn.returns), cotangents, gradients)
+    return ReverseCode(forward + seeds + backward, list(fn.returns), cotangents, gradients)
 
 
 def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:
     adjoint = ctx.d("b", name)
-    if adjoint in defined:
-        return ast.Name(adjoint)
-    zeros_like = ast.Attribute(ast.Name(ctx.numpy), "zeros_like")
-    return ast.Call(zeros_like, [ast.Name(name)], [])
+    return ast.Name(adjoint) if adjoint in defined else zeros_like(ctx, name)
+
+
+@dataclass
+class _Sweep:
+    ctx: Context
+    tapes: dict[int, str] = field(default_factory=dict)  # id(loop) -> the name of its tape
+    records: dict[int, list[str]] = field(default_factory=dict)  # id(block) -> names recorded at its end
+
+    def tape(self, loop: Loop) -> str:
+        if id(loop) not in self.tapes:
+            self.tapes[id(loop)] = self.ctx.names.fresh("tape")
+        return self.tapes[id(loop)]
+
+    # ------------------------------------------------------------ reverse sweep
+
+    def reverse_block(self, block: list[Stmt], defined: set[str], loop: Loop | None) -> list[ast.stmt]:
+        """Adjoint statements of a block, last statement first; `defined` is updated."""
+        out: list[ast.stmt] = []
+        for stmt in reversed(block):
+            if isinstance(stmt, Apply):
+                out += self.reverse_apply(stmt, defined)
+            elif isinstance(stmt, If):
+                out += self.reverse_if(stmt, defined, loop)
+            elif isinstance(stmt, Loop):
+                out += self.reverse_loop(stmt, defined)
+        return out
+
+    def reverse_apply(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        own = self.ctx.d("b", apply.target) if apply.target in self.ctx.activity.varied else None
+        if self.ctx.activity.active(apply.target) and is_differentiable(apply.rule) and own in defined:
+            statements, contributions = adjoint_contributions(self.ctx, apply)
+            out += statements
+            for name, expr in contributions.items():
+                adjoint = self.ctx.d("b", name)
+                if adjoint in defined:
+                    expr = ast.BinOp(ast.Name(adjoint), ast.Add(), expr)
+                defined.add(adjoint)
+                out.append(assign((adjoint,), expr))
+        if own is not None:
+            defined.discard(own)  # the value before this statement is another value
+        return out
+
+    def reverse_if(self, stmt: If, defined: set[str], loop: Loop | None) -> list[ast.stmt]:
+        then_defined, else_defined = set(defined), set(defined)
+        then = self.reverse_block(stmt.body, then_defined, loop)
+        other = self.reverse_block(stmt.orelse, else_defined, loop)
+        then += self.fill(else_defined - then_defined)
+        other += self.fill(then_defined - else_defined)
+        defined.clear()
+        defined.update(then_defined | else_defined)
+        if loop is not None:
+            then = self.restore(stmt.body, then, loop) + then
+            other = self.restore(stmt.orelse, other, loop) + other
+        if not then and not other:
+            return []
+        return [ast.If(stmt.test, then or [ast.Pass()], other)]
+
+    def reverse_loop(self, loop: Loop, defined: set[str]) -> list[ast.stmt]:
+        inits = self.fill(self.entering(loop) - defined)
+        defined |= self.entering(loop)
+        head = set(defined)
+        body = self.reverse_block(list(loop.carry), defined, loop)
+        body += self.reverse_block(loop.body, defined, loop)
+        body += self.fill(head - defined)
+        defined |= head
+        tape = self.tape(loop)
+        trip = loop.test_body + loop.body + list(loop.carry)
+        body = self.restore(trip, body, loop, tape_pop=True, also={loop.target} - {None}) + body
+        return inits + [ast.While(ast.Name(tape), body, [])]
+
+    def entering(self, loop: Loop) -> set[str]:
+        """Adjoints that must hold a value when a trip of the reverse sweep begins: those of
+        values from before the loop that the loop reads, and of the values it carries."""
+        inside = {t for s in walk(loop.body + list(loop.carry)) if isinstance(s, Apply) for t in s.targets}
+        read: set[str] = set()
+        for s in walk(loop.body + list(loop.carry)):
+            if isinstance(s, Apply) and self.ctx.activity.active(s.target):
+                read |= set(self.ctx.activity.active_args(s).values())
+        needed = {n for n in read if n not in inside} | {a.target for a in loop.carry}
+        return {self.ctx.d("b", n) for n in needed if self.ctx.activity.active(n)}
+
+    def fill(self, adjoints: set[str]) -> list[ast.stmt]:
+        """`bv = zeros_like(v)` for adjoints that must be defined but got no contribution."""
+        primal = {d: p for (prefix, p), d in self.ctx.names.given.items() if prefix == "b"}
+        return [assign((b,), zeros_like(self.ctx, primal[b])) for b in sorted(adjoints)]
+
+    # ------------------------------------------------------------ recording
+
+    def restore(self, block: list[Stmt], code: list[ast.stmt], loop: Loop, tape_pop: bool = False,
+                also: set = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
+        """The pop that gives back, at the start of a trip (or branch) of the reverse sweep,
+        the values of that trip the code reads; remembers what its forward sweep records."""
+        read = set().union(*(names_in(s) for s in code)) if code else set()
+        names = sorted(read & (_definite(block, self) | also))
+        self.records[id(block)] = names
+        pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
+        if not names:
+            return [ast.Expr(pop)] if tape_pop else []
+        if tape_pop:
+            self.records[id(loop)] = names
+        return [assign(tuple(names), pop)]
+
+    def record(self, block: list[Stmt], loop: Loop, whole_trip: bool) -> list[ast.stmt]:
+        key = id(loop) if whole_trip else id(block)
+        names = self.records.get(key, [])
+        if not names and not whole_trip:
+            return []
+        value: ast.expr = (ast.Constant(None) if not names else ast.Name(names[0]) if len(names) == 1
+                           else ast.Tuple([ast.Name(n) for n in names]))
+        append = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "append"), [value], [])
+        return [ast.Expr(append)]
+
+    # ------------------------------------------------------------ forward sweep
+
+    def forward_block(self, block: list[Stmt], loop: Loop | None) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in block:
+            if isinstance(stmt, Apply):
+                out.append(assign(stmt.targets, stmt.primal))
+            elif isinstance(stmt, Effect):
+                out.append(stmt.statement)
+            elif isinstance(stmt, If):
+                then = self.forward_block(stmt.body, loop)
+                other = self.forward_block(stmt.orelse, loop)
+                if loop is not None:
+                    then += self.record(stmt.body, loop, whole_trip=False)
+                    other += self.record(stmt.orelse, loop, whole_trip=False)
+                out.append(ast.If(stmt.test, then or [ast.Pass()], other))
+            else:
+                out += self.forward_loop(stmt)
+        return out
+
+    def forward_loop(self, loop: Loop) -> list[ast.stmt]:
+        tape = self.tape(loop)
+        test_body = self.forward_block(loop.test_body, loop)
+        trip = self.forward_block(loop.body, loop)
+        carry = self.forward_block(list(loop.carry), loop)
+        recording = self.record(loop.body, loop, whole_trip=True)
+        start = assign((tape,), ast.List([]))
+        return [start] + loop_statements(loop, test_body, trip, carry, recording)
+
+
+def _definite(block: list[Stmt], sweep: _Sweep) -> set[str]:
+    """Names certainly bound at the end of the block, whichever way it ran (not inside its loops)."""
+    found: set[str] = set()
+    for stmt in block:
+        if isinstance(stmt, Apply):
+            found.update(stmt.targets)
+        elif isinstance(stmt, If):
+            found |= _definite(stmt.body, sweep) & _definite(stmt.orelse, sweep)
+        elif isinstance(stmt, Loop):
+            found.add(sweep.tape(stmt))
+            found.update(a.target for a in stmt.carry)  # bound before the loop already
+    return found
