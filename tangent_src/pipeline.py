@@ -8,7 +8,7 @@ which stage failed when one raises something that is not a TransformError.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy
@@ -18,7 +18,7 @@ from .analysis.activity import analyze
 from .analysis.shapes import bases
 from .codegen import docstrings, emit, optimize
 from .codegen.load import load
-from .errors import BadWrt, InternalError, TransformError
+from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend.normalize import normalize
 from .frontend.source import ParsedFunction, parse_function
 from .ir import Function, dump
@@ -41,41 +41,115 @@ class Derivative:
     function: Callable
 
 
+@dataclass
+class Variant:
+    """One emitted derivative function: of the user's function, or of a function it calls."""
+
+    name: str
+    node: ast.FunctionDef
+    numpy: str
+    function: Callable
+    tangent_params: dict[str, str]  # jvp: wrt parameter -> the keyword that takes its tangent
+    cotangent_param: str | None  # vjp: the keyword that takes the cotangent
+    single: bool
+    callees: list["Variant"] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """One call of `derive`: the derivative functions made so far, each made once."""
+
+    variants: dict[tuple, Variant] = field(default_factory=dict)
+    in_progress: list[Callable] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+    def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
+                dump_after: str | None = None) -> Variant:
+        key = (fn, mode, wrt if not isinstance(wrt, list) else tuple(wrt), internal)
+        if key not in self.variants:
+            if fn in self.in_progress:
+                raise UnsupportedSyntax(f"{getattr(fn, '__qualname__', fn)} calls itself (recursion); "
+                                        "recursive functions cannot be differentiated yet",
+                                        hint="write the recursion as a loop")
+            self.in_progress.append(fn)
+            try:
+                self.variants[key] = self.make(fn, mode, wrt, internal, dump_after)
+            finally:
+                self.in_progress.pop()
+        return self.variants[key]
+
+    def make(self, fn: Callable, mode: str, wrt: Any, internal: bool, dump_after: str | None) -> Variant:
+        stage = "parse"
+        try:
+            parsed = parse_function(fn)
+            stage = "normalize"
+            ir = normalize(parsed)
+            if dump_after == "normalize":
+                print(dump(ir))
+            names, single = resolve_wrt(ir, wrt)
+            stage = "analyze"
+            activity = analyze(ir, names)
+            numpy_name = _numpy_name(parsed, ir)
+            callees: list[Variant] = []
+
+            def callee(target: Callable, callee_mode: str, callee_wrt: tuple[str, ...]) -> Variant:
+                made = self.variant(target, callee_mode, callee_wrt, internal=True)
+                if made not in callees:
+                    callees.append(made)
+                return made
+
+            taken = set(ir.names) | HELPERS | {numpy_name}
+            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee)
+            stage = "transform"
+            name = self.name_for(mode, ir.name, names, ir, internal)
+            node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
+            stage = "emit"
+            source = emit.module_source([node], numpy_name)
+            extra = {c.name: c.function for c in callees}
+            function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), {**parsed.closure, **extra})
+        except TransformError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            raise InternalError(
+                f"tangent_src failed in its {stage} stage on {getattr(fn, '__qualname__', fn)}: "
+                f"{type(err).__name__}: {err}",
+                hint="this is a bug in tangent_src; please report it with the function that triggered it",
+            ) from err
+        if mode in ("grad", "value_and_grad") or internal:
+            function.__defaults__ = getattr(fn, "__defaults__", None)
+        function.__kwdefaults__ = {**(getattr(fn, "__kwdefaults__", None) or {})} or None
+        return Variant(node.name, node, numpy_name, function, tangent_params, cotangent, single, callees)
+
+    def name_for(self, mode: str, base: str, wrt: tuple[str, ...], ir: Function, internal: bool) -> str:
+        positional = tuple(p.name for p in ir.params if p.kind == "positional")
+        name = f"{mode}_{base}" if not internal or wrt == positional else f"{mode}_{base}_{'_'.join(wrt)}"
+        candidate, k = name, 1
+        while candidate in self.names:
+            k += 1
+            candidate = f"{name}_{k}"
+        self.names.add(candidate)
+        return candidate
+
+
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None) -> Derivative:
-    """Run every stage for one (function, mode, wrt).
+    """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
     primitive per line, for debugging the stages.
     """
-    stage = "parse"
-    try:
-        parsed = parse_function(fn)
-        stage = "normalize"
-        ir = normalize(parsed)
-        if dump_after == "normalize":
-            print(dump(ir))
-        names, single = resolve_wrt(ir, wrt)
-        stage = "analyze"
-        activity = analyze(ir, names)
-        numpy_name = _numpy_name(parsed, ir)
-        ctx = Context(ir, activity, names, numpy_name, Names(set(ir.names) | HELPERS | {numpy_name}), bases(ir))
-        stage = "transform"
-        node = _transform(ctx, mode, single)
-        stage = "emit"
-        source = emit.module_source(node, numpy_name)
-        function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), parsed.closure)
-    except TransformError:
-        raise
-    except Exception as err:  # noqa: BLE001
-        raise InternalError(
-            f"tangent_src failed in its {stage} stage on {getattr(fn, '__qualname__', fn)}: "
-            f"{type(err).__name__}: {err}",
-            hint="this is a bug in tangent_src; please report it with the function that triggered it",
-        ) from err
-    if mode in ("grad", "value_and_grad"):
-        function.__defaults__ = getattr(fn, "__defaults__", None)
-    function.__kwdefaults__ = getattr(fn, "__kwdefaults__", None)
-    return Derivative(fn, mode, names, single, node.name, source, function)
+    session = Session()
+    main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after)
+    ordered: list[Variant] = []
+    _callees_first(main, ordered)
+    source = emit.module_source([v.node for v in ordered], main.numpy)
+    return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, source, main.function)
+
+
+def _callees_first(variant: Variant, ordered: list[Variant]) -> None:
+    for callee in variant.callees:
+        _callees_first(callee, ordered)
+    if variant not in ordered:
+        ordered.append(variant)
 
 
 def resolve_wrt(ir: Function, wrt: Any) -> tuple[tuple[str, ...], bool]:
@@ -116,31 +190,43 @@ def _numpy_name(parsed: ParsedFunction, ir: Function) -> str:
         return "np"
 
 
-def _transform(ctx: Context, mode: str, single: bool) -> ast.FunctionDef:
+def _transform(ctx: Context, mode: str, single: bool, name: str,
+               internal: bool) -> tuple[ast.FunctionDef, dict[str, str], str | None]:
+    """The derivative function; internal ones (for calls) keep defaults and take their
+    tangents or cotangent by keyword."""
     fn = ctx.fn
-    keep_defaults = mode in ("grad", "value_and_grad")
+    keep_defaults = mode in ("grad", "value_and_grad") or internal
     params = [(p.name, p.default if keep_defaults else None) for p in fn.params if p.kind == "positional"]
     keyword = [(p.name, p.default) for p in fn.params if p.kind == "keyword"]
+    extra: list[tuple[str, str | None]] = []  # the tangents or the cotangent
     value = _pack(fn.returns, fn.returns_tuple)
+    tangent_params: dict[str, str] = dict.fromkeys(ctx.wrt, "")
+    cotangent: str | None = None
     if mode == "jvp":
         code = forward.transform(ctx)
         returns = [value, _pack(code.tangents, fn.returns_tuple)]
         body = code.body
-        params += [(t, None) for t in code.tangent_params]
+        extra += [(t, None) for t in code.tangent_params]
+        tangent_params = dict(zip(ctx.wrt, code.tangent_params))
     else:
         rcode = reverse.transform(ctx, seed_scalar=mode != "vjp")
         grads = _pack(rcode.gradients, not single)
         returns = [value, grads] if mode == "value_and_grad" else [grads]
         body = rcode.body
         if mode == "vjp":
-            param, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
-            params.append((param, None))
+            cotangent, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
+            extra.append((cotangent, None))
             body = prologue + body
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names)
     body = optimize.remove_dead(body, returns)
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
-    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params])
-    return emit.function_def(f"{mode}_{fn.name}", params, keyword, doc, body, returned)
+    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal)
+    if internal:
+        keyword += extra
+    else:
+        params += extra
+    node = emit.function_def(name, params, keyword, doc, body, returned)
+    return node, tangent_params, cotangent
 
 
 def _pack(values: list[ast.expr], as_tuple: bool) -> ast.expr:

@@ -93,6 +93,14 @@ def unindex(g, like, index):
     return out
 
 
+def with_item(a, index, value):
+    """A copy of a with a[index] = value: the value of `a[index] = value`, computed without
+    changing a, so that every earlier version stays readable by the reverse sweep."""
+    out = a.copy()
+    out[index] = value
+    return out
+
+
 def _has_integer_array(index):
     parts = index if isinstance(index, tuple) else (index,)
     for part in parts:

@@ -49,12 +49,12 @@ def deep_break(x):
     return x
 
 
-def helper(x):
-    return x * 2.0
-
-
-def calls_helper(x):
-    return helper(x) + 1.0
+def countdown(x, n):
+    if n > 0:
+        x = countdown(x * 2.0, n - 1)
+    else:
+        x = x + 0.0
+    return x
 
 
 def axis_from_input(x, k):
@@ -118,10 +118,11 @@ def test_unsupported_statements_name_the_construct_with_location(fn, fragment, w
     _located(info.value, fragment)
 
 
-def test_user_function_call_is_unsupported():
+def test_recursion_is_refused_clearly():
     with pytest.raises(UnsupportedSyntax) as info:
-        ts.vjp(calls_helper)
-    assert "helper" in str(info.value)
+        ts.vjp(countdown)
+    assert "countdown" in str(info.value) and "recursion" in str(info.value)
+    assert "loop" in info.value.hint
 
 
 def test_lambda_is_unsupported():

@@ -77,7 +77,7 @@ def _vary_apply(apply: Apply, varied: set[str]) -> None:
 def _use(block: list[Stmt], useful: set[str]) -> None:
     for stmt in reversed(block):
         if isinstance(stmt, Apply):
-            if stmt.target in useful and stmt.rule.diff:
+            if set(stmt.targets) & useful and stmt.rule.diff:
                 for p in stmt.rule.diff:
                     if p in stmt.args:
                         useful |= names_in(stmt.args[p])

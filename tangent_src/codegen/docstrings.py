@@ -12,7 +12,8 @@ _CONVENTION = {
 }
 
 
-def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params: list[str]) -> str:
+def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params: list[str],
+             internal: bool = False) -> str:
     args = ", ".join(p.name for p in fn.params)
     wrt_text = ", ".join(wrt)
     grads = ", ".join("b" + w for w in wrt)
@@ -35,4 +36,7 @@ def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params
         else:
             head = f"Value and gradient of {fn.name}({args}) with respect to {wrt_text}, by reverse mode."
             body = f"Returns: ({fn.name}'s value, {grads})."
+    if internal:
+        body += "\nCalled by the derivatives of functions that call " + fn.name + "; the " + \
+            ("tangents are" if mode == "jvp" else "cotangent is") + " passed by keyword."
     return f"{head}\n\n{convention}\n\n{body}\n"

@@ -43,13 +43,13 @@ def helpers_used(node: ast.AST) -> list[str]:
     return sorted(names_in(node) & HELPERS)
 
 
-def module_source(node: ast.FunctionDef, numpy: str) -> str:
-    """The function as a module: imports of numpy and the runtime helpers, then the def."""
+def module_source(nodes: list[ast.FunctionDef], numpy: str) -> str:
+    """The functions as a module: imports of numpy and the runtime helpers, then the defs."""
     lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
-    helpers = helpers_used(node)
+    helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))
     if helpers:
         lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
-    text = "\n".join(lines) + "\n\n\n" + _unparse(node) + "\n"
+    text = "\n".join(lines) + "\n\n\n" + "\n\n\n".join(_unparse(n) for n in nodes) + "\n"
     return black.format_str(text, mode=_MODE)
 
 

@@ -249,6 +249,8 @@ class _Simplify(ast.NodeTransformer):
     def _materialize(self, node: ast.expr) -> ast.expr:
         if not is_zero(node):
             return node
+        if _number(node.of) is not None:  # type: ignore[attr-defined]
+            return ast.Constant(0.0)  # a Python number's zero, which takes any array's device
         zeros_like = ast.Attribute(ast.Name(self.numpy), "zeros_like")
         return ast.Call(zeros_like, [node.of], [])  # type: ignore[attr-defined]
 

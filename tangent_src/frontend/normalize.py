@@ -12,6 +12,7 @@ its location, never later.
 from __future__ import annotations
 
 import ast
+import inspect
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
@@ -50,7 +51,7 @@ _COMPARE = {
     cst.GreaterThan: ("operator.gt", ast.Gt), cst.GreaterThanEqual: ("operator.ge", ast.GtE),
     cst.Equal: ("operator.eq", ast.Eq), cst.NotEqual: ("operator.ne", ast.NotEq),
 }
-_LATER = "is not supported yet (calls of your own functions come next)"
+_LATER = "is not supported yet"
 _STATEMENT_NAMES = {
     cst.If: "an `if` statement", cst.For: "a `for` loop", cst.While: "a `while` loop",
     cst.With: "a `with` statement", cst.Try: "a `try` statement", cst.FunctionDef: "a nested function",
@@ -59,7 +60,7 @@ _STATEMENT_NAMES = {
     cst.Raise: "`raise`", cst.Assert: "`assert`", cst.Break: "`break`", cst.Continue: "`continue`",
 }
 # A value that is not a primitive's result: `a = 3.0` or `a, b = SHAPE`.
-CONSTANT = Rule(key="constant", signature=__import__("inspect").Signature(), doc="a constant value")
+CONSTANT = Rule(key="constant", signature=inspect.Signature(), doc="a constant value")
 
 
 @dataclass
@@ -83,6 +84,8 @@ class _Normalizer(ControlFlow):
     generated: set[str] = field(default_factory=set)
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
+    callees: dict[Callable, Rule] = field(default_factory=dict)  # the user's functions it calls
+    parameters: tuple[str, ...] = ()
     statement: cst.CSTNode | None = None
 
     # ------------------------------------------------------------ names
@@ -177,7 +180,7 @@ class _Normalizer(ControlFlow):
             self.emit((self.bind(target.value),), op, value)
             return
         if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
-            if isinstance(op, _Op) and op.rule.differentiable:
+            if isinstance(op, _Op) and op.rule.differentiable and op.rule.callee is None:
                 raise self.unsupported(target, f"unpacking the result of {op.rule.key} is not supported yet",
                                        hint="primitives with several results come with a later rule table")
             if isinstance(op, ast.Name) and op.id in self.current.values():
@@ -185,17 +188,50 @@ class _Normalizer(ControlFlow):
             names = tuple(self.bind(e.value.value) for e in target.elements)  # type: ignore[union-attr]
             self.emit(names, op, value)
             return
-        what = "assignment to a subscript" if isinstance(target, cst.Subscript) else \
-            "assignment to an attribute" if isinstance(target, cst.Attribute) else "this assignment target"
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            self.assign_item(target, op, value)
+            return
+        what = "assignment to an attribute" if isinstance(target, cst.Attribute) else "this assignment target"
         raise self.unsupported(target, f"{what} {_LATER}",
                                hint="build a new array from expressions instead of writing into one")
 
+    def assign_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
+        """`y[index] = v`: the next version of y is y with that item replaced."""
+        if target.value.value not in self.current:  # type: ignore[attr-defined]
+            raise self.unsupported(target, "assignment into an array the function did not create",
+                                   hint="build the array in the function (e.g. np.zeros_like(x)) and write into that")
+        item = self.atom_of(op, value)
+        index = self.index_of(target)
+        old = self.read_name(target.value)  # type: ignore[arg-type]
+        primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
+        write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target)
+        self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
+        self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
+
+    def atom_of(self, op: _Op | ast.expr, node: cst.CSTNode) -> ast.expr:
+        if not isinstance(op, _Op):
+            return op
+        name = self.temporary()
+        self.emit((name,), op, node)
+        return ast.Name(name)
+
+    def index_of(self, node: cst.Subscript) -> ast.expr:
+        parts = [self.index_part(element.slice) for element in node.slice]
+        return parts[0] if len(parts) == 1 else ast.Tuple(parts)
+
     def aug_assign(self, node: cst.AugAssign) -> None:
-        if not isinstance(node.target, cst.Name):
-            raise self.unsupported(node.target, f"augmented assignment to a subscript or attribute {_LATER}")
         operator = _AUGMENTED.get(type(node.operator))
         if operator is None:
             raise self.unsupported(node, f"the operator `{self.code(node.operator)}` is not supported")
+        if isinstance(node.target, cst.Subscript) and isinstance(node.target.value, cst.Name):
+            key, ast_op = _BINARY[operator]
+            current = self.atom(node.target)
+            right = self.atom(node.value)
+            self.assign_item(node.target, self.operator_op(key, ast.BinOp(current, ast_op(), right),
+                                                           {"x": current, "y": right}, node), node)
+            return
+        if not isinstance(node.target, cst.Name):
+            raise self.unsupported(node.target, "augmented assignment to an attribute is not supported")
         old = self.read_name(node.target)
         right = self.atom(node.value)
         key, ast_op = _BINARY[operator]
@@ -240,10 +276,7 @@ class _Normalizer(ControlFlow):
 
     def subscript(self, node: cst.Subscript) -> _Op:
         value = self.atom(node.value)
-        parts = []
-        for element in node.slice:
-            parts.append(self.index_part(element.slice))
-        index = parts[0] if len(parts) == 1 else ast.Tuple(parts)
+        index = self.index_of(node)
         return self.subscript_op(value, index, ast.Subscript(value, pretty_index(index)), node)
 
     def index_part(self, part: cst.BaseSlice) -> ast.expr:
@@ -402,6 +435,8 @@ class _Normalizer(ControlFlow):
         obj = self.resolve(func)
         key = key_of(obj)
         rule = lookup(key) if key else None
+        if rule is None and isinstance(obj, types.FunctionType) and not _is_library(obj):
+            rule = self.user_function(obj, node)
         if rule is None:
             raise self.missing(node, func, obj)
         primal = ast.Call(ast.parse(self.code(func), mode="eval").body, list(args),
@@ -455,11 +490,21 @@ class _Normalizer(ControlFlow):
                 arguments[name] = ast.Tuple(list(value.values()))
         return _Op(rule, arguments, primal, node)
 
+    def user_function(self, fn: types.FunctionType, node: cst.CSTNode) -> Rule:
+        """A call of one of the user's functions: differentiated as a whole, by its own derivative."""
+        if fn not in self.callees:
+            try:
+                signature = inspect.signature(fn)
+            except (TypeError, ValueError):
+                raise self.unsupported(node, f"cannot read the signature of {fn.__qualname__}") from None
+            positional = tuple(p.name for p in signature.parameters.values()
+                               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+            self.callees[fn] = Rule(key=_qualified_name(fn), signature=signature, diff=positional,
+                                    doc="a call of a function of yours", callee=fn)
+        return self.callees[fn]
+
     def missing(self, node: cst.Call, func: cst.BaseExpression, obj: Any) -> Exception:
         name = self.code(func)
-        if isinstance(obj, types.FunctionType) and not _is_library(obj):
-            return self.unsupported(node, f"calling your own function `{name}` {_LATER}",
-                                    hint="inline its body into this function for now")
         qualified = _qualified_name(obj)
         return MissingRule(
             f"`{name}` ({qualified}) has no derivative rule",
@@ -519,6 +564,7 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm = _Normalizer(parsed)
     norm.taken = _all_names(fn) | {p.name for p in params}
     norm.current = {p.name: p.name for p in params}
+    norm.parameters = tuple(p.name for p in params)
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
     if not statements or not _is_return_line(statements[-1]):
         raise norm.unsupported(fn.name, "the function must end with a `return` statement")
@@ -551,7 +597,7 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     value = node.value
     elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
     atoms: list[ast.expr] = []
-    params = {p for p in norm.current if norm.current[p] == p}
+    params = set(norm.parameters)
     for element in elements:
         op = norm.lower(element)
         atom = op if not isinstance(op, _Op) else None

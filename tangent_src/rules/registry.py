@@ -91,6 +91,7 @@ class Rule:
     view: bool = False
     doc: str = ""
     domain: dict[str, Sampler] = field(default_factory=dict)
+    callee: Callable | None = None  # a function of the user's, differentiated as a whole
 
     @property
     def differentiable(self) -> bool:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import inverse_axes, unindex  # noqa: F401  (names used by templates)
+from ..runtime import inverse_axes, unbroadcast, unindex, with_item  # noqa: F401  (names used by templates)
 
 
 @rule("numpy.transpose", view=True)
@@ -59,3 +59,14 @@ def getitem(a, index):
 
     def adjoint(bz):
         return unindex(bz, like=a, index=index)
+
+
+@rule("setitem", diff=("a", "value"))
+def setitem(a, index, value):
+    """z = a with z[index] = value; bz[index] goes to value, the rest of bz to a"""
+
+    def tangent(da, dvalue):
+        return with_item(da, index, dvalue)
+
+    def adjoint(bz):
+        return with_item(bz, index, 0.0), unbroadcast(bz[index], like=value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import inspect
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .. import runtime
 from ..analysis.activity import Activity
@@ -53,6 +54,7 @@ class Context:
     numpy: str
     names: Names
     bases: dict[str, Basis] = field(default_factory=dict)
+    callee: Callable | None = None  # (function, mode, wrt) -> the derivative of a function of the user's
     derivative_names: set[str] = field(default_factory=set)
 
     def d(self, prefix: str, name: str) -> str:
@@ -147,7 +149,25 @@ def _strip_unbroadcast(expr: ast.expr) -> ast.expr:
 
 
 def is_differentiable(rule: Rule) -> bool:
-    return bool(rule.diff) and rule.tangent is not None
+    return bool(rule.diff) and (rule.tangent is not None or rule.callee is not None)
+
+
+def derivative_call(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...],
+                    keywords: dict[str, ast.expr]) -> ast.Call:
+    """The call, in place of `apply`'s call of a function of the user's, of its derivative."""
+    variant = ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
+    primal = apply.primal
+    assert isinstance(primal, ast.Call)
+    names = variant.tangent_params if mode == "jvp" else {}
+    extra = [ast.keyword(names.get(k, k) if mode == "jvp" else variant.cotangent_param, v)
+             for k, v in keywords.items()]
+    return ast.Call(ast.Name(variant.name), list(primal.args), list(primal.keywords) + extra)
+
+
+def call_wrt(ctx: Context, apply: Apply, names: set[str]) -> tuple[str, ...]:
+    """The parameters of a called function that receive one of `names` here, in signature order."""
+    return tuple(p for p in apply.rule.diff if isinstance(apply.args.get(p), ast.Name)
+                 and apply.args[p].id in names)  # type: ignore[union-attr]
 
 
 def zeros_like(ctx: Context, name: str) -> ast.expr:

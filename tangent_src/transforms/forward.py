@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 
 from ..ir import Apply, Effect, If, Loop, Stmt
-from .common import Context, is_differentiable, tangent_expression, zeros_like
+from .common import Context, call_wrt, derivative_call, is_differentiable, tangent_expression, zeros_like
 
 
 @dataclass
@@ -49,6 +49,8 @@ def _block(ctx: Context, block: list[Stmt]) -> list[ast.stmt]:
 
 
 def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
+    if apply.rule.callee is not None and apply.target in ctx.activity.varied:
+        return [_call(ctx, apply)]
     out: list[ast.stmt] = [assign(apply.targets, apply.primal)]
     if apply.target not in ctx.activity.varied:
         return out
@@ -59,6 +61,20 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
         expr = zeros_like(ctx, apply.target)
     out.append(assign((ctx.d("d", apply.target),), expr))
     return out
+
+
+def _call(ctx: Context, apply: Apply) -> ast.stmt:
+    """`z, dz = jvp_g(x, y, dx=dx)`: a function of the user's, by its own derivative."""
+    wrt = call_wrt(ctx, apply, set(ctx.activity.varied))
+    tangents = {p: ast.Name(ctx.d("d", apply.args[p].id)) for p in wrt}  # type: ignore[union-attr]
+    call = derivative_call(ctx, apply, "jvp", wrt, tangents)
+    values = [ast.Name(t, ast.Store()) for t in apply.targets]
+    derivatives = [ast.Name(ctx.d("d", t), ast.Store()) for t in apply.targets]
+    if len(values) == 1:
+        target = ast.Tuple([values[0], derivatives[0]], ast.Store())
+    else:
+        target = ast.Tuple([ast.Tuple(values, ast.Store()), ast.Tuple(derivatives, ast.Store())], ast.Store())
+    return ast.Assign([target], call, lineno=0)
 
 
 def loop_statements(loop: Loop, test_body: list[ast.stmt], trip: list[ast.stmt], carry: list[ast.stmt],

@@ -23,7 +23,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
-from .common import Context, adjoint_contributions, is_differentiable, zeros_like
+from .common import Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable, zeros_like
 from .forward import assign, loop_statements
 
 
@@ -81,6 +81,8 @@ class _Sweep:
         return out
 
     def reverse_apply(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
+        if apply.rule.callee is not None:
+            return self.reverse_call(apply, defined)
         out: list[ast.stmt] = []
         own = self.ctx.d("b", apply.target) if apply.target in self.ctx.activity.varied else None
         if self.ctx.activity.active(apply.target) and is_differentiable(apply.rule) and own in defined:
@@ -94,6 +96,34 @@ class _Sweep:
                 out.append(assign((adjoint,), expr))
         if own is not None:
             defined.discard(own)  # the value before this statement is another value
+        return out
+
+    def reverse_call(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
+        """`bx_g, by_g = vjp_g(x, y, bz=bz)`, then each part added to its adjoint."""
+        ctx = self.ctx
+        adjoints = [ctx.d("b", t) if t in ctx.activity.varied else None for t in apply.targets]
+        live = [a for a in adjoints if a in defined]
+        wrt = call_wrt(ctx, apply, {n for n in ctx.activity.varied if ctx.activity.active(n)})
+        out: list[ast.stmt] = []
+        if live and wrt:
+            cotangents = [ast.Name(a) if a in defined else zeros_like(ctx, t)
+                          for a, t in zip(adjoints, apply.targets)]
+            cotangent = cotangents[0] if len(cotangents) == 1 else ast.Tuple(cotangents)
+            call = derivative_call(ctx, apply, "vjp", wrt, {"cotangent": cotangent})
+            sources = [apply.args[p].id for p in wrt]  # type: ignore[union-attr]
+            name = getattr(apply.rule.callee, "__name__", "call")
+            parts = [ctx.names.fresh(f"{ctx.d('b', s)}_{name}") for s in sources]
+            ctx.derivative_names.update(parts)
+            out.append(assign(tuple(parts), call))
+            for source, part in zip(sources, parts):
+                adjoint = ctx.d("b", source)
+                expr: ast.expr = ast.Name(part)
+                if adjoint in defined:
+                    expr = ast.BinOp(ast.Name(adjoint), ast.Add(), expr)
+                defined.add(adjoint)
+                out.append(assign((adjoint,), expr))
+        for adjoint in adjoints:
+            defined.discard(adjoint)  # type: ignore[arg-type]
         return out
 
     def reverse_if(self, stmt: If, defined: set[str], loop: Loop | None) -> list[ast.stmt]:

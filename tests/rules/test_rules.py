@@ -262,6 +262,13 @@ CASES: dict[str, list[Case]] = {
         case("x[np.argmax(x)]", (5,)),
         case("n = x.shape[0]\nreturn x[n - 1]", (4,)),
     ],
+    "setitem": [
+        case("y = x * 1.0\ny[0] = 2.0 * x[1]\nreturn y", (3,)),
+        case("y = np.zeros_like(x)\ny[1:3] = x[:2] ** 2\nreturn y", (4,)),
+        case("y = x * 2.0\ny[:, 0] = w\nreturn y", (2, 3), (2,), names="x, w"),
+        case("y = x + 0.0\ny[0] += w\ny[-1] = 0.0\nreturn y * y", (3,), (), names="x, w"),
+        case("y = x * x\ny[x > 0.5] = w\nreturn np.sum(y)", (5,), (), names="x, w"),
+    ],
     "ndarray.T": [case("x.T", (2, 3)), case("x.T", (2, 3, 4)), case("x.T", (3,)), case("x.T * y", (2, 3), (3, 1))],
     "numpy.reshape": [
         case("np.reshape(x, (6,))", (2, 3)),
