@@ -40,13 +40,52 @@ def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse"
     else:
         raise ValueError("mode must be 'reverse' or 'forward'")
     scale = max(1.0, abs(phi(*args)))
-    errors = tuple(_relative_error(np.asarray(g, dtype=float), _fd(phi, args, i), scale)
-                   for g, i in zip(found, indices))
+    errors = tuple(_tree_error(g, phi, args, i, scale) for g, i in zip(found, indices))
     return errors[0] if single else errors
 
 
+def _leaves(x: Any) -> list[tuple[Any, ...]]:
+    """Paths to the arrays inside a tuple, list or dict of arrays (() for an array itself)."""
+    if isinstance(x, dict):
+        return [(k, *rest) for k in x for rest in _leaves(x[k])]
+    if isinstance(x, (tuple, list)):
+        return [(k, *rest) for k in range(len(x)) for rest in _leaves(x[k])]
+    return [()]
+
+
+def _get(x: Any, path: tuple) -> Any:
+    for key in path:
+        x = x[key]
+    return x
+
+
+def _put(x: Any, path: tuple, value: Any) -> Any:
+    """x with the leaf at path replaced (containers rebuilt, never changed)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(x, dict):
+        return {**x, head: _put(x[head], rest, value)}
+    items = list(x)
+    items[head] = _put(items[head], rest, value)
+    return type(x)(items) if isinstance(x, list) else tuple(items)
+
+
+def _tree_error(found: Any, phi: Callable, args: tuple, i: int, scale: float) -> float:
+    """The largest relative error over the arrays of a (possibly structured) argument."""
+    worst = 0.0
+    for path in _leaves(args[i]):
+        def phi_leaf(*xs: Any, path: tuple = path) -> float:
+            return phi(*_replace(xs, i, _put(args[i], path, xs[i])))
+
+        leaf_args = _replace(args, i, _get(args[i], path))
+        expected = _fd(phi_leaf, leaf_args, i)
+        worst = max(worst, _relative_error(np.asarray(_get(found, path), dtype=float), expected, scale))
+    return worst
+
+
 def _copies(args: tuple) -> tuple:
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    return tuple(_tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, a) for a in args)
 
 
 def _index(fn: Callable, w: int | str) -> int:
@@ -87,18 +126,40 @@ def _fd(phi: Callable, args: tuple, i: int) -> np.ndarray:
     return grad
 
 
-def _jvp_gradient(fn: Callable, wrt: Any, args: tuple, indices: list[int], k: int, u: Any) -> np.ndarray:
+def _jvp_gradient(fn: Callable, wrt: Any, args: tuple, indices: list[int], k: int, u: Any) -> Any:
+    """The gradient of <u, f> with respect to argument k, one jvp per element."""
     derivative = api.jvp(fn, wrt)
-    x = np.array(args[indices[k]], dtype=float)
-    grad = np.zeros_like(x)
-    for pos in np.ndindex(x.shape):
-        tangents = [np.zeros_like(np.array(args[i], dtype=float)) for i in indices]
-        tangents[k][pos] = 1.0
-        tangents = [t if np.ndim(args[i]) or isinstance(args[i], np.ndarray) else float(t)
-                    for t, i in zip(tangents, indices)]
-        _, tangent = derivative(*_copies(args), *tangents)
-        grad[pos] = _inner(u, tangent)
-    return grad
+    zeros = [_tree_map(_zero_tangent, args[i]) for i in indices]
+    found = zeros[k]
+    for path in _leaves(args[indices[k]]):
+        leaf = np.array(_get(args[indices[k]], path), dtype=float)
+        grad = np.zeros_like(leaf)
+        for pos in np.ndindex(leaf.shape):
+            basis = np.zeros_like(leaf)
+            basis[pos] = 1.0
+            direction = basis if _is_array(_get(args[indices[k]], path)) else float(basis)
+            tangents = list(zeros)
+            tangents[k] = _put(zeros[k], path, direction)
+            _, tangent = derivative(*_copies(args), *tangents)
+            grad[pos] = _inner(u, tangent)
+        found = _put(found, path, grad)
+    return found
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or np.ndim(x) > 0
+
+
+def _zero_tangent(x: Any) -> Any:
+    return np.zeros_like(np.asarray(x, dtype=float)) if _is_array(x) else 0.0
+
+
+def _tree_map(fn: Callable, x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _tree_map(fn, v) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(_tree_map(fn, v) for v in x) if isinstance(x, list) else tuple(_tree_map(fn, v) for v in x)
+    return fn(x)
 
 
 def _relative_error(found: np.ndarray, expected: np.ndarray, scale: float) -> float:

@@ -79,12 +79,58 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+class Tuple(tuple):
+    """The adjoint of a tuple of arrays: adds elementwise (a tuple would concatenate)."""
+
+    def __add__(self, other):
+        return Tuple(a + b for a, b in zip(self, other))
+
+
+class List(list):
+    """The adjoint of a list of arrays: adds elementwise."""
+
+    def __add__(self, other):
+        return List(a + b for a, b in zip(self, other))
+
+
+class Dict(dict):
+    """The adjoint of a dict of arrays: adds key by key."""
+
+    def __add__(self, other):
+        return Dict({k: self[k] + other[k] for k in self})
+
+
+def zeros_like_tree(x):
+    """Zeros shaped like x, or like each value of x if it is a tuple, list or dict."""
+    if isinstance(x, dict):
+        return Dict({k: zeros_like_tree(v) for k, v in x.items()})
+    if isinstance(x, (tuple, list)):
+        kind = List if isinstance(x, list) else Tuple
+        return kind(zeros_like_tree(v) for v in x)
+    return np.zeros_like(x)
+
+
+def pack_like(parts, like):
+    """Adjoint of unpacking `a, b = x`: (ba, bb) packed like x, zeros where a part is None."""
+    filled = [zeros_like_tree(v) if p is None else p for p, v in zip(parts, like)]
+    if isinstance(like, (tuple, list)):
+        return List(filled) if isinstance(like, list) else Tuple(filled)
+    return np.stack(filled)  # the rows of an array
+
+
 def unindex(g, like, index):
     """Adjoint of z = a[index]: g put back at index in zeros shaped like a.
 
     An integer-array index may name an element several times; each use adds
     its share (np.add.at), where plain assignment would keep only the last.
+    For a tuple, list or dict of arrays, the other items get zeros.
     """
+    if isinstance(like, (tuple, list, dict)):
+        out = zeros_like_tree(like)
+        if isinstance(out, Tuple):
+            return Tuple(g if i == index % len(like) else v for i, v in enumerate(out))
+        out[index] = g
+        return out
     out = np.zeros_like(like)
     if _has_integer_array(index):
         np.add.at(out, index, g)

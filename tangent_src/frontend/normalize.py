@@ -184,7 +184,7 @@ class _Normalizer(ControlFlow):
                 raise self.unsupported(target, f"unpacking the result of {op.rule.key} is not supported yet",
                                        hint="primitives with several results come with a later rule table")
             if isinstance(op, ast.Name) and op.id in self.current.values():
-                raise self.unsupported(target, "unpacking a local value " + _LATER)
+                op = _Op(lookup("unpack"), {"a": op}, op, value)  # `W, b = params`
             names = tuple(self.bind(e.value.value) for e in target.elements)  # type: ignore[union-attr]
             self.emit(names, op, value)
             return

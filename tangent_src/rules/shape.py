@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import inverse_axes, unbroadcast, unindex, with_item  # noqa: F401  (names used by templates)
+from ..runtime import inverse_axes, pack_like, unbroadcast, unindex, with_item  # noqa: F401  (template names)
 
 
 @rule("numpy.transpose", view=True)
@@ -70,3 +70,14 @@ def setitem(a, index, value):
 
     def adjoint(bz):
         return with_item(bz, index, 0.0), unbroadcast(bz[index], like=value)
+
+
+@rule("unpack", view=True)
+def unpack(a):
+    """z1, z2, ... = a: each part's tangent is the matching part of da; the parts' adjoints pack back"""
+
+    def tangent(da):
+        return da
+
+    def adjoint(bz):
+        return pack_like(bz, like=a)

@@ -118,12 +118,13 @@ def statement_basis(ctx: Context, apply: Apply) -> Basis:
     return frozenset(found)
 
 
-def adjoint_contributions(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], dict[str, ast.expr]]:
+def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
+                          ) -> tuple[list[ast.stmt], dict[str, ast.expr]]:
     """Local statements and, per active argument name, its adjoint contribution."""
     rule = apply.rule
     active = ctx.activity.active_args(apply)
     assert rule.adjoint is not None
-    bz = ast.Name(ctx.d("b", apply.target))
+    bz = bz or ast.Name(ctx.d("b", apply.target))
     statements, results = instantiate(rule.adjoint, rule.adjoint.result, ctx.bindings(apply, {"bz": bz}))
     elements = list(results.elts) if isinstance(results, ast.Tuple) else [results]
     contributions: dict[str, ast.expr] = {}

@@ -59,7 +59,7 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
         out += statements
     else:  # a constant assigned to a name that varies elsewhere (a loop carries it)
         expr = zeros_like(ctx, apply.target)
-    out.append(assign((ctx.d("d", apply.target),), expr))
+    out.append(assign(tuple(ctx.d("d", t) for t in apply.targets), expr))
     return out
 
 

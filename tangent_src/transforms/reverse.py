@@ -84,9 +84,13 @@ class _Sweep:
         if apply.rule.callee is not None:
             return self.reverse_call(apply, defined)
         out: list[ast.stmt] = []
-        own = self.ctx.d("b", apply.target) if apply.target in self.ctx.activity.varied else None
-        if self.ctx.activity.active(apply.target) and is_differentiable(apply.rule) and own in defined:
-            statements, contributions = adjoint_contributions(self.ctx, apply)
+        owns = [self.ctx.d("b", t) if t in self.ctx.activity.varied else None for t in apply.targets]
+        if any(self.ctx.activity.active(t) for t in apply.targets) and is_differentiable(apply.rule) \
+                and set(owns) & defined:
+            bz = None
+            if len(owns) > 1:  # `a, b = x`: the adjoints of the parts, None for those that have none
+                bz = ast.Tuple([ast.Name(o) if o in defined else ast.Constant(None) for o in owns])
+            statements, contributions = adjoint_contributions(self.ctx, apply, bz)
             out += statements
             for name, expr in contributions.items():
                 adjoint = self.ctx.d("b", name)
@@ -94,8 +98,8 @@ class _Sweep:
                     expr = ast.BinOp(ast.Name(adjoint), ast.Add(), expr)
                 defined.add(adjoint)
                 out.append(assign((adjoint,), expr))
-        if own is not None:
-            defined.discard(own)  # the value before this statement is another value
+        for own in owns:
+            defined.discard(own)  # type: ignore[arg-type]  # the value before this statement is another value
         return out
 
     def reverse_call(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:

@@ -269,6 +269,11 @@ CASES: dict[str, list[Case]] = {
         case("y = x + 0.0\ny[0] += w\ny[-1] = 0.0\nreturn y * y", (3,), (), names="x, w"),
         case("y = x * x\ny[x > 0.5] = w\nreturn np.sum(y)", (5,), (), names="x, w"),
     ],
+    "unpack": [
+        case("a, b = x\nreturn a * np.sin(b)", (2, 3)),
+        case("a, b, c = x\nreturn a * c", (3,)),
+        case("a, b = x\nreturn a", (2, 2)),
+    ],
     "ndarray.T": [case("x.T", (2, 3)), case("x.T", (2, 3, 4)), case("x.T", (3,)), case("x.T * y", (2, 3), (3, 1))],
     "numpy.reshape": [
         case("np.reshape(x, (6,))", (2, 3)),
