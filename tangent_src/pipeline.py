@@ -15,7 +15,7 @@ import numpy
 
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
-from .analysis.shapes import bases
+from .analysis.shapes import bases, lists
 from .codegen import docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
@@ -99,7 +99,7 @@ class Session:
                 return made
 
             taken = set(ir.names) | HELPERS | {numpy_name}
-            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee)
+            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee, lists=lists(ir))
             stage = "transform"
             name = self.name_for(mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
@@ -210,6 +210,7 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
         tangent_params = dict(zip(ctx.wrt, code.tangent_params))
     else:
         rcode = reverse.transform(ctx, seed_scalar=mode != "vjp")
+        value = _pack(rcode.values, fn.returns_tuple)
         grads = _pack(rcode.gradients, not single)
         returns = [value, grads] if mode == "value_and_grad" else [grads]
         body = rcode.body
@@ -217,7 +218,8 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
             cotangent, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
             extra.append((cotangent, None))
             body = prologue + body
-    body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names)
+    parameters = {p for p, _ in params + keyword + extra}
+    body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
     body = optimize.remove_dead(body, returns)
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
     doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal)

@@ -92,6 +92,29 @@ class List(list):
     def __add__(self, other):
         return List(a + b for a, b in zip(self, other))
 
+    def __getitem__(self, index):
+        found = list.__getitem__(self, index)
+        return List(found) if isinstance(index, slice) else found
+
+
+def unarray(g, like):
+    """Adjoint of np.array(like): g, cut into the nested lists like was built from."""
+    if isinstance(like, (list, tuple)):
+        return List(unarray(g[i], item) for i, item in enumerate(like))
+    return g
+
+
+def unstack(g, axis=0):
+    """Adjoint of np.stack(arrays, axis): g cut back into the arrays (a list, added elementwise)."""
+    return List(np.moveaxis(g, axis, 0))
+
+
+def unconcatenate(g, like, axis=0):
+    """Adjoint of np.concatenate(arrays, axis): g split where the arrays were joined."""
+    sizes = [np.shape(a)[axis] for a in like]
+    edges = [sum(sizes[:k]) for k in range(1, len(sizes))]
+    return List(np.split(g, edges, axis=axis))
+
 
 class Dict(dict):
     """The adjoint of a dict of arrays: adds key by key."""

@@ -50,3 +50,19 @@ def basis_of(expr: ast.expr, found: dict[str, Basis]) -> Basis:
     for name in names_in(expr):
         result |= found.get(name, frozenset({name}))
     return frozenset(result)
+
+
+def lists(fn: Function) -> set[str]:
+    """Names that hold Python lists (built with [] and .append): their zero is a list of zeros."""
+    found: set[str] = set()
+    applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
+    size = -1
+    while size != len(found):
+        size = len(found)
+        for apply in applies:
+            key = apply.rule.key
+            copied = key == "identity" and isinstance(apply.args.get("a"), ast.Name) and apply.args["a"].id in found
+            if key == "list.append" or key.startswith("list.display") or copied \
+                    or (key == "constant" and isinstance(apply.primal, ast.List)):
+                found.update(apply.targets)
+    return found

@@ -31,17 +31,24 @@ def _all_targets(body: list[ast.stmt]) -> Counter:
     return counts
 
 
-def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: set[str]) -> list[ast.stmt]:
+def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: set[str],
+                     parameters: set[str] = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
     """Replace `a = b` by using b for a, where a is a generated name assigned only there
-    and b is assigned at most once (or is a parameter), so both always hold the same value."""
+    and read only after it, and b is assigned at most once before it (or is a parameter),
+    so both always hold the same value."""
     counts = _all_targets(body)
     order = list(_in_order(body))
     defined_at = {t: i for i, stmt in enumerate(order) for t in _targets(stmt)}
+    first_use: dict[str, int] = {}
+    for i, stmt in enumerate(order):
+        for name in _own_reads(stmt):
+            first_use.setdefault(name, i)
     copies = [node for i, node in enumerate(order)
               if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
               and isinstance(node.targets[0], ast.Name) and node.targets[0].id in renamable
+              and node.targets[0].id not in parameters
               and counts[node.targets[0].id] == 1 and counts[node.value.id] <= 1
-              and defined_at.get(node.value.id, -1) < i]
+              and defined_at.get(node.value.id, -1) < i and first_use.get(node.targets[0].id, i + 1) > i]
     mapping: dict[str, str] = {}
     for node in copies:
         source = node.value.id  # type: ignore[attr-defined]
@@ -56,6 +63,17 @@ def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: s
     body = _drop(body, dropped)
     returns[:] = [rename.visit(r) for r in returns]
     return [rename.visit(s) for s in body]
+
+
+def _own_reads(stmt: ast.stmt) -> set[str]:
+    """Names a statement reads itself (for a compound statement: its header only)."""
+    if isinstance(stmt, ast.If):
+        return names_in(stmt.test)
+    if isinstance(stmt, ast.For):
+        return names_in(stmt.iter)
+    if isinstance(stmt, ast.While):
+        return names_in(stmt.test)
+    return names_in(stmt.value) if isinstance(stmt, ast.Assign) else names_in(stmt)
 
 
 def _in_order(body: list[ast.stmt]):  # noqa: ANN202

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..ir import names_in, pretty_index
@@ -46,6 +46,7 @@ class Bindings:
     fresh: Callable[[str], str]  # allocates a name for a template-local variable
     linear: set[str]  # names holding derivatives (tangents or adjoints)
     numpy: str = "np"
+    lists: set[str] = field(default_factory=set)  # names holding Python lists
 
 
 def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list[ast.stmt], ast.expr]:
@@ -58,9 +59,10 @@ def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list
     substitute = _Substitute(b, renames)
     statements = [substitute.visit(copy.deepcopy(s)) for s in template.body]
     expr = substitute.visit(copy.deepcopy(result))
-    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy)) if isinstance(s, ast.Assign) else s
+    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy, b.lists)) if isinstance(s, ast.Assign)
+                  else s
                   for s in statements]
-    return statements, simplify(expr, b.linear, b.numpy)
+    return statements, simplify(expr, b.linear, b.numpy, b.lists)
 
 
 class _Substitute(ast.NodeTransformer):
@@ -87,9 +89,9 @@ class _Substitute(ast.NodeTransformer):
 # ---------------------------------------------------------------- simplification
 
 
-def simplify(expr: ast.expr, linear: set[str], numpy: str = "np") -> ast.expr:
+def simplify(expr: ast.expr, linear: set[str], numpy: str = "np", lists: set[str] | None = None) -> ast.expr:
     """Fold constants and identities bottom-up, and eliminate zero markers."""
-    return _Simplify(linear, numpy).visit(expr)
+    return _Simplify(linear, numpy, lists or set()).visit(expr)
 
 
 def _number(node: ast.AST) -> float | int | None:
@@ -141,9 +143,10 @@ _FOLD = {
 
 
 class _Simplify(ast.NodeTransformer):
-    def __init__(self, linear: set[str], numpy: str):
+    def __init__(self, linear: set[str], numpy: str, lists: set[str]):
         self.linear = linear
         self.numpy = numpy
+        self.lists = lists
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
         self.generic_visit(node)
@@ -246,13 +249,35 @@ class _Simplify(ast.NodeTransformer):
                 k.value = self._materialize(k.value)
         return node
 
+    def visit_List(self, node: ast.List) -> ast.expr:
+        self.generic_visit(node)
+        zeros = [is_zero(e.value if isinstance(e, ast.Starred) else e) for e in node.elts]
+        if node.elts and all(zeros):
+            return zero(ast.List([e for e in node.elts]))
+        node.elts = [ast.Starred(self._materialize(e.value), ast.Load()) if isinstance(e, ast.Starred)
+                     else self._materialize(e) for e in node.elts]
+        return node
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.expr:
+        self.generic_visit(node)
+        if node.elts and all(is_zero(e) for e in node.elts):
+            return zero(ast.Tuple([e.of for e in node.elts]))  # type: ignore[attr-defined]
+        node.elts = [self._materialize(e) for e in node.elts]
+        return node
+
     def _materialize(self, node: ast.expr) -> ast.expr:
-        if not is_zero(node):
-            return node
-        if _number(node.of) is not None:  # type: ignore[attr-defined]
-            return ast.Constant(0.0)  # a Python number's zero, which takes any array's device
-        zeros_like = ast.Attribute(ast.Name(self.numpy), "zeros_like")
-        return ast.Call(zeros_like, [node.of], [])  # type: ignore[attr-defined]
+        return zero_value(node.of, self.numpy, self.lists) if is_zero(node) else node  # type: ignore[attr-defined]
+
+
+def zero_value(of: ast.expr, numpy: str = "np", lists: set[str] | None = None) -> ast.expr:
+    """The zero derivative of the value `of`, written as simply as it can be."""
+    if isinstance(of, ast.Name) and of.id in (lists or ()):
+        return ast.Call(ast.Name("zeros_like_tree"), [of], [])  # a list of zeros
+    if _number(of) is not None:
+        return ast.Constant(0.0)  # a Python number's zero, which takes any array's device
+    if isinstance(of, (ast.List, ast.Tuple)) and not of.elts:
+        return of  # an empty list's derivative: an empty list
+    return ast.Call(ast.Attribute(ast.Name(numpy), "zeros_like"), [of], [])
 
 
 def _fold(op: type, a: float | int, b: float | int) -> ast.expr | None:

@@ -22,7 +22,7 @@ import libcst as cst
 from .. import rules
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
 from ..ir import Apply, Effect, Function, Param, Stmt, names_in, pretty_index, walk
-from ..rules.registry import Rule, key_of, lookup
+from ..rules.registry import Rule, key_of, lookup, sequence_rule
 from .control import ControlFlow
 from .source import ParsedFunction
 
@@ -129,6 +129,8 @@ class _Normalizer(ControlFlow):
 
     def emit(self, targets: tuple[str, ...], op: _Op | ast.expr, node: cst.CSTNode) -> None:
         stmt_source = self.code(self.statement) if self.statement is not None else ""
+        if isinstance(op, (ast.List, ast.Tuple)) and self.holds_locals(op) and len(targets) == 1:
+            op = self.display_op(op, node)
         if isinstance(op, _Op):
             apply = Apply(targets, op.rule, op.args, op.primal, self.span(op.node), stmt_source)
         elif isinstance(op, ast.Name) and op.id in self.current.values() and len(targets) == 1:
@@ -137,6 +139,15 @@ class _Normalizer(ControlFlow):
             apply = Apply(targets, CONSTANT, {}, op, self.span(node), stmt_source)
         self.body.append(apply)
         self.track_alias(apply)
+
+    def holds_locals(self, expr: ast.expr) -> bool:
+        return bool(names_in(expr) & set(self.current.values()))
+
+    def display_op(self, display: ast.List | ast.Tuple, node: cst.CSTNode) -> _Op:
+        """`[a, b]` holding values of the function: a primitive, so derivatives go item by item."""
+        kind = "list" if isinstance(display, ast.List) else "tuple"
+        rule = sequence_rule(len(display.elts), kind)
+        return _Op(rule, dict(zip(rule.params, display.elts)), display, node)
 
     def track_alias(self, apply: Apply) -> None:
         if not apply.rule.view or not apply.rule.diff:
@@ -243,6 +254,10 @@ class _Normalizer(ControlFlow):
         if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
             return  # a docstring or `...`
         call = node.value
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append" \
+                and isinstance(call.func.value, cst.Name) and call.func.value.value in self.current:
+            self.append(call)
+            return
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "print" \
                 and "print" not in self.current:
             args, kwargs = self.call_arguments(call)
@@ -251,6 +266,16 @@ class _Normalizer(ControlFlow):
             return
         raise self.unsupported(node, "an expression statement (a call for its side effects) is not supported",
                                hint="only print(...) is kept for its effect; assign results to names")
+
+    def append(self, call: cst.Call) -> None:
+        """`xs.append(v)`: the next version of the list xs is `xs + [v]`."""
+        if len(call.args) != 1 or call.args[0].keyword is not None:
+            raise self.unsupported(call, "append takes one value")
+        old = self.read_name(call.func.value)  # type: ignore[attr-defined]
+        value = self.atom(call.args[0].value)
+        primal = ast.BinOp(old, ast.Add(), ast.List([value]))
+        op = _Op(lookup("list.append"), {"a": old, "value": value}, primal, call)
+        self.emit((self.bind(call.func.value.value),), op, call)  # type: ignore[attr-defined]
 
     def assert_statement(self, node: cst.Assert) -> None:
         test = self.atom(node.test)
@@ -488,6 +513,8 @@ class _Normalizer(ControlFlow):
                 arguments[name] = ast.Tuple(list(value))
             elif isinstance(value, dict):
                 arguments[name] = ast.Tuple(list(value.values()))
+            elif name in rule.diff and isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
+                arguments[name] = self.atom_of(self.display_op(value, node), node)  # np.stack([a, b])
         return _Op(rule, arguments, primal, node)
 
     def user_function(self, fn: types.FunctionType, node: cst.CSTNode) -> Rule:

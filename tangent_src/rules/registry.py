@@ -326,3 +326,23 @@ def array_method(name: str, key: str, pack_varargs: str | None = None) -> None:
 def array_attribute(name: str, key: str) -> None:
     """Declare that the attribute read `x.name` is the primitive `key` applied to x."""
     _ATTRIBUTES[name] = key
+
+
+def sequence_rule(size: int, kind: str) -> Rule:
+    """`[x0, x1, ...]` (or a tuple) as a primitive: the tangent and adjoint go item by item."""
+    key = f"{kind}.display{size}"
+    found = _SEQUENCES.get(key)
+    if found is None:
+        names = [f"x{i}" for i in range(size)]
+        params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names]
+        node = ast.List if kind == "list" else ast.Tuple
+        tangent = node([ast.Name(f"d{n}") for n in names])
+        adjoint = ast.Tuple([ast.Subscript(ast.Name("bz"), ast.Constant(i)) for i in range(size)])
+        found = Rule(key=key, signature=inspect.Signature(params), diff=tuple(names),
+                     tangent=Template((), tangent, ast.unparse(tangent)),
+                     adjoint=Template((), adjoint, ast.unparse(adjoint)), doc=f"a {kind} of values")
+        _SEQUENCES[key] = found
+    return found
+
+
+_SEQUENCES: dict[str, Rule] = {}

@@ -3,7 +3,17 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import inverse_axes, pack_like, unbroadcast, unindex, with_item  # noqa: F401  (template names)
+from ..runtime import (  # noqa: F401  (names used by templates)
+    List,
+    inverse_axes,
+    unarray,
+    pack_like,
+    unbroadcast,
+    unconcatenate,
+    unindex,
+    unstack,
+    with_item,
+)
 
 
 @rule("numpy.transpose", view=True)
@@ -81,3 +91,47 @@ def unpack(a):
 
     def adjoint(bz):
         return pack_like(bz, like=a)
+
+
+@rule("list.append", diff=("a", "value"))
+def append(a, value):
+    """z = a + [value] (`a.append(value)`): the last adjoint goes to value, the others to a"""
+
+    def tangent(da, dvalue):
+        return [*da, dvalue]
+
+    def adjoint(bz):
+        return bz[:-1], bz[-1]
+
+
+@rule("numpy.stack", diff=("arrays",))
+def stack(arrays, axis=0):
+    """z = the arrays stacked along a new axis; the adjoint cuts bz back into them"""
+
+    def tangent(darrays):
+        return np.stack(darrays, axis=axis)
+
+    def adjoint(bz):
+        return unstack(bz, axis=axis)
+
+
+@rule("numpy.concatenate", diff=("arrays",))
+def concatenate(arrays, axis=0):
+    """z = the arrays joined along an axis; the adjoint splits bz where they were joined"""
+
+    def tangent(darrays):
+        return np.concatenate(darrays, axis=axis)
+
+    def adjoint(bz):
+        return unconcatenate(bz, like=arrays, axis=axis)
+
+
+@rule("numpy.array", diff=("object",), aliases=("numpy.asarray",))
+def array(object, dtype=None):
+    """z = an array made from a value (or nested lists of values); the adjoint cuts bz back into them"""
+
+    def tangent(dobject):
+        return np.array(dobject, dtype=dtype)
+
+    def adjoint(bz):
+        return unarray(bz, like=object)

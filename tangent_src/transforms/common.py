@@ -14,7 +14,7 @@ from typing import Callable
 from .. import runtime
 from ..analysis.activity import Activity
 from ..analysis.shapes import Basis, basis_of
-from ..codegen.templates import Bindings, instantiate, is_zero, zero
+from ..codegen.templates import Bindings, instantiate, is_zero, zero, zero_value
 from ..ir import Apply, Function, names_in
 from ..rules.registry import Rule
 
@@ -55,6 +55,7 @@ class Context:
     names: Names
     bases: dict[str, Basis] = field(default_factory=dict)
     callee: Callable | None = None  # (function, mode, wrt) -> the derivative of a function of the user's
+    lists: set[str] = field(default_factory=set)  # names holding Python lists
     derivative_names: set[str] = field(default_factory=set)
 
     def d(self, prefix: str, name: str) -> str:
@@ -76,6 +77,7 @@ class Context:
             fresh=self.names.fresh,
             linear=self.derivative_names,
             numpy=self.numpy,
+            lists=self.lists,
         )
 
 
@@ -173,4 +175,4 @@ def call_wrt(ctx: Context, apply: Apply, names: set[str]) -> tuple[str, ...]:
 
 def zeros_like(ctx: Context, name: str) -> ast.expr:
     """`np.zeros_like(name)`: a derivative that is zero, shaped and placed like the value."""
-    return ast.Call(ast.Attribute(ast.Name(ctx.numpy), "zeros_like"), [ast.Name(name)], [])
+    return zero_value(ast.Name(name), ctx.numpy, ctx.lists)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..ir import Apply, Effect, If, Loop, Stmt
+from ..codegen.templates import zero_value
+from ..ir import Apply, Effect, If, Loop, Stmt, is_literal
 from .common import Context, call_wrt, derivative_call, is_differentiable, tangent_expression, zeros_like
 
 
@@ -58,7 +59,7 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
         statements, expr = tangent_expression(ctx, apply)
         out += statements
     else:  # a constant assigned to a name that varies elsewhere (a loop carries it)
-        expr = zeros_like(ctx, apply.target)
+        expr = zero_value(apply.primal, ctx.numpy) if is_literal(apply.primal) else zeros_like(ctx, apply.target)
     out.append(assign(tuple(ctx.d("d", t) for t in apply.targets), expr))
     return out
 

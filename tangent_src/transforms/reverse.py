@@ -47,7 +47,23 @@ def transform(ctx: Context, seed_scalar: bool) -> ReverseCode:
     backward = sweep.reverse_block(fn.body, defined, None)
     forward = sweep.forward_block(fn.body, None)
     gradients = [_gradient_of(ctx, name, defined) for name in ctx.wrt]
-    return ReverseCode(forward + seeds + backward, list(fn.returns), cotangents, gradients)
+    values, keep = _kept_values(ctx, fn.returns, backward)
+    return ReverseCode(forward + keep + seeds + backward, values, cotangents, gradients)
+
+
+def _kept_values(ctx: Context, returns: list[ast.expr], backward: list[ast.stmt]) -> tuple[list[ast.expr], list]:
+    """The results, copied aside where the reverse sweep gives their names back older values."""
+    restored = {n.id for s in backward for n in ast.walk(s)
+                if isinstance(n, ast.Name) and isinstance(getattr(n, "ctx", None), ast.Store)}
+    values: list[ast.expr] = []
+    keep: list[ast.stmt] = []
+    for value in returns:
+        if isinstance(value, ast.Name) and value.id in restored:
+            final = ctx.names.fresh(f"{value.id}_final")
+            keep.append(assign((final,), ast.Name(value.id)))
+            value = ast.Name(final)
+        values.append(value)
+    return values, keep
 
 
 def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:

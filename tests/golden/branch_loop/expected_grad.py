@@ -1,0 +1,52 @@
+import numpy as np
+from tangent_src.runtime import scalar_seed, unbroadcast
+
+
+def grad_f(v0, leak, drive):
+    """Gradient of f(v0, leak, drive) with respect to v0, leak, drive, by reverse mode.
+
+    The adjoint of a value v is written bv ("v bar"): the derivative of the
+    result with respect to v, accumulated from the result backwards.
+
+    Returns: (bv0, bleak, bdrive), the derivatives of f's scalar result.
+    """
+    v = v0
+    tape = []
+    for t in range(STEPS):
+        t1 = v > 0
+        if t1:
+            t2 = leak * v
+            v_4 = t2 + drive
+            tape.append(t2)
+        else:
+            t3 = 0.5 * v
+            t4 = drive * drive
+            v_4 = t3 + t4
+            tape.append((t3, t4))
+        t5 = v_4 > 1.0
+        tape.append((t1, v))
+        v = v_4
+        if t5:
+            break
+    out = v * v
+    bout = scalar_seed(out)
+    bv = v * bout + v * bout
+    bdrive = np.zeros_like(drive)
+    bleak = np.zeros_like(leak)
+    while tape:
+        t1, v = tape.pop()
+        bv_4 = bv
+        if t1:
+            t2 = tape.pop()
+            bt2 = unbroadcast(bv_4, like=t2)
+            bdrive = bdrive + unbroadcast(bv_4, like=drive)
+            bleak = bleak + unbroadcast(v * bt2, like=leak)
+            bv = unbroadcast(leak * bt2, like=v)
+        else:
+            t3, t4 = tape.pop()
+            bt3 = unbroadcast(bv_4, like=t3)
+            bt4 = unbroadcast(bv_4, like=t4)
+            bdrive = bdrive + (drive * bt4 + drive * bt4)
+            bv = 0.5 * bt3
+    bv0 = bv
+    return bv0, bleak, bdrive

@@ -1,0 +1,49 @@
+import numpy as np
+from tangent_src.runtime import (
+    matmul_adjoint_lhs,
+    matmul_adjoint_rhs,
+    unbroadcast,
+    unreduce,
+)
+
+
+def vjp_loss(W, U, b, xs, h0, bout):
+    """Vector-Jacobian product of loss(W, U, b, xs, h0) with respect to W, U, b.
+
+    The adjoint of a value v is written bv ("v bar"): the derivative of the
+    result with respect to v, accumulated from the result backwards.
+
+    Arguments: those of loss, then bout, a cotangent shaped like its result.
+    Returns: (bW, bU, bb), the cotangent pulled back to W, U, b.
+    """
+    h = h0
+    t1 = xs.shape
+    t2 = t1[0]
+    tape = []
+    for t in range(t2):
+        t3 = W @ h
+        t4 = xs[t]
+        t5 = U @ t4
+        t6 = t3 + t5
+        t7 = t6 + b
+        h_2 = np.tanh(t7)
+        tape.append((h, h_2, t3, t4, t5, t6))
+        h = h_2
+    t8 = h**2
+    bt8 = unreduce(bout, like=t8)
+    bh = 2 * h * bt8
+    bU = np.zeros_like(U)
+    bW = np.zeros_like(W)
+    bb = np.zeros_like(b)
+    while tape:
+        h, h_2, t3, t4, t5, t6 = tape.pop()
+        bh_2 = bh
+        bt7 = (1 - h_2**2) * bh_2
+        bt6 = unbroadcast(bt7, like=t6)
+        bb = bb + unbroadcast(bt7, like=b)
+        bt3 = unbroadcast(bt6, like=t3)
+        bt5 = unbroadcast(bt6, like=t5)
+        bU = bU + matmul_adjoint_lhs(bt5, U, t4)
+        bW = bW + matmul_adjoint_lhs(bt3, W, h)
+        bh = matmul_adjoint_rhs(bt3, W, h)
+    return bW, bU, bb
