@@ -34,10 +34,12 @@ def uses_global(x):
     return x
 
 
-def early_return(x):
-    if x > 0:
-        return x
-    return -x
+def return_in_loop(x):
+    for i in range(3):
+        if x > 1.0:
+            return x
+        x = x * 2.0
+    return x
 
 
 def deep_break(x):
@@ -108,7 +110,7 @@ def test_unknown_function_names_it_and_points_to_rules():
     (uses_try, "try:", "`try`"),
     (uses_with, "with open", "`with`"),
     (uses_global, "global COUNTER", "`global`"),
-    (early_return, "return x", "`return`"),
+    (return_in_loop, "return x", "`return`"),
     (deep_break, "if x > 1.0:", "break"),
 ])
 def test_unsupported_statements_name_the_construct_with_location(fn, fragment, words):

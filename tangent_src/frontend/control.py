@@ -50,6 +50,53 @@ def _without_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement
     return statements[:-1] + ([line.with_changes(body=rest)] if rest else [])
 
 
+def _else_lines(node: cst.If) -> list[cst.BaseStatement]:
+    if isinstance(node.orelse, cst.Else):
+        return _lines(node.orelse.body)
+    return [node.orelse] if isinstance(node.orelse, cst.If) else []
+
+
+def _ends_in_return(statements: list[cst.BaseStatement]) -> bool:
+    """Whether every way through the block ends with a return."""
+    if not statements:
+        return False
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], cst.Return)
+    if isinstance(last, cst.If):
+        return _ends_in_return(_lines(last.body)) and _ends_in_return(_else_lines(last))
+    return False
+
+
+def _has_return(node: cst.CSTNode) -> bool:
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Return(self, node: cst.Return) -> None:
+            found.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+    node.visit(Find())
+    return bool(found)
+
+
+def single_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """An early `return` in a branch: the rest of the block moves into the other branch,
+    so that every way through the function ends with a return of its own."""
+    for i, statement in enumerate(statements):
+        if isinstance(statement, cst.If) and _has_return(statement):
+            rest = statements[i + 1:]
+            branches = []
+            for block in (_lines(statement.body), _else_lines(statement)):
+                alone = single_exit(block)
+                branches.append(alone if _ends_in_return(alone) else single_exit(block + rest))
+            orelse = cst.Else(body=cst.IndentedBlock(body=branches[1])) if branches[1] else None
+            return statements[:i] + [statement.with_changes(body=cst.IndentedBlock(body=branches[0]), orelse=orelse)]
+    return statements
+
+
 class ControlFlow:
     """The compound-statement half of the normalizer (mixed into `_Normalizer`)."""
 
@@ -207,7 +254,9 @@ class ControlFlow:
             self.emit((self.bind(name),), self.subscript_op(sequence, index, primal, node), node)
         prefix, self.body = self.body, saved_body
         self.loop_top = True
+        self.loop_depth += 1
         body = prefix + self.block(_lines(node.body))
+        self.loop_depth -= 1
         self.loop_top = saved_top
         carry = [Apply((before[name],), lookup("identity"), {"a": ast.Name(version)},  # type: ignore[arg-type]
                        ast.Name(version), None)

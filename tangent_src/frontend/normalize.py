@@ -23,7 +23,7 @@ from .. import rules
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
 from ..ir import Apply, Effect, Function, Param, Stmt, names_in, pretty_index, walk
 from ..rules.registry import Rule, key_of, lookup, sequence_rule
-from .control import ControlFlow
+from .control import ControlFlow, _ends_in_return, single_exit
 from .source import ParsedFunction
 
 _BINARY = {
@@ -86,6 +86,9 @@ class _Normalizer(ControlFlow):
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     callees: dict[Callable, Rule] = field(default_factory=dict)  # the user's functions it calls
     parameters: tuple[str, ...] = ()
+    results: list[str] | None = None  # names of the result, when the function returns in several places
+    results_tuple: bool = False
+    loop_depth: int = 0
     statement: cst.CSTNode | None = None
 
     # ------------------------------------------------------------ names
@@ -294,8 +297,22 @@ class _Normalizer(ControlFlow):
         return
 
     def return_statement(self, node: cst.Return) -> None:
-        raise self.unsupported(node, "`return` before the end of the function " + _LATER,
-                               hint="compute the result and return it from the last line")
+        """A return that ends one way through the function: its values go to the result names."""
+        if self.results is None or self.loop_depth:
+            raise self.unsupported(node, "`return` inside a loop is not supported",
+                                   hint="break out of the loop and return after it")
+        if node.value is None:
+            raise self.unsupported(node, "the function must return a value")
+        elements = [e.value for e in node.value.elements] if isinstance(node.value, cst.Tuple) else [node.value]
+        if not self.results:
+            self.results.extend(self.fresh("result") for _ in elements)
+            self.results_tuple = isinstance(node.value, cst.Tuple)
+        if len(elements) != len(self.results):
+            raise self.unsupported(node, "the returns of this function give different numbers of values",
+                                   hint="return the same number of values everywhere")
+        ops = [self.lower(e) for e in elements]
+        for key, op, element in zip(self.results, ops, elements):
+            self.emit((self.bind(key),), op, element)
 
     # ------------------------------------------------------------ subscripts
 
@@ -593,6 +610,9 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm.current = {p.name: p.name for p in params}
     norm.parameters = tuple(p.name for p in params)
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
+    statements = single_exit(statements)
+    if statements and not _is_return_line(statements[-1]) and _ends_in_return(statements):
+        return _normalize_returns(norm, statements, params)
     if not statements or not _is_return_line(statements[-1]):
         raise norm.unsupported(fn.name, "the function must end with a `return` statement")
     last = statements[-1]
@@ -611,6 +631,18 @@ def normalize(parsed: ParsedFunction) -> Function:
         names=set(norm.taken),
         generated=set(norm.generated),
     )
+
+
+def _normalize_returns(norm: _Normalizer, statements: list[cst.BaseStatement], params: list[Param]) -> Function:
+    """A function that returns from several branches: each assigns the result names."""
+    norm.results = []
+    norm.body = norm.block(statements)
+    returns: list[ast.expr] = [ast.Name(norm.current[key]) for key in norm.results]
+    norm.generated.update(r.id for r in returns)  # type: ignore[attr-defined]
+    _check_inplace(norm, returns)
+    fn = norm.parsed.node
+    return Function(fn.name.value, params, norm.body, returns, norm.results_tuple,
+                    norm.parsed.span(fn.name), set(norm.taken), set(norm.generated))  # type: ignore[arg-type]
 
 
 def _is_return_line(line: cst.BaseStatement) -> bool:
