@@ -14,19 +14,25 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _shape_of(like):
+    """The shape of a value, or `like` itself if it is a shape (a tuple of ints)."""
+    return like if isinstance(like, tuple) else getattr(like, "shape", ())
+
+
 def unbroadcast(g, like):
     """Sum g over the axes along which `like` was broadcast, giving g like's shape.
 
     If z = x + y broadcast x from shape (5,) to (4, 5), then bx is bz summed
-    over the first axis: each element of x was used four times.
+    over the first axis: each element of x was used four times. `like` may be
+    the value itself or just its shape.
     """
-    shape = _shape(like)
+    shape = _shape_of(like)
     gshape = _shape(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:
-        return broadcast_like(g, like)
+        return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
@@ -102,6 +108,13 @@ def unarray(g, like):
     if isinstance(like, (list, tuple)):
         return List(unarray(g[i], item) for i, item in enumerate(like))
     return g
+
+
+def unsum(g, like):
+    """Adjoint of the builtin sum(items): g goes to every item (undoing any broadcast)."""
+    if isinstance(like, (list, tuple)):
+        return List(unbroadcast(g, item) for item in like)
+    return unreduce(g, like, axis=0)  # sum over an array adds up its rows
 
 
 def unstack(g, axis=0):

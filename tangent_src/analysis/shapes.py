@@ -16,7 +16,7 @@ import ast
 
 from collections import Counter
 
-from ..ir import Apply, Function, is_literal, names_in, walk
+from ..ir import Apply, Function, Loop, is_literal, names_in, walk
 
 Basis = frozenset[str]
 
@@ -30,7 +30,16 @@ def bases(fn: Function) -> dict[str, Basis]:
     found: dict[str, Basis] = {}
     applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
     counts = Counter(t for a in applies for t in a.targets)
+    integers = _integers(fn, applies, counts)
     for apply in applies:
+        index = apply.args.get("index")
+        value = apply.args.get("a")
+        if apply.rule.key == "getitem" and isinstance(value, ast.Name) and counts[apply.target] == 1 \
+                and index is not None and _all_integers(index, integers):
+            # x[i] and x[j] have the same shape when i and j are integers: x's without its first axes
+            depth = len(index.elts) if isinstance(index, ast.Tuple) else 1
+            found[apply.target] = frozenset({f"{value.id}[{'int, ' * (depth - 1)}int]"})
+            continue
         if (apply.rule.elementwise or apply.rule.key == "identity") and counts[apply.target] == 1:
             basis: set[str] = set()
             for arg in apply.args.values():
@@ -66,3 +75,52 @@ def lists(fn: Function) -> set[str]:
                     or (key == "constant" and isinstance(apply.primal, ast.List)):
                 found.update(apply.targets)
     return found
+
+
+_INTEGER_RULES = {"builtins.len", "ndarray.ndim", "ndarray.size", "numpy.ndim", "numpy.size"}
+_INTEGER_ARITHMETIC = {"operator.add", "operator.sub", "operator.mul", "operator.floordiv", "operator.mod",
+                       "operator.neg"}
+
+
+def _integers(fn: Function, applies: list[Apply], counts: Counter) -> set[str]:
+    """Names certainly holding Python integers: range loop variables, lengths, sizes, the
+    items of shapes, and integer arithmetic on those."""
+    found: set[str] = set()
+    shapes: set[str] = set()
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Loop) and stmt.kind == "for" and isinstance(stmt.iterable, ast.Call) \
+                and isinstance(stmt.iterable.func, ast.Name) and stmt.iterable.func.id == "range" and stmt.target:
+            found.add(stmt.target)
+    for apply in applies:
+        if counts[apply.target] != 1 and apply.target not in found:
+            continue
+        key = apply.rule.key
+        args = list(apply.args.values())
+        if key in ("ndarray.shape", "numpy.shape"):
+            shapes.add(apply.target)
+        elif key in _INTEGER_RULES or (key == "getitem" and isinstance(args[0], ast.Name) and args[0].id in shapes
+                                         and _all_integers(args[1], found)):
+            found.add(apply.target)
+        elif key in _INTEGER_ARITHMETIC and all(_all_integers(a, found) for a in _operands(args)):
+            found.add(apply.target)
+    return found
+
+
+def _operands(args: list[ast.expr]) -> list[ast.expr]:
+    if len(args) == 1 and isinstance(args[0], ast.Tuple):
+        return list(args[0].elts)  # a non-differentiable rule binds all its arguments as one tuple
+    return args
+
+
+def _all_integers(index: ast.expr, integers: set[str]) -> bool:
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, ast.Name):
+            if part.id not in integers:
+                return False
+        elif isinstance(part, ast.UnaryOp) and isinstance(part.operand, ast.Constant):
+            if type(part.operand.value) is not int:
+                return False
+        elif not (isinstance(part, ast.Constant) and type(part.value) is int):
+            return False
+    return True

@@ -33,36 +33,50 @@ def _all_targets(body: list[ast.stmt]) -> Counter:
 
 def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: set[str],
                      parameters: set[str] = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
-    """Replace `a = b` by using b for a, where a is a generated name assigned only there
-    and read only after it, and b is assigned at most once before it (or is a parameter),
-    so both always hold the same value."""
+    """Replace `a = b` by using b for a, where a is a generated name assigned only there,
+    and b keeps its value from there to the last read of a (no assignment to b between,
+    and no read of a from an inner loop, whose next trip could come after one)."""
     counts = _all_targets(body)
-    order = list(_in_order(body))
-    defined_at = {t: i for i, stmt in enumerate(order) for t in _targets(stmt)}
-    first_use: dict[str, int] = {}
-    for i, stmt in enumerate(order):
-        for name in _own_reads(stmt):
-            first_use.setdefault(name, i)
-    copies = [node for i, node in enumerate(order)
-              if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
-              and isinstance(node.targets[0], ast.Name) and node.targets[0].id in renamable
-              and node.targets[0].id not in parameters
-              and counts[node.targets[0].id] == 1 and counts[node.value.id] <= 1
-              and defined_at.get(node.value.id, -1) < i and first_use.get(node.targets[0].id, i + 1) > i]
+    order = list(_located(body, ()))
+    end = len(order)
     mapping: dict[str, str] = {}
-    for node in copies:
-        source = node.value.id  # type: ignore[attr-defined]
-        mapping[node.targets[0].id] = mapping.get(source, source)
+    dropped: set[int] = set()
+    for i, (node, loops) in enumerate(order):
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        a, b = node.targets[0].id, node.value.id
+        if a not in renamable or a in parameters or counts[a] != 1 or a in mapping or b in mapping:
+            continue
+        uses = [(j, lp) for j, (stmt, lp) in enumerate(order) if a in _own_reads(stmt)]
+        if any(r for r in returns if a in names_in(r)):
+            uses.append((end, ()))
+        if not uses or uses[0][0] <= i or any(lp != loops for _, lp in uses):
+            continue
+        last = uses[-1][0]
+        writes = [j for j, (stmt, _) in enumerate(order) if b in _targets(stmt) and i < j < last]
+        if writes or any(b in _targets(stmt) and j == last and not isinstance(stmt, ast.Assign)
+                         for j, (stmt, _) in enumerate(order)):
+            continue
+        mapping[a] = b
+        dropped.add(id(node))
     if not mapping:
         return body
-    for key in mapping:
-        while mapping[key] in mapping:
-            mapping[key] = mapping[mapping[key]]
     rename = _Rename(mapping)
-    dropped = {id(c) for c in copies}
     body = _drop(body, dropped)
     returns[:] = [rename.visit(r) for r in returns]
     return [rename.visit(s) for s in body]
+
+
+def _located(body: list[ast.stmt], loops: tuple):  # noqa: ANN202
+    """(statement, the loops around it) in the order they are written, nested ones included."""
+    for stmt in body:
+        yield stmt, loops
+        inner = loops + (id(stmt),) if isinstance(stmt, (ast.For, ast.While)) else loops
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                yield from _located(block, inner)
 
 
 def _own_reads(stmt: ast.stmt) -> set[str]:

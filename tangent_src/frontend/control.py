@@ -82,6 +82,14 @@ def _has_return(node: cst.CSTNode) -> bool:
     return bool(found)
 
 
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _target_names(e.value)]
+    return []
+
+
 def single_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """An early `return` in a branch: the rest of the block moves into the other branch,
     so that every way through the function ends with a return of its own."""
@@ -180,6 +188,38 @@ class ControlFlow:
                 block.append(Apply((joined,), lookup("identity"), {"a": ast.Name(version)},  # type: ignore[arg-type]
                                    ast.Name(version), None))
         return joined
+
+    def conditional(self: _Normalizer, node: cst.IfExp) -> ast.expr:
+        """`a if c else b`: an if statement whose branches assign one value (only one side runs)."""
+        test = self.atom(node.test)
+        key = self.fresh("chosen")
+        self.generated.add(key)
+        assign = [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(key))], side)])
+                  for side in (node.body, node.orelse)]
+        self.branches(test, [assign[0]], [assign[1]], node, (False, False))
+        return ast.Name(self.current[key])
+
+    def comprehension(self: _Normalizer, node: cst.ListComp | cst.GeneratorExp) -> ast.expr:
+        """`[f(i) for i in ...]` (or a generator expression): a loop appending to a new list."""
+        clause = node.for_in
+        if clause.inner_for_in is not None or clause.asynchronous is not None:
+            raise self.unsupported(node, "a comprehension with several `for` clauses is not supported",
+                                   hint="write the loops out")
+        key = self.fresh("items")
+        self.generated.add(key)
+        append = cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Attribute(cst.Name(key), cst.Name("append")),
+                                                            [cst.Arg(node.elt)]))])
+        body: cst.BaseStatement = append
+        for condition in reversed(clause.ifs):
+            body = cst.If(condition.test, cst.IndentedBlock([body]))
+        loop = cst.For(clause.target, clause.iter, cst.IndentedBlock([body]))
+        start = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(key))], cst.List([]))])
+        hidden = {n: self.current[n] for n in _target_names(clause.target) if n in self.current}
+        self.body.extend(self.block([start, loop]))
+        for name in _target_names(clause.target):  # the loop variable does not leak out
+            self.current.pop(name, None)
+        self.current.update(hidden)
+        return ast.Name(self.current[key])
 
     # ------------------------------------------------------------ loops
 

@@ -597,6 +597,9 @@ _Normalizer._EXPR = {
     cst.Attribute: _Normalizer.attribute,
     cst.Call: _Normalizer.call,
     cst.Subscript: _Normalizer.subscript,
+    cst.IfExp: _Normalizer.conditional,
+    cst.ListComp: _Normalizer.comprehension,
+    cst.GeneratorExp: _Normalizer.comprehension,
 }
 
 

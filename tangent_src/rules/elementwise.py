@@ -35,7 +35,7 @@ def truediv(x, y, z):
     return 1 / y, -z / y
 
 
-@elementwise("operator.pow", domain={"x": positive, "y": nonzero}, aliases=("numpy.power",))
+@elementwise("operator.pow", domain={"x": positive, "y": nonzero}, aliases=("numpy.power", "math.pow", "builtins.pow"))
 def pow(x, y, z):
     """z = x ** y: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0)"""
     return y * x ** (y - 1), z * np.log(x)
@@ -56,55 +56,55 @@ def pos(x, z):
 # ---- trigonometric and hyperbolic
 
 
-@elementwise("numpy.sin")
+@elementwise("numpy.sin", aliases=("math.sin",))
 def sin(x, z):
     """d sin(x) = cos(x) dx"""
     return np.cos(x)
 
 
-@elementwise("numpy.cos")
+@elementwise("numpy.cos", aliases=("math.cos",))
 def cos(x, z):
     """d cos(x) = -sin(x) dx"""
     return -np.sin(x)
 
 
-@elementwise("numpy.tan", domain=unit_interval)
+@elementwise("numpy.tan", domain=unit_interval, aliases=("math.tan",))
 def tan(x, z):
     """d tan(x) = (1 + tan(x)**2) dx"""
     return 1 + z**2
 
 
-@elementwise("numpy.arcsin", domain=unit_interval)
+@elementwise("numpy.arcsin", domain=unit_interval, aliases=("math.asin",))
 def arcsin(x, z):
     """d arcsin(x) = dx / sqrt(1 - x**2)"""
     return 1 / np.sqrt(1 - x**2)
 
 
-@elementwise("numpy.arccos", domain=unit_interval)
+@elementwise("numpy.arccos", domain=unit_interval, aliases=("math.acos",))
 def arccos(x, z):
     """d arccos(x) = -dx / sqrt(1 - x**2)"""
     return -1 / np.sqrt(1 - x**2)
 
 
-@elementwise("numpy.arctan")
+@elementwise("numpy.arctan", aliases=("math.atan",))
 def arctan(x, z):
     """d arctan(x) = dx / (1 + x**2)"""
     return 1 / (1 + x**2)
 
 
-@elementwise("numpy.sinh")
+@elementwise("numpy.sinh", aliases=("math.sinh",))
 def sinh(x, z):
     """d sinh(x) = cosh(x) dx"""
     return np.cosh(x)
 
 
-@elementwise("numpy.cosh")
+@elementwise("numpy.cosh", aliases=("math.cosh",))
 def cosh(x, z):
     """d cosh(x) = sinh(x) dx"""
     return np.sinh(x)
 
 
-@elementwise("numpy.tanh")
+@elementwise("numpy.tanh", aliases=("math.tanh",))
 def tanh(x, z):
     """d tanh(x) = (1 - tanh(x)**2) dx"""
     return 1 - z**2
@@ -113,31 +113,31 @@ def tanh(x, z):
 # ---- exponentials, logarithms, roots
 
 
-@elementwise("numpy.exp")
+@elementwise("numpy.exp", aliases=("math.exp",))
 def exp(x, z):
     """d exp(x) = exp(x) dx"""
     return z
 
 
-@elementwise("numpy.log", domain=positive)
+@elementwise("numpy.log", domain=positive, aliases=("math.log",))
 def log(x, z):
     """d log(x) = dx / x"""
     return 1 / x
 
 
-@elementwise("numpy.log1p", domain=positive)
+@elementwise("numpy.log1p", domain=positive, aliases=("math.log1p",))
 def log1p(x, z):
     """d log(1 + x) = dx / (1 + x)"""
     return 1 / (1 + x)
 
 
-@elementwise("numpy.expm1")
+@elementwise("numpy.expm1", aliases=("math.expm1",))
 def expm1(x, z):
     """d (exp(x) - 1) = exp(x) dx = (z + 1) dx"""
     return z + 1
 
 
-@elementwise("numpy.sqrt", domain=positive)
+@elementwise("numpy.sqrt", domain=positive, aliases=("math.sqrt",))
 def sqrt(x, z):
     """d sqrt(x) = dx / (2 sqrt(x))"""
     return 0.5 / z
@@ -152,19 +152,19 @@ def square(x, z):
 # ---- kinks: the value at the kink is a choice (ChainRules' advice: pick a useful one)
 
 
-@elementwise("numpy.abs", domain=nonzero, aliases=("builtins.abs", "numpy.absolute"))
+@elementwise("numpy.abs", domain=nonzero, aliases=("builtins.abs", "numpy.absolute", "math.fabs"))
 def abs(x, z):
     """d |x| = sign(x) dx; 0 at x = 0 (the midpoint of the subgradient [-1, 1])"""
     return np.sign(x)
 
 
-@elementwise("numpy.maximum")
+@elementwise("numpy.maximum", aliases=("builtins.max",))
 def maximum(x, y, z):
     """z = max(x, y) elementwise; at a tie the derivative goes to x"""
     return x >= y, x < y
 
 
-@elementwise("numpy.minimum")
+@elementwise("numpy.minimum", aliases=("builtins.min",))
 def minimum(x, y, z):
     """z = min(x, y) elementwise; at a tie the derivative goes to x"""
     return x <= y, x > y

@@ -19,5 +19,6 @@ nondiff("numpy.shape", "numpy.ndim", "numpy.size", "builtins.len")
 nondiff("ndarray.shape", "ndarray.ndim", "ndarray.size")
 # piecewise constant functions: derivative zero wherever it exists
 nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax", "numpy.argmin")
+nondiff("math.floor", "math.ceil", "builtins.round", "builtins.int", "builtins.range", "builtins.isinstance")
 # array creation from shapes: constants
 nondiff("numpy.zeros_like", "numpy.ones_like", "numpy.zeros", "numpy.ones")

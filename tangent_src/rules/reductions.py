@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import extremum_weights, reduced_size, unreduce  # noqa: F401  (names used by templates)
+from ..runtime import extremum_weights, reduced_size, unreduce, unsum  # noqa: F401  (names used by templates)
 
 
 @rule("numpy.sum")
@@ -52,3 +52,14 @@ def min(a, axis=None, *, keepdims=False):
     def adjoint(bz, z):
         where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return where_min * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("builtins.sum", diff=("iterable",))
+def builtin_sum(iterable, start=0):
+    """z = sum(items), Python's builtin: the adjoint of every item is bz"""
+
+    def tangent(diterable):
+        return sum(diterable)
+
+    def adjoint(bz):
+        return unsum(bz, like=iterable)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
 from .common import Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable, zeros_like
 from .forward import assign, loop_statements
@@ -75,7 +76,8 @@ def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:
 class _Sweep:
     ctx: Context
     tapes: dict[int, str] = field(default_factory=dict)  # id(loop) -> the name of its tape
-    records: dict[int, list[str]] = field(default_factory=dict)  # id(block) -> names recorded at its end
+    records: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)  # id(block) -> what its end
+    # records: (name, the name its shape goes by in the reverse sweep, if only its shape is recorded)
 
     def tape(self, loop: Loop) -> str:
         if id(loop) not in self.tapes:
@@ -111,7 +113,7 @@ class _Sweep:
             for name, expr in contributions.items():
                 adjoint = self.ctx.d("b", name)
                 if adjoint in defined:
-                    expr = ast.BinOp(ast.Name(adjoint), ast.Add(), expr)
+                    expr = simplify(ast.BinOp(ast.Name(adjoint), ast.Add(), expr), self.ctx.derivative_names)
                 defined.add(adjoint)
                 out.append(assign((adjoint,), expr))
         for own in owns:
@@ -195,24 +197,50 @@ class _Sweep:
     def restore(self, block: list[Stmt], code: list[ast.stmt], loop: Loop, tape_pop: bool = False,
                 also: set = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
         """The pop that gives back, at the start of a trip (or branch) of the reverse sweep,
-        the values of that trip the code reads; remembers what its forward sweep records."""
+        the values of that trip the code reads; remembers what its forward sweep records.
+
+        A value the loop carries into the next trip needs no entry of its own: when the
+        reverse sweep starts a trip, the carried name still holds it. A value read only
+        for its shape (to undo a broadcast) is recorded as its shape.
+        """
         read = set().union(*(names_in(s) for s in code)) if code else set()
-        names = sorted(read & (_definite(block, self) | also))
-        self.records[id(block)] = names
-        pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
-        if not names:
-            return [ast.Expr(pop)] if tape_pop else []
+        names = set(read & (_definite(block, self) | also))
+        prelude: list[ast.stmt] = []
         if tape_pop:
-            self.records[id(loop)] = names
-        return [assign(tuple(names), pop)]
+            for carry in loop.carry:
+                exit_value = carry.args["a"].id  # type: ignore[attr-defined]
+                if exit_value in names:
+                    names.discard(exit_value)
+                    names.add(carry.target)
+                    prelude.append(assign((exit_value,), ast.Name(carry.target)))
+        entries = [(n, self.shape_name(n, code)) for n in sorted(names)]
+        self.records[id(loop) if tape_pop else id(block)] = entries
+        pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
+        if not entries:
+            return prelude + [ast.Expr(pop)] if tape_pop else []
+        targets = tuple(shape or name for name, shape in entries)
+        return prelude + [assign(targets, pop)]
+
+    def shape_name(self, name: str, code: list[ast.stmt]) -> str | None:
+        """`x_shape`, if the code reads x only as `like=x` of unbroadcast (then it is renamed there)."""
+        uses = [n for s in code for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name]
+        likes = [k.value for s in code for c in ast.walk(s) if isinstance(c, ast.Call)
+                 and isinstance(c.func, ast.Name) and c.func.id == "unbroadcast"
+                 for k in c.keywords if k.arg == "like" and isinstance(k.value, ast.Name) and k.value.id == name]
+        if not uses or len(uses) != len(likes):
+            return None
+        shape = self.ctx.names.fresh(f"{name}_shape")
+        for node in likes:
+            node.id = shape
+        return shape
 
     def record(self, block: list[Stmt], loop: Loop, whole_trip: bool) -> list[ast.stmt]:
-        key = id(loop) if whole_trip else id(block)
-        names = self.records.get(key, [])
-        if not names and not whole_trip:
+        entries = self.records.get(id(loop) if whole_trip else id(block), [])
+        if not entries and not whole_trip:
             return []
-        value: ast.expr = (ast.Constant(None) if not names else ast.Name(names[0]) if len(names) == 1
-                           else ast.Tuple([ast.Name(n) for n in names]))
+        shape = ast.Attribute(ast.Name(self.ctx.numpy), "shape")
+        values = [ast.Call(shape, [ast.Name(n)], []) if as_shape else ast.Name(n) for n, as_shape in entries]
+        value: ast.expr = ast.Constant(None) if not values else values[0] if len(values) == 1 else ast.Tuple(values)
         append = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "append"), [value], [])
         return [ast.Expr(append)]
 

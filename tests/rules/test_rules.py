@@ -288,6 +288,12 @@ CASES: dict[str, list[Case]] = {
         case("np.concatenate([x, y], axis=1)", (2, 3), (2, 1)),
         case("np.concatenate((x, 2.0 * x), axis=0)", (2, 2)),
     ],
+    "builtins.sum": [
+        case("sum([x, y * x])", (3,), (3,)),
+        case("sum(x)", (3, 2)),
+        case("sum(x[i] ** 2 for i in range(3))", (4,)),
+        case("sum([x * y for k in range(2)], 1.0)", (2,), ()),
+    ],
     "numpy.array": [
         case("np.array([x, y * x]) ** 2", (), ()),
         case("np.array([x, y]) * np.array([[1.0], [2.0]])", (3,), (3,)),

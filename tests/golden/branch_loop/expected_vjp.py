@@ -18,12 +18,12 @@ def vjp_f(v0, leak, drive, bout):
         if t1:
             t2 = leak * v
             v_4 = t2 + drive
-            tape.append(t2)
+            tape.append(np.shape(t2))
         else:
             t3 = 0.5 * v
             t4 = drive * drive
             v_4 = t3 + t4
-            tape.append((t3, t4))
+            tape.append((np.shape(t3), np.shape(t4)))
         t5 = v_4 > 1.0
         tape.append((t1, v))
         v = v_4
@@ -36,16 +36,15 @@ def vjp_f(v0, leak, drive, bout):
         t1, v = tape.pop()
         bv_4 = bv
         if t1:
-            t2 = tape.pop()
-            bt2 = unbroadcast(bv_4, like=t2)
+            t2_shape = tape.pop()
+            bt2 = unbroadcast(bv_4, like=t2_shape)
             bdrive = bdrive + unbroadcast(bv_4, like=drive)
             bleak = bleak + unbroadcast(v * bt2, like=leak)
             bv = unbroadcast(leak * bt2, like=v)
         else:
-            t3, t4 = tape.pop()
-            bt3 = unbroadcast(bv_4, like=t3)
-            bt4 = unbroadcast(bv_4, like=t4)
-            bdrive = bdrive + (drive * bt4 + drive * bt4)
+            t3_shape, t4_shape = tape.pop()
+            bt3 = unbroadcast(bv_4, like=t3_shape)
+            bt4 = unbroadcast(bv_4, like=t4_shape)
+            bdrive = bdrive + 2 * (drive * bt4)
             bv = 0.5 * bt3
-    bv0 = bv
-    return bv0, bleak, bdrive
+    return bv, bleak, bdrive

@@ -27,7 +27,7 @@ def vjp_loss(W, U, b, xs, h0, bout):
         t6 = t3 + t5
         t7 = t6 + b
         h_2 = np.tanh(t7)
-        tape.append((h, h_2, t3, t4, t5, t6))
+        tape.append((h, np.shape(t3), t4, np.shape(t5), np.shape(t6)))
         h = h_2
     t8 = h**2
     bt8 = unreduce(bout, like=t8)
@@ -36,13 +36,13 @@ def vjp_loss(W, U, b, xs, h0, bout):
     bW = np.zeros_like(W)
     bb = np.zeros_like(b)
     while tape:
-        h, h_2, t3, t4, t5, t6 = tape.pop()
-        bh_2 = bh
-        bt7 = (1 - h_2**2) * bh_2
-        bt6 = unbroadcast(bt7, like=t6)
+        h_2 = h
+        h, t3_shape, t4, t5_shape, t6_shape = tape.pop()
+        bt7 = (1 - h_2**2) * bh
+        bt6 = unbroadcast(bt7, like=t6_shape)
         bb = bb + unbroadcast(bt7, like=b)
-        bt3 = unbroadcast(bt6, like=t3)
-        bt5 = unbroadcast(bt6, like=t5)
+        bt3 = unbroadcast(bt6, like=t3_shape)
+        bt5 = unbroadcast(bt6, like=t5_shape)
         bU = bU + matmul_adjoint_lhs(bt5, U, t4)
         bW = bW + matmul_adjoint_lhs(bt3, W, h)
         bh = matmul_adjoint_rhs(bt3, W, h)
