@@ -34,11 +34,9 @@ def uses_global(x):
     return x
 
 
-def return_in_loop(x):
+def generator(x):
     for i in range(3):
-        if x > 1.0:
-            return x
-        x = x * 2.0
+        yield x * i
     return x
 
 
@@ -110,7 +108,7 @@ def test_unknown_function_names_it_and_points_to_rules():
     (uses_try, "try:", "`try`"),
     (uses_with, "with open", "`with`"),
     (uses_global, "global COUNTER", "`global`"),
-    (return_in_loop, "return x", "`return`"),
+    (generator, "yield x * i", "`yield`"),
     (deep_break, "if x > 1.0:", "break"),
 ])
 def test_unsupported_statements_name_the_construct_with_location(fn, fragment, words):

@@ -90,6 +90,53 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
+def loop_returns(statements: list[cst.BaseStatement], taken: set[str]) -> list[cst.BaseStatement]:
+    """A `return` inside a loop becomes `value = v; returned = True; break`, and each loop
+    it leaves is followed by `if returned: return value` (or `break`, in an outer loop)."""
+    if not any(isinstance(s, (cst.For, cst.While)) and _has_return(s) for s in statements):
+        return statements
+    flag, value = _unused("returned", taken), _unused("returned_value", taken)
+    start = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name("False"))])
+    return [start] + _rewrite_returns(statements, 0, flag, value)
+
+
+def _unused(base: str, taken: set[str]) -> str:
+    name, k = base, 1
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
+
+
+def _rewrite_returns(statements: list[cst.BaseStatement], depth: int, flag: str,
+                     value: str) -> list[cst.BaseStatement]:
+    out: list[cst.BaseStatement] = []
+    for k, statement in enumerate(statements):
+        if isinstance(statement, (cst.For, cst.While)) and _has_return(statement):
+            body = _rewrite_returns(_lines(statement.body), depth + 1, flag, value)
+            out.append(statement.with_changes(body=cst.IndentedBlock(body)))
+            leave: cst.BaseSmallStatement = cst.Return(cst.Name(value)) if depth == 0 else cst.Break()
+            if depth == 0 and k == len(statements) - 1:  # nothing after the loop: it can only return
+                out.append(cst.SimpleStatementLine([leave]))
+            else:
+                out.append(cst.If(cst.Name(flag), cst.IndentedBlock([cst.SimpleStatementLine([leave])])))
+        elif depth and isinstance(statement, cst.If) and _has_return(statement):
+            then = _rewrite_returns(_lines(statement.body), depth, flag, value)
+            other = _rewrite_returns(_else_lines(statement), depth, flag, value)
+            orelse = cst.Else(cst.IndentedBlock(other)) if other else None
+            out.append(statement.with_changes(body=cst.IndentedBlock(then), orelse=orelse))
+        elif depth and isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], cst.Return):
+            result = statement.body[-1].value or cst.Name("None")  # type: ignore[attr-defined]
+            keep = [*statement.body[:-1], cst.Assign([cst.AssignTarget(cst.Name(value))], result),
+                    cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name("True"))]
+            out += [cst.SimpleStatementLine([small]) for small in keep]
+            out.append(cst.SimpleStatementLine([cst.Break()]))
+        else:
+            out.append(statement)
+    return out
+
+
 def single_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """An early `return` in a branch: the rest of the block moves into the other branch,
     so that every way through the function ends with a return of its own."""

@@ -23,7 +23,7 @@ from .. import rules
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
 from ..ir import Apply, Effect, Function, Param, Stmt, names_in, pretty_index, walk
 from ..rules.registry import Rule, key_of, lookup, sequence_rule
-from .control import ControlFlow, _ends_in_return, single_exit
+from .control import ControlFlow, _ends_in_return, loop_returns, single_exit
 from .source import ParsedFunction
 
 _BINARY = {
@@ -267,6 +267,9 @@ class _Normalizer(ControlFlow):
             statement = ast.Expr(ast.Call(ast.Name("print"), args, [ast.keyword(k, v) for k, v in kwargs.items()]))
             self.body.append(Effect(statement, self.span(node)))
             return
+        if isinstance(call, (cst.Yield, cst.Await)):
+            raise self.unsupported(node, f"{self.describe(call)} (a generator or coroutine) cannot be differentiated",
+                                   hint="collect the values in a list and return it")
         raise self.unsupported(node, "an expression statement (a call for its side effects) is not supported",
                                hint="only print(...) is kept for its effect; assign results to names")
 
@@ -613,7 +616,7 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm.current = {p.name: p.name for p in params}
     norm.parameters = tuple(p.name for p in params)
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
-    statements = single_exit(statements)
+    statements = single_exit(loop_returns(statements, set(norm.taken)))
     if statements and not _is_return_line(statements[-1]) and _ends_in_return(statements):
         return _normalize_returns(norm, statements, params)
     if not statements or not _is_return_line(statements[-1]):

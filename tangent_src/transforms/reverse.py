@@ -152,8 +152,8 @@ class _Sweep:
         then_defined, else_defined = set(defined), set(defined)
         then = self.reverse_block(stmt.body, then_defined, loop)
         other = self.reverse_block(stmt.orelse, else_defined, loop)
-        then += self.fill(else_defined - then_defined)
-        other += self.fill(then_defined - else_defined)
+        then += self.fill(else_defined - then_defined, loop)
+        other += self.fill(then_defined - else_defined, loop)
         defined.clear()
         defined.update(then_defined | else_defined)
         if loop is not None:
@@ -187,10 +187,20 @@ class _Sweep:
         needed = {n for n in read if n not in inside} | {a.target for a in loop.carry}
         return {self.ctx.d("b", n) for n in needed if self.ctx.activity.active(n)}
 
-    def fill(self, adjoints: set[str]) -> list[ast.stmt]:
-        """`bv = zeros_like(v)` for adjoints that must be defined but got no contribution."""
+    def fill(self, adjoints: set[str], loop: Loop | None = None) -> list[ast.stmt]:
+        """`bv = zeros_like(v)` for adjoints that must be defined but got no contribution.
+
+        Outside loops, a value bound only on some paths (in one branch, or inside a loop
+        that may make no trip) may be unbound here: its zero is written 0.0.
+        """
         primal = {d: p for (prefix, p), d in self.ctx.names.given.items() if prefix == "b"}
-        return [assign((b,), zeros_like(self.ctx, primal[b])) for b in sorted(adjoints)]
+        maybe_unbound = self.maybe_unbound() if loop is None else set()
+        return [assign((b,), ast.Constant(0.0) if primal[b] in maybe_unbound else zeros_like(self.ctx, primal[b]))
+                for b in sorted(adjoints)]
+
+    def maybe_unbound(self) -> set[str]:
+        targets = {t for s in walk(self.ctx.fn.body) if isinstance(s, Apply) for t in s.targets}
+        return targets - _definite(self.ctx.fn.body, self)
 
     # ------------------------------------------------------------ recording
 
