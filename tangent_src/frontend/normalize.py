@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import ast
 import inspect
-import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 import libcst as cst
 
-from .. import rules
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
-from ..ir import Apply, Effect, Function, Param, Stmt, names_in, pretty_index, walk
-from ..rules.registry import Rule, key_of, lookup, sequence_rule
+from ..ir import Apply, Effect, Function, Param, Stmt, names_in, walk
+from ..rules.registry import Rule, lookup, sequence_rule
+from .calls import Calls, _Op
 from .control import ControlFlow, _ends_in_return, loop_returns, single_exit
 from .source import ParsedFunction
 
@@ -64,17 +63,7 @@ CONSTANT = Rule(key="constant", signature=inspect.Signature(), doc="a constant v
 
 
 @dataclass
-class _Op:
-    """The outermost operation of an expression, its operands already atoms."""
-
-    rule: Rule
-    args: dict[str, ast.expr]
-    primal: ast.expr
-    node: cst.CSTNode
-
-
-@dataclass
-class _Normalizer(ControlFlow):
+class _Normalizer(ControlFlow, Calls):
     parsed: ParsedFunction
     body: list[Stmt] = field(default_factory=list)
     loop_top: bool = False  # the statements being normalized are a loop body's own
@@ -317,30 +306,6 @@ class _Normalizer(ControlFlow):
         for key, op, element in zip(self.results, ops, elements):
             self.emit((self.bind(key),), op, element)
 
-    # ------------------------------------------------------------ subscripts
-
-    def subscript(self, node: cst.Subscript) -> _Op:
-        value = self.atom(node.value)
-        index = self.index_of(node)
-        return self.subscript_op(value, index, ast.Subscript(value, pretty_index(index)), node)
-
-    def index_part(self, part: cst.BaseSlice) -> ast.expr:
-        if isinstance(part, cst.Slice):
-            bounds = [self.atom(b) if b is not None else ast.Constant(None)
-                      for b in (part.lower, part.upper, part.step)]
-            if isinstance(bounds[-1], ast.Constant) and bounds[-1].value is None:
-                bounds.pop()  # slice(lower, upper): no step
-            return ast.Call(ast.Name("slice"), bounds, [])
-        assert isinstance(part, cst.Index)
-        if part.star is not None:
-            raise self.unsupported(part, "a starred index is not supported")
-        if isinstance(part.value, cst.Ellipsis):
-            return ast.Constant(...)
-        return self.atom(part.value)
-
-    def subscript_op(self, value: ast.expr, index: ast.expr, primal: ast.expr, node: cst.CSTNode) -> _Op:
-        return _Op(lookup("getitem"), {"a": value, "index": index}, primal, node)
-
     _SMALL: ClassVar[dict[type, Callable[..., None]]] = {}
 
     # ------------------------------------------------------------ expressions
@@ -435,143 +400,7 @@ class _Normalizer(ControlFlow):
             raise MissingRule(f"the operator {key} has no derivative rule", self.span(node))
         return self.bound_op(rule, list(args.values()), {}, primal, node)
 
-    def attribute(self, node: cst.Attribute) -> _Op | ast.expr:
-        root = node
-        while isinstance(root, cst.Attribute):
-            root = root.value
-        if isinstance(root, cst.Name) and root.value not in self.current:
-            return self.global_attribute(node)
-        value = self.atom(node.value)
-        name = node.attr.value
-        key = rules.attribute(name)
-        if key is None:
-            raise self.unsupported(node.attr, f"the attribute `.{name}` of an array is not supported",
-                                   hint="supported attributes: .T .shape .ndim .size")
-        return self.bound_op(lookup(key), [value], {}, ast.Attribute(value, name), node)  # type: ignore[arg-type]
-
-    def global_attribute(self, node: cst.Attribute) -> ast.expr:
-        obj = self.resolve(node)
-        if callable(obj) and not isinstance(obj, type):
-            raise self.unsupported(node, f"`{self.code(node)}` is a function; only its calls can be differentiated")
-        return ast.parse(self.code(node), mode="eval").body
-
-    def resolve(self, node: cst.BaseExpression) -> Any:
-        """The object a global name or attribute chain refers to."""
-        if isinstance(node, cst.Name):
-            try:
-                return self.parsed.lookup(node.value)
-            except KeyError:
-                raise self.unsupported(node, f"the name `{node.value}` is not defined") from None
-        if isinstance(node, cst.Attribute):
-            base = self.resolve(node.value)
-            try:
-                return getattr(base, node.attr.value)
-            except AttributeError:
-                raise self.unsupported(node, f"`{self.code(node)}` does not exist") from None
-        raise self.unsupported(node, f"calling `{self.code(node)}` is not supported")
-
-    def call(self, node: cst.Call) -> _Op:
-        args, kwargs = self.call_arguments(node)
-        func = node.func
-        if isinstance(func, cst.Attribute) and self.is_local_root(func.value):
-            return self.method_call(node, func, args, kwargs)
-        if isinstance(func, cst.Name) and func.value in self.current:
-            raise self.unsupported(func, f"`{func.value}` is a local value; calling it is not supported")
-        obj = self.resolve(func)
-        key = key_of(obj)
-        rule = lookup(key) if key else None
-        if rule is None and isinstance(obj, types.FunctionType) and not _is_library(obj):
-            rule = self.user_function(obj, node)
-        if rule is None:
-            raise self.missing(node, func, obj)
-        primal = ast.Call(ast.parse(self.code(func), mode="eval").body, list(args),
-                          [ast.keyword(k, v) for k, v in kwargs.items()])
-        return self.bound_op(rule, args, kwargs, primal, node)
-
-    def is_local_root(self, node: cst.BaseExpression) -> bool:
-        while isinstance(node, cst.Attribute):
-            node = node.value
-        return not isinstance(node, cst.Name) or node.value in self.current
-
-    def method_call(self, node: cst.Call, func: cst.Attribute, args: list[ast.expr],
-                    kwargs: dict[str, ast.expr]) -> _Op:
-        name = func.attr.value
-        found = rules.method(name)
-        if found is None:
-            raise self.unsupported(func.attr, f"the array method `.{name}()` has no derivative rule",
-                                   hint="call the numpy function instead, or add a rule for it")
-        receiver = self.atom(func.value)
-        primal = ast.Call(ast.Attribute(receiver, name), list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
-        if found.pack_varargs and len(args) > 1:
-            kwargs = {**kwargs, found.pack_varargs: ast.Tuple(list(args))}
-            args = []
-        return self.bound_op(lookup(found.key), [receiver, *args], kwargs, primal, node)  # type: ignore[arg-type]
-
-    def call_arguments(self, node: cst.Call) -> tuple[list[ast.expr], dict[str, ast.expr]]:
-        args: list[ast.expr] = []
-        kwargs: dict[str, ast.expr] = {}
-        for arg in node.args:
-            if arg.star:
-                raise self.unsupported(arg, f"`{arg.star}` arguments are not supported",
-                                       hint="pass each argument by itself")
-            value = self.atom(arg.value)
-            if arg.keyword is not None:
-                kwargs[arg.keyword.value] = value
-            else:
-                args.append(value)
-        return args, kwargs
-
-    def bound_op(self, rule: Rule, args: list[ast.expr], kwargs: dict[str, ast.expr],
-                 primal: ast.expr, node: cst.CSTNode) -> _Op:
-        try:
-            bound = rule.signature.bind(*args, **kwargs)
-        except TypeError as err:
-            raise self.unsupported(node, f"the arguments do not match {rule.key}{rule.signature}: {err}") from None
-        arguments = dict(bound.arguments)
-        for name, value in list(arguments.items()):
-            if isinstance(value, tuple):
-                arguments[name] = ast.Tuple(list(value))
-            elif isinstance(value, dict):
-                arguments[name] = ast.Tuple(list(value.values()))
-            elif name in rule.diff and isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
-                arguments[name] = self.atom_of(self.display_op(value, node), node)  # np.stack([a, b])
-        return _Op(rule, arguments, primal, node)
-
-    def user_function(self, fn: types.FunctionType, node: cst.CSTNode) -> Rule:
-        """A call of one of the user's functions: differentiated as a whole, by its own derivative."""
-        if fn not in self.callees:
-            try:
-                signature = inspect.signature(fn)
-            except (TypeError, ValueError):
-                raise self.unsupported(node, f"cannot read the signature of {fn.__qualname__}") from None
-            positional = tuple(p.name for p in signature.parameters.values()
-                               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-            self.callees[fn] = Rule(key=_qualified_name(fn), signature=signature, diff=positional,
-                                    doc="a call of a function of yours", callee=fn)
-        return self.callees[fn]
-
-    def missing(self, node: cst.Call, func: cst.BaseExpression, obj: Any) -> Exception:
-        name = self.code(func)
-        qualified = _qualified_name(obj)
-        return MissingRule(
-            f"`{name}` ({qualified}) has no derivative rule",
-            self.span(func),
-            hint="use a function from the rule table (`python -m tangent_src rules` lists it), or register "
-            "a rule for it with tangent_src.rules.rule / tangent_src.rules.elementwise_rule",
-        )
-
     _EXPR: ClassVar[dict[type, Callable[..., Any]]] = {}
-
-
-def _is_library(obj: Any) -> bool:
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] in {"numpy", "scipy", "math", "builtins"}
-
-
-def _qualified_name(obj: Any) -> str:
-    module = getattr(obj, "__module__", None) or ("numpy" if type(obj).__name__ == "ufunc" else "")
-    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
-    return f"{module}.{name}" if module else name
 
 
 _Normalizer._SMALL = {
