@@ -202,6 +202,8 @@ class _Simplify(ast.NodeTransformer):
             return _negate(right)
         if b == -1:
             return _negate(left)
+        if a is not None and isinstance(right, ast.BinOp) and isinstance(right.op, ast.Mult):
+            return ast.BinOp(ast.BinOp(left, ast.Mult(), right.left), ast.Mult(), right.right)  # 2 * (x * y)
         # (1 / y) * e  ->  e / y ;  (c / y) * e -> c * e / y reads worse, so only c == 1
         if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Div) and _number(left.left) == 1:
             return ast.BinOp(right, ast.Div(), left.right)

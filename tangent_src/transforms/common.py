@@ -14,7 +14,7 @@ from typing import Callable
 from .. import runtime
 from ..analysis.activity import Activity
 from ..analysis.shapes import Basis, basis_of
-from ..codegen.templates import Bindings, instantiate, is_zero, zero, zero_value
+from ..codegen.templates import Bindings, instantiate, is_zero, simplify, zero, zero_value
 from ..ir import Apply, Function, names_in
 from ..rules.registry import Rule
 
@@ -136,7 +136,9 @@ def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
         if rule.elementwise and _same_shape(ctx, apply, param):
             expr = _strip_unbroadcast(expr)
         name = active[param]
-        contributions[name] = ast.BinOp(contributions[name], ast.Add(), expr) if name in contributions else expr
+        if name in contributions:  # the same value in two arguments (x * x)
+            expr = simplify(ast.BinOp(contributions[name], ast.Add(), expr), ctx.derivative_names)
+        contributions[name] = expr
     return statements, contributions
 
 

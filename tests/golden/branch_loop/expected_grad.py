@@ -30,7 +30,7 @@ def grad_f(v0, leak, drive):
             break
     out = v * v
     bout = scalar_seed(out)
-    bv = v * bout + v * bout
+    bv = 2 * v * bout
     bdrive = np.zeros_like(drive)
     bleak = np.zeros_like(leak)
     while tape:
@@ -46,6 +46,6 @@ def grad_f(v0, leak, drive):
             t3_shape, t4_shape = tape.pop()
             bt3 = unbroadcast(bv_4, like=t3_shape)
             bt4 = unbroadcast(bv_4, like=t4_shape)
-            bdrive = bdrive + 2 * (drive * bt4)
+            bdrive = bdrive + 2 * drive * bt4
             bv = 0.5 * bt3
     return bv, bleak, bdrive

@@ -23,7 +23,7 @@ def jvp_f(v0, leak, drive, dv0, dleak, ddrive):
             t3 = 0.5 * v
             dt3 = 0.5 * dv
             t4 = drive * drive
-            dt4 = 2 * (drive * ddrive)
+            dt4 = 2 * drive * ddrive
             v_4 = t3 + t4
             dv_4 = dt3 + dt4
         t5 = v_4 > 1.0
@@ -32,5 +32,5 @@ def jvp_f(v0, leak, drive, dv0, dleak, ddrive):
         if t5:
             break
     out = v * v
-    dout = 2 * (v * dv)
+    dout = 2 * v * dv
     return out, dout

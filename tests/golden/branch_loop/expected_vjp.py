@@ -29,7 +29,7 @@ def vjp_f(v0, leak, drive, bout):
         v = v_4
         if t5:
             break
-    bv = v * bout + v * bout
+    bv = 2 * v * bout
     bdrive = np.zeros_like(drive)
     bleak = np.zeros_like(leak)
     while tape:
@@ -45,6 +45,6 @@ def vjp_f(v0, leak, drive, bout):
             t3_shape, t4_shape = tape.pop()
             bt3 = unbroadcast(bv_4, like=t3_shape)
             bt4 = unbroadcast(bv_4, like=t4_shape)
-            bdrive = bdrive + 2 * (drive * bt4)
+            bdrive = bdrive + 2 * drive * bt4
             bv = 0.5 * bt3
     return bv, bleak, bdrive
