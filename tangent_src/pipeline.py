@@ -15,7 +15,7 @@ import numpy
 
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
-from .analysis.shapes import bases, lists
+from .analysis.shapes import bases, containers
 from .codegen import docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
@@ -87,6 +87,11 @@ class Session:
             if dump_after == "normalize":
                 print(dump(ir))
             names, single = resolve_wrt(ir, wrt)
+            if internal and ir.writes_into_parameters:
+                raise UnsupportedSyntax(
+                    f"{ir.name} writes into its argument in place, which its caller would see",
+                    ir.writes_into_parameters[0],
+                    hint="copy the argument first (`v = v.copy()`), then write into the copy")
             stage = "analyze"
             activity = analyze(ir, names)
             numpy_name = _numpy_name(parsed, ir)
@@ -99,7 +104,8 @@ class Session:
                 return made
 
             taken = set(ir.names) | HELPERS | {numpy_name}
-            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee, lists=lists(ir))
+            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
+                          containers=containers(ir))
             stage = "transform"
             name = self.name_for(mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
@@ -167,10 +173,7 @@ def resolve_wrt(ir: Function, wrt: Any) -> tuple[tuple[str, ...], bool]:
                 raise BadWrt(f"wrt={item} is out of range: {ir.name} has {len(positional)} positional "
                              f"parameters {tuple(positional)}", ir.span)
             item = positional[item]
-        elif item in keyword:
-            raise BadWrt(f"the keyword-only parameter {item!r} cannot be differentiated", ir.span,
-                         hint="make it a positional parameter")
-        elif item not in positional:
+        elif item not in positional and item not in keyword:
             raise BadWrt(f"{ir.name} has no parameter named {item!r}; its parameters are {tuple(positional)}",
                          ir.span, hint="pass wrt as one of those names or as an index")
         if item in names:

@@ -11,7 +11,7 @@ The tests after the table check what a table cannot: that each called user
 function is emitted once as its own derivative function and called from the
 caller's, which parameters a callee is differentiated in, that gradients come
 back in the structure of the argument, and the cases that do not work yet
-(marked xfail, strict, with the bug they show).
+(each was a strict xfail until fixed).
 """
 
 import numpy as np
@@ -581,8 +581,6 @@ def test_recursion_is_refused(fn, kind):
     assert "loop" in info.value.hint
 
 
-@pytest.mark.xfail(strict=True, reason="the recursion error carries no SourceSpan: no file:line:col, "
-                   "no source line (STYLE.md section 4); for mutual recursion it says `ping calls itself`")
 def test_recursion_error_points_to_the_recursive_call():
     with pytest.raises(ts.TransformError) as info:
         ts.grad(countdown, 0)
@@ -657,11 +655,6 @@ def named_list_of_temporaries(a, b):
     return np.sum(np.stack(L) @ b)
 
 
-@pytest.mark.xfail(strict=True, raises=ts.TransformError,
-                   reason="a list display whose items are all computed expressions is not seen as active: "
-                   "NonDifferentiableInput `argument arrays of numpy.stack holds a differentiated value inside "
-                   "[t1, t2]` (`argument object of numpy.array` for np.array); a display with at least one plain "
-                   "name works")
 @pytest.mark.parametrize("fn, args", [
     (stack_of_temporaries, (np.array([0.3, -0.7]), np.array([1.1, 0.4]))),
     (array_of_temporaries, (np.array([0.3, -0.7, 1.1]),)),
@@ -671,8 +664,6 @@ def test_display_of_computed_items_passed_to_a_call(fn, args):
         assert max(as_tuple(ts.check_grad(fn, args, 0, mode=mode))) < TOLERANCE
 
 
-@pytest.mark.xfail(strict=True, reason="silently wrong: `L = [a * b, np.tanh(a)]` is normalized as a constant, "
-                   "so np.stack(L) carries no derivative and the gradient wrt a is all zeros (both modes)")
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_named_display_of_computed_items(mode):
     args = (np.array([0.3, -0.7]), np.array([1.1, 0.4]))
@@ -761,17 +752,12 @@ STRUCTURE_ZERO_CASES = {
 
 @pytest.mark.parametrize("name", list(STRUCTURE_ZERO_CASES))
 def test_structured_parameter_forward_mode_where_reverse_fails(name):
-    """Forward mode handles these; the reverse-mode failures are the xfail test below."""
+    """Forward mode; reverse mode is the test below."""
     fn, make = STRUCTURE_ZERO_CASES[name]
     args = make(np.random.default_rng(SEED))
     assert ts.check_grad(fn, args, 0, mode="forward") < TOLERANCE
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, TypeError),
-                   reason="the zero adjoint of a structured parameter is emitted as `bparams = np.zeros_like(params)` "
-                   "(before a loop that reads it, in the branch that does not read it, or when it is unused) instead "
-                   "of a tuple/dict of zeros: a ValueError (inhomogeneous shape) for a tuple, `int + Dict` TypeError "
-                   "for a dict")
 @pytest.mark.parametrize("name", list(STRUCTURE_ZERO_CASES))
 def test_structured_parameter_read_in_a_loop_or_branch_or_unused(name):
     fn, make = STRUCTURE_ZERO_CASES[name]
@@ -789,8 +775,6 @@ def equal_shapes_in_loop(params, xs):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="with arrays of equal shapes np.zeros_like(params) succeeds, so the numbers "
-                   "are right but the gradient comes back as one stacked ndarray, not a tuple")
 def test_tuple_of_equal_shapes_read_in_a_loop_keeps_its_structure():
     rng = np.random.default_rng(SEED)
     args = ((rng.standard_normal((2, 3)), rng.standard_normal((2, 3))), rng.standard_normal((4, 3)))
@@ -812,10 +796,6 @@ def calls_a_mutating_helper(x):
     return np.sum(y * z) + np.sum(y)
 
 
-@pytest.mark.xfail(strict=True, reason="a helper that writes into its parameter (v[0] = 0.0) changes the caller's "
-                   "array in Python, but its derivative is a functional update: at x = [0.3, -0.5, 0.8] "
-                   "f = 4.16 while jvp returns the value 4.76, and grad is [2, -2, 8.4] instead of [0, -2, 8.4]; "
-                   "the same write after `a = x` inside one function is refused (`shares the array`)")
 def test_helper_writing_into_its_argument_is_refused_or_right():
     x = np.array([0.3, -0.5, 0.8])
     try:
@@ -834,10 +814,6 @@ def calls_keyword_only(x, s):
     return np.sum(scaled(x, scale=s) ** 2)
 
 
-@pytest.mark.xfail(strict=True, raises=ts.TransformError,
-                   reason="a keyword-only parameter of a user function is not differentiated: NonDifferentiableInput "
-                   "`argument scale of <module>.scaled depends on a differentiated input, but the rule does not "
-                   "differentiate it`, with a hint to register a rule")
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_keyword_only_parameter_of_a_helper(mode):
     args = (np.array([0.3, -0.5, 0.8]), 0.7)

@@ -61,10 +61,20 @@ def basis_of(expr: ast.expr, found: dict[str, Basis]) -> Basis:
     return frozenset(result)
 
 
-def lists(fn: Function) -> set[str]:
-    """Names that hold Python lists (built with [] and .append): their zero is a list of zeros."""
+def containers(fn: Function) -> set[str]:
+    """Names that hold Python lists, tuples or dicts of values (built with [] and .append,
+    or unpacked, or indexed by a string): their zero is a container of zeros."""
     found: set[str] = set()
     applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
+    parameters = {p.name for p in fn.params}
+    for apply in applies:
+        source = apply.args.get("a")
+        index = apply.args.get("index")
+        constant_index = isinstance(index, ast.Constant) and (
+            isinstance(index.value, str) or (type(index.value) is int and source.id in parameters))  # type: ignore
+        if isinstance(source, ast.Name) and (apply.rule.key == "unpack" or (
+                apply.rule.key == "getitem" and constant_index)):
+            found.add(source.id)
     size = -1
     while size != len(found):
         size = len(found)

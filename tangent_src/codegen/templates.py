@@ -46,7 +46,7 @@ class Bindings:
     fresh: Callable[[str], str]  # allocates a name for a template-local variable
     linear: set[str]  # names holding derivatives (tangents or adjoints)
     numpy: str = "np"
-    lists: set[str] = field(default_factory=set)  # names holding Python lists
+    containers: set[str] = field(default_factory=set)  # names holding lists, tuples or dicts of values
 
 
 def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list[ast.stmt], ast.expr]:
@@ -59,10 +59,10 @@ def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list
     substitute = _Substitute(b, renames)
     statements = [substitute.visit(copy.deepcopy(s)) for s in template.body]
     expr = substitute.visit(copy.deepcopy(result))
-    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy, b.lists)) if isinstance(s, ast.Assign)
+    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy, b.containers)) if isinstance(s, ast.Assign)
                   else s
                   for s in statements]
-    return statements, simplify(expr, b.linear, b.numpy, b.lists)
+    return statements, simplify(expr, b.linear, b.numpy, b.containers)
 
 
 class _Substitute(ast.NodeTransformer):
@@ -89,9 +89,9 @@ class _Substitute(ast.NodeTransformer):
 # ---------------------------------------------------------------- simplification
 
 
-def simplify(expr: ast.expr, linear: set[str], numpy: str = "np", lists: set[str] | None = None) -> ast.expr:
+def simplify(expr: ast.expr, linear: set[str], numpy: str = "np", containers: set[str] | None = None) -> ast.expr:
     """Fold constants and identities bottom-up, and eliminate zero markers."""
-    return _Simplify(linear, numpy, lists or set()).visit(expr)
+    return _Simplify(linear, numpy, containers or set()).visit(expr)
 
 
 def _number(node: ast.AST) -> float | int | None:
@@ -143,10 +143,10 @@ _FOLD = {
 
 
 class _Simplify(ast.NodeTransformer):
-    def __init__(self, linear: set[str], numpy: str, lists: set[str]):
+    def __init__(self, linear: set[str], numpy: str, containers: set[str]):
         self.linear = linear
         self.numpy = numpy
-        self.lists = lists
+        self.containers = containers
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
         self.generic_visit(node)
@@ -268,12 +268,12 @@ class _Simplify(ast.NodeTransformer):
         return node
 
     def _materialize(self, node: ast.expr) -> ast.expr:
-        return zero_value(node.of, self.numpy, self.lists) if is_zero(node) else node  # type: ignore[attr-defined]
+        return zero_value(node.of, self.numpy, self.containers) if is_zero(node) else node  # type: ignore[attr-defined]
 
 
-def zero_value(of: ast.expr, numpy: str = "np", lists: set[str] | None = None) -> ast.expr:
+def zero_value(of: ast.expr, numpy: str = "np", containers: set[str] | None = None) -> ast.expr:
     """The zero derivative of the value `of`, written as simply as it can be."""
-    if isinstance(of, ast.Name) and of.id in (lists or ()):
+    if isinstance(of, ast.Name) and of.id in (containers or ()):
         return ast.Call(ast.Name("zeros_like_tree"), [of], [])  # a list of zeros
     if _number(of) is not None:
         return ast.Constant(0.0)  # a Python number's zero, which takes any array's device

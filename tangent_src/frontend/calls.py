@@ -170,9 +170,9 @@ class Calls:
                 signature = inspect.signature(fn)
             except (TypeError, ValueError):
                 raise self.unsupported(node, f"cannot read the signature of {fn.__qualname__}") from None
-            positional = tuple(p.name for p in signature.parameters.values()
-                               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
-            self.callees[fn] = Rule(key=_qualified_name(fn), signature=signature, diff=positional,
+            named = tuple(p.name for p in signature.parameters.values()
+                          if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+            self.callees[fn] = Rule(key=_qualified_name(fn), signature=signature, diff=named,
                                     doc="a call of a function of yours", callee=fn)
         return self.callees[fn]
 

@@ -75,6 +75,7 @@ class _Normalizer(ControlFlow, Calls):
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     callees: dict[Callable, Rule] = field(default_factory=dict)  # the user's functions it calls
     parameters: tuple[str, ...] = ()
+    writes_into_parameters: list[cst.CSTNode] = field(default_factory=list)  # `v[i] = ...` with v a parameter
     results: list[str] | None = None  # names of the result, when the function returns in several places
     results_tuple: bool = False
     loop_depth: int = 0
@@ -133,7 +134,8 @@ class _Normalizer(ControlFlow, Calls):
         self.track_alias(apply)
 
     def holds_locals(self, expr: ast.expr) -> bool:
-        return bool(names_in(expr) & set(self.current.values()))
+        """Whether an atom mentions a value of the function (a parameter, variable or temporary)."""
+        return bool(names_in(expr) & (set(self.current.values()) | self.generated))
 
     def display_op(self, display: ast.List | ast.Tuple, node: cst.CSTNode) -> _Op:
         """`[a, b]` holding values of the function: a primitive, so derivatives go item by item."""
@@ -194,6 +196,9 @@ class _Normalizer(ControlFlow, Calls):
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.assign_item(target, op, value)
             return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            raise self.unsupported(target, "nested or starred unpacking is not supported",
+                                   hint="unpack in two steps: `first, second = params`, then `W1, b1 = first`")
         what = "assignment to an attribute" if isinstance(target, cst.Attribute) else "this assignment target"
         raise self.unsupported(target, f"{what} {_LATER}",
                                hint="build a new array from expressions instead of writing into one")
@@ -208,6 +213,8 @@ class _Normalizer(ControlFlow, Calls):
         old = self.read_name(target.value)  # type: ignore[arg-type]
         primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
         write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target)
+        if self.roots.get(old.id, old.id) in self.parameters:
+            self.writes_into_parameters.append(target)
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
 
@@ -445,6 +452,7 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm.current = {p.name: p.name for p in params}
     norm.parameters = tuple(p.name for p in params)
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
+    _refuse_generators(norm, fn)
     statements = single_exit(loop_returns(statements, set(norm.taken)))
     if statements and not _is_return_line(statements[-1]) and _ends_in_return(statements):
         return _normalize_returns(norm, statements, params)
@@ -465,6 +473,7 @@ def normalize(parsed: ParsedFunction) -> Function:
         span=parsed.span(fn.name),  # type: ignore[arg-type]
         names=set(norm.taken),
         generated=set(norm.generated),
+        writes_into_parameters=[norm.span(n) for n in norm.writes_into_parameters],
     )
 
 
@@ -477,7 +486,24 @@ def _normalize_returns(norm: _Normalizer, statements: list[cst.BaseStatement], p
     _check_inplace(norm, returns)
     fn = norm.parsed.node
     return Function(fn.name.value, params, norm.body, returns, norm.results_tuple,
-                    norm.parsed.span(fn.name), set(norm.taken), set(norm.generated))  # type: ignore[arg-type]
+                    norm.parsed.span(fn.name), set(norm.taken), set(norm.generated),  # type: ignore[arg-type]
+                    [norm.span(n) for n in norm.writes_into_parameters])
+
+
+def _refuse_generators(norm: _Normalizer, fn: cst.FunctionDef) -> None:
+    found: list[cst.CSTNode] = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Yield(self, node: cst.Yield) -> None:
+            found.append(node)
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is fn
+
+    fn.visit(Find())
+    if found:
+        raise norm.unsupported(found[0], "`yield`: a generator cannot be differentiated",
+                               hint="collect the values in a list and return it")
 
 
 def _is_return_line(line: cst.BaseStatement) -> bool:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from .. import runtime
 from ..analysis.activity import Activity
+from ..errors import TransformError
 from ..analysis.shapes import Basis, basis_of
 from ..codegen.templates import Bindings, instantiate, is_zero, simplify, zero, zero_value
 from ..ir import Apply, Function, names_in
@@ -55,7 +56,7 @@ class Context:
     names: Names
     bases: dict[str, Basis] = field(default_factory=dict)
     callee: Callable | None = None  # (function, mode, wrt) -> the derivative of a function of the user's
-    lists: set[str] = field(default_factory=set)  # names holding Python lists
+    containers: set[str] = field(default_factory=set)  # names holding lists, tuples or dicts of values
     derivative_names: set[str] = field(default_factory=set)
 
     def d(self, prefix: str, name: str) -> str:
@@ -77,7 +78,7 @@ class Context:
             fresh=self.names.fresh,
             linear=self.derivative_names,
             numpy=self.numpy,
-            lists=self.lists,
+            containers=self.containers,
         )
 
 
@@ -160,7 +161,12 @@ def is_differentiable(rule: Rule) -> bool:
 def derivative_call(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...],
                     keywords: dict[str, ast.expr]) -> ast.Call:
     """The call, in place of `apply`'s call of a function of the user's, of its derivative."""
-    variant = ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
+    try:
+        variant = ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
+    except TransformError as err:
+        if err.span is not None:
+            raise
+        raise type(err)(err.message, apply.span, err.hint) from None  # say where the call is
     primal = apply.primal
     assert isinstance(primal, ast.Call)
     names = variant.tangent_params if mode == "jvp" else {}
@@ -177,4 +183,4 @@ def call_wrt(ctx: Context, apply: Apply, names: set[str]) -> tuple[str, ...]:
 
 def zeros_like(ctx: Context, name: str) -> ast.expr:
     """`np.zeros_like(name)`: a derivative that is zero, shaped and placed like the value."""
-    return zero_value(ast.Name(name), ctx.numpy, ctx.lists)
+    return zero_value(ast.Name(name), ctx.numpy, ctx.containers)

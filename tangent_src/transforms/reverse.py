@@ -68,8 +68,12 @@ def _kept_values(ctx: Context, returns: list[ast.expr], backward: list[ast.stmt]
 
 
 def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:
+    """The gradient of a parameter; zeros where the result does not depend on it (a parameter
+    of unknown kind may be a tuple or dict of arrays: its zeros have its structure)."""
     adjoint = ctx.d("b", name)
-    return ast.Name(adjoint) if adjoint in defined else zeros_like(ctx, name)
+    if adjoint in defined:
+        return ast.Name(adjoint)
+    return ast.Call(ast.Name("zeros_like_tree"), [ast.Name(name)], [])
 
 
 @dataclass
