@@ -46,6 +46,8 @@ def helpers_used(node: ast.AST) -> list[str]:
 def module_source(nodes: list[ast.FunctionDef], numpy: str) -> str:
     """The functions as a module: imports of numpy and the runtime helpers, then the defs."""
     lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
+    if any("math" in names_in(n) for n in nodes):
+        lines.insert(0, "import math")
     helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))
     if helpers:
         lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")

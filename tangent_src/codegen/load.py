@@ -10,6 +10,7 @@ function's globals are the original's own dictionary.
 from __future__ import annotations
 
 import linecache
+import math
 import textwrap
 from typing import Any, Callable
 
@@ -21,7 +22,7 @@ from .. import runtime
 def load(source: str, name: str, fn: Callable, numpy_name: str, helpers: list[str],
          closure: dict[str, Any]) -> Callable:
     """Compile `source` (which defines `name`) into a function bound to fn's globals."""
-    provided = {numpy_name: numpy, **{h: getattr(runtime, h) for h in helpers}, **closure}
+    provided = {numpy_name: numpy, "math": math, **{h: getattr(runtime, h) for h in helpers}, **closure}
     body = _definition_only(source)
     factory = (f"def __tangent_src_factory__({', '.join(provided)}):\n"
                f"{textwrap.indent(body, '    ')}\n    return {name}\n")

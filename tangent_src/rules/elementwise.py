@@ -35,7 +35,7 @@ def truediv(x, y, z):
     return 1 / y, -z / y
 
 
-@elementwise("operator.pow", domain={"x": positive, "y": nonzero}, aliases=("numpy.power", "math.pow", "builtins.pow"))
+@elementwise("operator.pow", domain={"x": positive, "y": nonzero}, aliases=("numpy.power", "builtins.pow"))
 def pow(x, y, z):
     """z = x ** y: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0)"""
     return y * x ** (y - 1), z * np.log(x)
@@ -56,55 +56,55 @@ def pos(x, z):
 # ---- trigonometric and hyperbolic
 
 
-@elementwise("numpy.sin", aliases=("math.sin",))
+@elementwise("numpy.sin")
 def sin(x, z):
     """d sin(x) = cos(x) dx"""
     return np.cos(x)
 
 
-@elementwise("numpy.cos", aliases=("math.cos",))
+@elementwise("numpy.cos")
 def cos(x, z):
     """d cos(x) = -sin(x) dx"""
     return -np.sin(x)
 
 
-@elementwise("numpy.tan", domain=unit_interval, aliases=("math.tan",))
+@elementwise("numpy.tan", domain=unit_interval)
 def tan(x, z):
     """d tan(x) = (1 + tan(x)**2) dx"""
     return 1 + z**2
 
 
-@elementwise("numpy.arcsin", domain=unit_interval, aliases=("math.asin",))
+@elementwise("numpy.arcsin", domain=unit_interval)
 def arcsin(x, z):
     """d arcsin(x) = dx / sqrt(1 - x**2)"""
     return 1 / np.sqrt(1 - x**2)
 
 
-@elementwise("numpy.arccos", domain=unit_interval, aliases=("math.acos",))
+@elementwise("numpy.arccos", domain=unit_interval)
 def arccos(x, z):
     """d arccos(x) = -dx / sqrt(1 - x**2)"""
     return -1 / np.sqrt(1 - x**2)
 
 
-@elementwise("numpy.arctan", aliases=("math.atan",))
+@elementwise("numpy.arctan")
 def arctan(x, z):
     """d arctan(x) = dx / (1 + x**2)"""
     return 1 / (1 + x**2)
 
 
-@elementwise("numpy.sinh", aliases=("math.sinh",))
+@elementwise("numpy.sinh")
 def sinh(x, z):
     """d sinh(x) = cosh(x) dx"""
     return np.cosh(x)
 
 
-@elementwise("numpy.cosh", aliases=("math.cosh",))
+@elementwise("numpy.cosh")
 def cosh(x, z):
     """d cosh(x) = sinh(x) dx"""
     return np.sinh(x)
 
 
-@elementwise("numpy.tanh", aliases=("math.tanh",))
+@elementwise("numpy.tanh")
 def tanh(x, z):
     """d tanh(x) = (1 - tanh(x)**2) dx"""
     return 1 - z**2
@@ -113,31 +113,31 @@ def tanh(x, z):
 # ---- exponentials, logarithms, roots
 
 
-@elementwise("numpy.exp", aliases=("math.exp",))
+@elementwise("numpy.exp")
 def exp(x, z):
     """d exp(x) = exp(x) dx"""
     return z
 
 
-@elementwise("numpy.log", domain=positive, aliases=("math.log",))
+@elementwise("numpy.log", domain=positive)
 def log(x, z):
     """d log(x) = dx / x"""
     return 1 / x
 
 
-@elementwise("numpy.log1p", domain=positive, aliases=("math.log1p",))
+@elementwise("numpy.log1p", domain=positive)
 def log1p(x, z):
     """d log(1 + x) = dx / (1 + x)"""
     return 1 / (1 + x)
 
 
-@elementwise("numpy.expm1", aliases=("math.expm1",))
+@elementwise("numpy.expm1")
 def expm1(x, z):
     """d (exp(x) - 1) = exp(x) dx = (z + 1) dx"""
     return z + 1
 
 
-@elementwise("numpy.sqrt", domain=positive, aliases=("math.sqrt",))
+@elementwise("numpy.sqrt", domain=positive)
 def sqrt(x, z):
     """d sqrt(x) = dx / (2 sqrt(x))"""
     return 0.5 / z
@@ -152,7 +152,7 @@ def square(x, z):
 # ---- kinks: the value at the kink is a choice (ChainRules' advice: pick a useful one)
 
 
-@elementwise("numpy.abs", domain=nonzero, aliases=("builtins.abs", "numpy.absolute", "math.fabs"))
+@elementwise("numpy.abs", domain=nonzero, aliases=("builtins.abs", "numpy.absolute"))
 def abs(x, z):
     """d |x| = sign(x) dx; 0 at x = 0 (the midpoint of the subgradient [-1, 1])"""
     return np.sign(x)

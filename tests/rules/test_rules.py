@@ -26,6 +26,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
+
 import numpy as np
 import pytest
 
@@ -288,6 +289,10 @@ CASES: dict[str, list[Case]] = {
         case("np.concatenate([x, y], axis=1)", (2, 3), (2, 1)),
         case("np.concatenate((x, 2.0 * x), axis=0)", (2, 2)),
     ],
+    **{f"math.{name}": [case(f"math.{name}(x)", F), case(f"math.{name}(x) * y", F, F)]
+       for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
+                    "log", "log1p", "sqrt", "fabs")},
+    "math.pow": [case("math.pow(x, y)", F, F), case("math.pow(x, 2.5)", F)],
     "builtins.sum": [
         case("sum([x, y * x])", (3,), (3,)),
         case("sum(x)", (3, 2)),
