@@ -6,6 +6,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "rules"))  # casekit, for the rule case tables
 
 
 def pytest_addoption(parser):

@@ -186,9 +186,8 @@ class _Normalizer(ControlFlow, Calls):
             return
         if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
             if isinstance(op, _Op) and op.rule.differentiable and op.rule.callee is None:
-                raise self.unsupported(target, f"unpacking the result of {op.rule.key} is not supported yet",
-                                       hint="primitives with several results come with a later rule table")
-            if isinstance(op, ast.Name) and op.id in self.current.values():
+                op = ast.Name(self.atom_of(op, value).id)  # q, r = qr(x): the pair, then its parts
+            if isinstance(op, ast.Name) and (op.id in self.current.values() or op.id in self.generated):
                 op = _Op(lookup("unpack"), {"a": op}, op, value)  # `W, b = params`
             names = tuple(self.bind(e.value.value) for e in target.elements)  # type: ignore[union-attr]
             self.emit(names, op, value)
