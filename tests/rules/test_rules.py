@@ -328,7 +328,7 @@ def parametrize_cases(test: Callable) -> Callable:
 
 def test_every_differentiable_rule_has_a_case():
     missing = [r.key for r in all_rules() if r.diff and not CASES.get(r.key)]
-    assert not missing, f"differentiable rules without a test case in tests/rules/test_rules.py or cases_*.py: {missing}"
+    assert not missing, f"differentiable rules without a test case (test_rules.py or cases_*.py): {missing}"
 
 
 def test_every_case_key_is_a_rule():
