@@ -21,7 +21,7 @@ from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend.normalize import normalize
 from .frontend.source import ParsedFunction, parse_function
-from .ir import Function, dump
+from .ir import Apply, Function, dump, walk
 from .transforms import forward, reverse
 from .transforms.common import HELPERS, Context, Names
 
@@ -53,6 +53,7 @@ class Variant:
     cotangent_param: str | None  # vjp: the keyword that takes the cotangent
     single: bool
     callees: list["Variant"] = field(default_factory=list)
+    names: dict[str, object] = field(default_factory=dict)  # names the rules used, besides numpy and helpers
 
 
 @dataclass
@@ -110,8 +111,9 @@ class Session:
             name = self.name_for(mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
             stage = "emit"
-            source = emit.module_source([node], numpy_name)
-            extra = {c.name: c.function for c in callees}
+            used_globals = {k: v for a in walk(ir.body) if isinstance(a, Apply) for k, v in a.rule.globals.items()}
+            source = emit.module_source([node], numpy_name, used_globals)
+            extra = {**used_globals, **{c.name: c.function for c in callees}}
             function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), {**parsed.closure, **extra})
         except TransformError:
             raise
@@ -124,7 +126,8 @@ class Session:
         if mode in ("grad", "value_and_grad") or internal:
             function.__defaults__ = getattr(fn, "__defaults__", None)
         function.__kwdefaults__ = {**(getattr(fn, "__kwdefaults__", None) or {})} or None
-        return Variant(node.name, node, numpy_name, function, tangent_params, cotangent, single, callees)
+        return Variant(node.name, node, numpy_name, function, tangent_params, cotangent, single, callees,
+                       used_globals)
 
     def name_for(self, mode: str, base: str, wrt: tuple[str, ...], ir: Function, internal: bool) -> str:
         positional = tuple(p.name for p in ir.params if p.kind == "positional")
@@ -147,7 +150,8 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None) -> 
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after)
     ordered: list[Variant] = []
     _callees_first(main, ordered)
-    source = emit.module_source([v.node for v in ordered], main.numpy)
+    names = {k: v for variant in ordered for k, v in variant.names.items()}
+    source = emit.module_source([v.node for v in ordered], main.numpy, names)
     return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, source, main.function)
 
 

@@ -43,9 +43,14 @@ def helpers_used(node: ast.AST) -> list[str]:
     return sorted(names_in(node) & HELPERS)
 
 
-def module_source(nodes: list[ast.FunctionDef], numpy: str) -> str:
-    """The functions as a module: imports of numpy and the runtime helpers, then the defs."""
+def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None) -> str:
+    """The functions as a module: imports of numpy, the runtime helpers and the other names
+    the rules used (a user's helper functions), then the defs."""
     lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
+    for name, obj in sorted((names or {}).items()):
+        module = getattr(obj, "__module__", None)
+        if module and getattr(obj, "__name__", None) == name:
+            lines.append(f"from {module} import {name}")
     if any("math" in names_in(n) for n in nodes):
         lines.insert(0, "import math")
     helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))

@@ -1,6 +1,20 @@
-"""The rule table. Importing this package registers every built-in rule."""
+"""The rule table. Importing this package registers every built-in rule.
 
-from . import elementwise, linalg, methods, nondiff, reductions, scalar, shape  # noqa: F401
+Your own rules use the same three decorators the built-in table does (see
+docs/rules.md, "Adding your own rules"):
+
+    @tangent_src.rules.elementwise_rule(softplus)      # by partial derivatives
+    def softplus_rule(x, z):
+        return sigmoid(x)
+
+    @tangent_src.rules.rule(my_lib.fancy)                # by tangent and adjoint templates
+    def fancy_rule(a, b): ...
+
+    tangent_src.rules.nondifferentiable(my_lib.bucketize)
+"""
+
+from . import elementwise, linalg, methods, nondiff, reductions, scalar, shape, ufuncs  # noqa: F401
 from .registry import Rule, all_rules, attribute, elementwise as elementwise_rule, lookup, method, rule
+from .registry import nondiff as nondifferentiable  # mark functions whose results carry no derivative
 
-__all__ = ["Rule", "all_rules", "attribute", "elementwise_rule", "lookup", "method", "rule"]
+__all__ = ["Rule", "all_rules", "attribute", "elementwise_rule", "lookup", "method", "nondifferentiable", "rule"]

@@ -38,6 +38,7 @@ that the user's call did not pass is dropped, so `np.sum(dx, axis=axis)` becomes
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import inspect
 import textwrap
@@ -92,6 +93,8 @@ class Rule:
     doc: str = ""
     domain: dict[str, Sampler] = field(default_factory=dict)
     callee: Callable | None = None  # a function of the user's, differentiated as a whole
+    globals: dict[str, object] = field(default_factory=dict)  # other names the templates use (a user's helpers)
+    origin: str = "tangent_src.rules"  # the module the rule was written in
 
     @property
     def differentiable(self) -> bool:
@@ -116,6 +119,7 @@ _METHODS: dict[str, Method] = {}
 _ATTRIBUTES: dict[str, str] = {}
 _ALIASES: dict[str, str] = {}
 _OBJECTS: dict[int, str] | None = None
+_PINNED: dict[str, object] = {}  # key -> the object, for rules registered on a function object
 
 
 def register(entry: Rule, aliases: Iterable[str] = ()) -> Rule:
@@ -154,7 +158,7 @@ def key_of(obj: object) -> str | None:
     if _OBJECTS is None:
         _OBJECTS = {}
         for key in list(_ALIASES) + list(_RULES):
-            found = _resolve(key)
+            found = _PINNED[key] if key in _PINNED else _resolve(key)
             if found is not None:
                 _OBJECTS.setdefault(id(found), _ALIASES.get(key, key))
     return _OBJECTS.get(id(obj))
@@ -178,6 +182,37 @@ def _resolve(dotted: str) -> object | None:
 
 
 # ---------------------------------------------------------------- rule builders
+
+
+def _key(target: str | Callable) -> str:
+    """A rule's key: the qualified name given, or that of the function object given."""
+    if isinstance(target, str):
+        return target
+    key = f"{getattr(target, '__module__', None) or 'builtins'}.{getattr(target, '__qualname__', repr(target))}"
+    _PINNED[key] = target
+    return key
+
+
+_KNOWN = {"np", "numpy", "math", "z", "bz"} | set(dir(builtins))
+
+
+def _template_globals(fn: Callable, templates: list[Template], params: Iterable[str]) -> dict[str, object]:
+    """The names a rule's templates use besides its parameters, numpy, math and the runtime
+    helpers: the rule's own module supplies them to generated code (a user's helper functions)."""
+    from .. import runtime
+
+    if fn.__module__.startswith("tangent_src."):
+        return {}  # the built-in table uses numpy, math and the runtime helpers only
+    known = _KNOWN | set(params) | {f"d{p}" for p in params} | set(vars(runtime))
+    found: dict[str, object] = {}
+    for template in templates:
+        stored = {n.id for s in template.body for n in ast.walk(s) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        for node in [*template.body, template.result]:
+            for name in (n.id for n in ast.walk(node) if isinstance(n, ast.Name)):
+                if name not in known and name not in stored and name in fn.__globals__:
+                    found[name] = fn.__globals__[name]
+    return found
 
 
 def _function_ast(fn: Callable) -> ast.FunctionDef:
@@ -212,14 +247,19 @@ def _primal_signature(fn: Callable, drop_output: bool) -> inspect.Signature:
 
 
 def rule(
-    key: str,
+    key: str | Callable,
     *,
     diff: tuple[str, ...] | None = None,
     domain: dict[str, Sampler] | None = None,
     aliases: Iterable[str] = (),
     view: bool = False,
 ) -> Callable[[Callable], Callable]:
-    """Register a primitive whose body holds nested `tangent` and `adjoint` templates."""
+    """Register a primitive whose body holds nested `tangent` and `adjoint` templates.
+
+    `key` is the primitive's qualified name ("numpy.sum") or the function object
+    itself (a function of yours, or of a library).
+    """
+    name = _key(key)
 
     def decorate(fn: Callable) -> Callable:
         node = _function_ast(fn)
@@ -228,15 +268,19 @@ def rule(
         chosen = diff if diff is not None else tuple(
             p.name for p in signature.parameters.values() if p.default is inspect.Parameter.empty
         )
+        tangent = _template(_body_without_docstring(nested["tangent"]))
+        adjoint = _template(_body_without_docstring(nested["adjoint"]))
         entry = Rule(
-            key=key,
+            key=name,
             signature=signature,
             diff=chosen,
-            tangent=_template(_body_without_docstring(nested["tangent"])),
-            adjoint=_template(_body_without_docstring(nested["adjoint"])),
+            tangent=tangent,
+            adjoint=adjoint,
             view=view,
             doc=inspect.getdoc(fn) or "",
             domain=domain or {},
+            globals=_template_globals(fn, [tangent, adjoint], signature.parameters),
+            origin=fn.__module__,
         )
         register(entry, aliases)
         return fn
@@ -245,7 +289,7 @@ def rule(
 
 
 def elementwise(
-    key: str,
+    key: str | Callable,
     *,
     domain: dict[str, Sampler] | Sampler | None = None,
     aliases: Iterable[str] = (),
@@ -254,8 +298,10 @@ def elementwise(
 
     The function takes the primitive's parameters and `z`, the result, and
     returns dz/dp for each parameter p (a tuple for several; None for a
-    parameter the result does not depend on differentiably).
+    parameter the result does not depend on differentiably). `key` is the
+    primitive's qualified name or the function object itself.
     """
+    name = _key(key)
 
     def decorate(fn: Callable) -> Callable:
         node = _function_ast(fn)
@@ -269,7 +315,7 @@ def elementwise(
         kept = tuple(e for e in exprs if not _is_none(e))
         samplers = domain if isinstance(domain, dict) else {n: domain or real for n in names}
         entry = Rule(
-            key=key,
+            key=name,
             signature=signature,
             diff=diff,
             tangent=_partials_tangent(partials, diff, kept),
@@ -277,6 +323,8 @@ def elementwise(
             elementwise=True,
             doc=inspect.getdoc(fn) or "",
             domain=samplers,
+            globals=_template_globals(fn, [partials], names),
+            origin=fn.__module__,
         )
         register(entry, aliases)
         return fn
@@ -308,14 +356,15 @@ def _partials_adjoint(
     return Template(partials.body, ast.Tuple(contributions), partials.text)
 
 
-def nondiff(*keys: str, signature: Callable | None = None, view: bool = False) -> None:
-    """Mark primitives as non-differentiable: their results never carry a derivative."""
+def nondiff(*keys: str | Callable, signature: Callable | None = None, view: bool = False) -> None:
+    """Mark primitives (qualified names or function objects) as non-differentiable:
+    their results never carry a derivative."""
     sig = inspect.signature(signature) if signature else inspect.Signature(
         [inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
          inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
     )
     for key in keys:
-        register(Rule(key=key, signature=sig, view=view, doc="non-differentiable"))
+        register(Rule(key=_key(key), signature=sig, view=view, doc="non-differentiable"))
 
 
 def array_method(name: str, key: str, pack_varargs: str | None = None) -> None:

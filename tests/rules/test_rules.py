@@ -327,7 +327,7 @@ def parametrize_cases(test: Callable) -> Callable:
 
 
 def test_every_differentiable_rule_has_a_case():
-    missing = [r.key for r in all_rules() if r.diff and not CASES.get(r.key)]
+    missing = [r.key for r in all_rules() if r.diff and not CASES.get(r.key) and r.origin.startswith("tangent_src.")]
     assert not missing, f"differentiable rules without a test case (test_rules.py or cases_*.py): {missing}"
 
 
