@@ -10,22 +10,15 @@ import argparse
 import sys
 
 from .. import rules as _rules  # noqa: F401  (registers the table)
-from ..rules.registry import all_rules
-
-
-def _modes(rule) -> str:  # noqa: ANN001
-    if not rule.diff:
-        return "non-differentiable"
-    return "forward reverse"
+from . import listing
 
 
 def rules_command(args: argparse.Namespace) -> int:
-    """Print one primitive per line with the modes it supports."""
-    for rule in all_rules():
-        if "." not in rule.key:
-            continue  # internal entries (a copy of a name), not something a user calls
-        doc = rule.doc.splitlines()[0] if rule.doc and rule.diff else ""
-        print(f"{rule.key:<24} {_modes(rule):<20} {doc}")
+    """Print one primitive per line with the modes it supports (or the markdown page)."""
+    if args.markdown:
+        print(listing.markdown(), end="")
+    else:
+        print("\n".join(listing.lines()))
     return 0
 
 
@@ -35,12 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Source-to-source automatic differentiation of numpy code.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    listing = sub.add_parser(
+    rules_parser = sub.add_parser(
         "rules", help="list the rule table",
         description="List every primitive in the rule table with the modes it supports.",
         epilog="example: tangent-src rules | grep numpy.sum",
     )
-    listing.set_defaults(run=rules_command)
+    rules_parser.add_argument("--markdown", action="store_true",
+                              help="print docs/rules.md: every rule with its formulas")
+    rules_parser.set_defaults(run=rules_command)
     return parser
 
 
