@@ -226,6 +226,8 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
             extra.append((cotangent, None))
             body = prologue + body
     parameters = {p for p, _ in params + keyword + extra}
+    if not internal:  # the caller of an internal derivative has checked already
+        body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
     body = optimize.remove_dead(body, returns)
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)

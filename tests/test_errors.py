@@ -167,3 +167,17 @@ def test_grad_of_a_vector_output_is_a_runtime_error():
 def test_transform_errors_are_transform_error():
     for cls in (BadWrt, MissingRule, NonDifferentiableInput, UnsupportedSyntax):
         assert issubclass(cls, ts.TransformError)
+
+
+def test_complex_inputs_are_refused_clearly():
+    z = np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    for derivative, args in [(ts.grad(vector_output_sum), (z,)), (ts.jvp(vector_output_sum), (z, z)),
+                             (ts.vjp(vector_output), (z, np.ones(2)))]:
+        with pytest.raises(TypeError, match="complex"):
+            derivative(*args)
+    with pytest.raises(TypeError, match="complex"):
+        ts.grad(vector_output_sum)(1.0 + 1.0j)
+
+
+def vector_output_sum(x):
+    return np.sum(np.sin(x))

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import scalar_seed, unbroadcast
+from tangent_src.runtime import check_real, scalar_seed, unbroadcast
 
 
 def grad_f(v0, leak, drive):
@@ -10,6 +10,7 @@ def grad_f(v0, leak, drive):
 
     Returns: (bv0, bleak, bdrive), the derivatives of f's scalar result.
     """
+    check_real(v0, leak, drive)
     v = v0
     tape = []
     for t in range(STEPS):

@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import check_real
 
 
 def jvp_f(v0, leak, drive, dv0, dleak, ddrive):
@@ -10,6 +11,7 @@ def jvp_f(v0, leak, drive, dv0, dleak, ddrive):
     Arguments: those of f, then the tangents dv0, dleak, ddrive of v0, leak, drive.
     Returns: (f's value, its tangent).
     """
+    check_real(v0, leak, drive)
     v = v0
     dv = dv0
     for t in range(STEPS):

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import unbroadcast
+from tangent_src.runtime import check_real, unbroadcast
 
 
 def vjp_f(v0, leak, drive, bout):
@@ -11,6 +11,7 @@ def vjp_f(v0, leak, drive, bout):
     Arguments: those of f, then bout, a cotangent shaped like its result.
     Returns: (bv0, bleak, bdrive), the cotangent pulled back to v0, leak, drive.
     """
+    check_real(v0, leak, drive)
     v = v0
     tape = []
     for t in range(STEPS):

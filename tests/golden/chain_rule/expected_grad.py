@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import scalar_seed, unbroadcast
+from tangent_src.runtime import check_real, scalar_seed, unbroadcast
 
 
 def grad_f(x, y):
@@ -10,6 +10,7 @@ def grad_f(x, y):
 
     Returns: (bx, by), the derivatives of f's scalar result.
     """
+    check_real(x, y)
     t1 = y**2
     t2 = x + t1
     out = np.sin(t2)

@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import check_real
 
 
 def jvp_f(x, y, dx, dy):
@@ -10,6 +11,7 @@ def jvp_f(x, y, dx, dy):
     Arguments: those of f, then the tangents dx, dy of x, y.
     Returns: (f's value, its tangent).
     """
+    check_real(x, y)
     t1 = y**2
     dt1 = 2 * y * dy
     t2 = x + t1

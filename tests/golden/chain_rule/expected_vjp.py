@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import unbroadcast
+from tangent_src.runtime import check_real, unbroadcast
 
 
 def vjp_f(x, y, bout):
@@ -11,6 +11,7 @@ def vjp_f(x, y, bout):
     Arguments: those of f, then bout, a cotangent shaped like its result.
     Returns: (bx, by), the cotangent pulled back to x, y.
     """
+    check_real(x, y)
     t1 = y**2
     t2 = x + t1
     bt2 = np.cos(t2) * bout

@@ -1,5 +1,6 @@
 import numpy as np
 from tangent_src.runtime import (
+    check_real,
     matmul_adjoint_rhs,
     reduced_size,
     scalar_seed,
@@ -16,6 +17,7 @@ def grad_loss(w, b, X, y):
 
     Returns: (bw, bb), the derivatives of loss's scalar result.
     """
+    check_real(w, b)
     t1 = X @ w
     z = t1 + b
     t2 = -z

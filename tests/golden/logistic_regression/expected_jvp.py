@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import check_real
 
 
 def jvp_loss(w, b, X, y, dw, db):
@@ -10,6 +11,7 @@ def jvp_loss(w, b, X, y, dw, db):
     Arguments: those of loss, then the tangents dw, db of w, b.
     Returns: (loss's value, its tangent).
     """
+    check_real(w, b)
     t1 = X @ w
     dt1 = X @ dw
     z = t1 + b

@@ -1,5 +1,11 @@
 import numpy as np
-from tangent_src.runtime import matmul_adjoint_rhs, reduced_size, unbroadcast, unreduce
+from tangent_src.runtime import (
+    check_real,
+    matmul_adjoint_rhs,
+    reduced_size,
+    unbroadcast,
+    unreduce,
+)
 
 
 def vjp_loss(w, b, X, y, bout):
@@ -11,6 +17,7 @@ def vjp_loss(w, b, X, y, bout):
     Arguments: those of loss, then bout, a cotangent shaped like its result.
     Returns: (bw, bb), the cotangent pulled back to w, b.
     """
+    check_real(w, b)
     t1 = X @ w
     z = t1 + b
     t2 = -z

@@ -1,5 +1,6 @@
 import numpy as np
 from tangent_src.runtime import (
+    check_real,
     matmul_adjoint_lhs,
     matmul_adjoint_rhs,
     scalar_seed,
@@ -16,6 +17,7 @@ def grad_loss(W, U, b, xs, h0):
 
     Returns: (bW, bU, bb), the derivatives of loss's scalar result.
     """
+    check_real(W, U, b)
     h = h0
     t1 = xs.shape
     t2 = t1[0]

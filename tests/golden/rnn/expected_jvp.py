@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import check_real
 
 
 def jvp_loss(W, U, b, xs, h0, dW, dU, db):
@@ -10,6 +11,7 @@ def jvp_loss(W, U, b, xs, h0, dW, dU, db):
     Arguments: those of loss, then the tangents dW, dU, db of W, U, b.
     Returns: (loss's value, its tangent).
     """
+    check_real(W, U, b)
     h = h0
     dh = np.zeros_like(h)
     t1 = xs.shape

@@ -1,5 +1,6 @@
 import numpy as np
 from tangent_src.runtime import (
+    check_real,
     matmul_adjoint_lhs,
     matmul_adjoint_rhs,
     unbroadcast,
@@ -16,6 +17,7 @@ def vjp_loss(W, U, b, xs, h0, bout):
     Arguments: those of loss, then bout, a cotangent shaped like its result.
     Returns: (bW, bU, bb), the cotangent pulled back to W, U, b.
     """
+    check_real(W, U, b)
     h = h0
     t1 = xs.shape
     t2 = t1[0]

@@ -1,5 +1,6 @@
 import numpy as np
 from tangent_src.runtime import (
+    check_real,
     extremum_weights,
     matmul_adjoint_lhs,
     matmul_adjoint_rhs,
@@ -18,6 +19,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
 
     Returns: (bW1, bb1, bW2, bb2), the derivatives of loss's scalar result.
     """
+    check_real(W1, b1, W2, b2)
     t1 = X @ W1
     t2 = t1 + b1
     h = np.tanh(t2)

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import extremum_weights
+from tangent_src.runtime import check_real, extremum_weights
 
 
 def jvp_loss(W1, b1, W2, b2, X, Y, dW1, db1, dW2, db2):
@@ -11,6 +11,7 @@ def jvp_loss(W1, b1, W2, b2, X, Y, dW1, db1, dW2, db2):
     Arguments: those of loss, then the tangents dW1, db1, dW2, db2 of W1, b1, W2, b2.
     Returns: (loss's value, its tangent).
     """
+    check_real(W1, b1, W2, b2)
     t1 = X @ W1
     dt1 = X @ dW1
     t2 = t1 + b1
