@@ -246,8 +246,23 @@ class StrictArray(NDArrayOperatorsMixin):
     def swapaxes(self, *args: Any, **kwargs: Any) -> StrictArray:
         return self._call("swapaxes", *args, **kwargs)
 
+    def repeat(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("repeat", *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("take", *args, **kwargs)
+
     def cumsum(self, *args: Any, **kwargs: Any) -> StrictArray:
         return self._call("cumsum", *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("cumprod", *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("trace", *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("diagonal", *args, **kwargs)
 
     def argmax(self, *args: Any, **kwargs: Any) -> StrictArray:
         return self._call("argmax", *args, **kwargs)
@@ -260,6 +275,12 @@ class StrictArray(NDArrayOperatorsMixin):
 
     def all(self, *args: Any, **kwargs: Any) -> StrictArray:
         return self._call("all", *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> StrictArray:
+        return self._call("argsort", *args, **kwargs)
+
+    def nonzero(self) -> tuple[StrictArray, ...]:
+        return self._call("nonzero")
 
 
 def _is_foreign(x: Any) -> bool:

@@ -68,6 +68,12 @@ def _vary(block: list[Stmt], varied: set[str]) -> None:
 
 def _vary_apply(apply: Apply, varied: set[str]) -> None:
     if not apply.rule.diff:
+        for param in apply.rule.strict:
+            if param in apply.args and _varied_names(apply.args[param], varied):
+                raise NonDifferentiableInput(
+                    f"argument `{param}` of {apply.rule.key} depends on a differentiated input, but "
+                    f"{apply.rule.key} has no derivative rule for it", apply.span,
+                    hint="register a rule for it (tangent_src.rules.rule), or make the argument a constant")
         return
     _check_nondiff_arguments(apply, varied)
     if any(_varied_names(apply.args[p], varied) for p in apply.rule.diff if p in apply.args):

@@ -9,6 +9,7 @@ function's globals are the original's own dictionary.
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import math
 import textwrap
@@ -18,6 +19,8 @@ import numpy
 
 from .. import runtime
 
+_COUNT = itertools.count(1)  # each compiled derivative gets a file name of its own, for tracebacks
+
 
 def load(source: str, name: str, fn: Callable, numpy_name: str, helpers: list[str],
          closure: dict[str, Any]) -> Callable:
@@ -26,7 +29,8 @@ def load(source: str, name: str, fn: Callable, numpy_name: str, helpers: list[st
     body = _definition_only(source)
     factory = (f"def __tangent_src_factory__({', '.join(provided)}):\n"
                f"{textwrap.indent(body, '    ')}\n    return {name}\n")
-    filename = f"<tangent_src {name} of {getattr(fn, '__qualname__', name)}>"
+    where = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', name)}"
+    filename = f"<tangent_src {name} of {where} #{next(_COUNT)}>"
     linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
     namespace: dict[str, Any] = {}
     exec(compile(factory, filename, "exec"), fn.__globals__, namespace)  # noqa: S102

@@ -125,7 +125,7 @@ class _Rename(ast.NodeTransformer):
 
 def _pure(stmt: ast.stmt) -> bool:
     """An assignment whose right side has no effect (no tape pop, no call of a method)."""
-    if not isinstance(stmt, ast.Assign):
+    if not isinstance(stmt, ast.Assign) or getattr(stmt, "keep", False):
         return False
     return not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("pop", "append")
                    for n in ast.walk(stmt.value))

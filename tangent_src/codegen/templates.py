@@ -277,8 +277,8 @@ def zero_value(of: ast.expr, numpy: str = "np", containers: set[str] | None = No
         return ast.Call(ast.Name("zeros_like_tree"), [of], [])  # a list of zeros
     if _number(of) is not None:
         return ast.Constant(0.0)  # a Python number's zero, which takes any array's device
-    if isinstance(of, (ast.List, ast.Tuple)) and not of.elts:
-        return of  # an empty list's derivative: an empty list
+    if isinstance(of, (ast.List, ast.Tuple)) and all(_number(e) is not None for e in of.elts):
+        return type(of)([ast.Constant(0.0) for _ in of.elts])  # [1.0, 2.0] -> [0.0, 0.0]; [] -> []
     return ast.Call(ast.Attribute(ast.Name(numpy), "zeros_like"), [of], [])
 
 

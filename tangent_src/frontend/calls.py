@@ -155,11 +155,11 @@ class Calls:
             raise self.unsupported(node, f"the arguments do not match {rule.key}{rule.signature}: {err}") from None
         arguments = dict(bound.arguments)
         for name, value in list(arguments.items()):
-            if isinstance(value, tuple):
-                arguments[name] = ast.Tuple(list(value))
+            if isinstance(value, tuple):  # *args
+                value = arguments[name] = ast.Tuple(list(value))
             elif isinstance(value, dict):
                 arguments[name] = ast.Tuple(list(value.values()))
-            elif name in rule.diff and isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
+            if name in rule.diff and isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
                 arguments[name] = self.atom_of(self.display_op(value, node), node)  # np.stack([a, b])
         return _Op(rule, arguments, primal, node)
 

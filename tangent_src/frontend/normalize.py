@@ -262,6 +262,11 @@ class _Normalizer(ControlFlow, Calls):
             statement = ast.Expr(ast.Call(ast.Name("print"), args, [ast.keyword(k, v) for k, v in kwargs.items()]))
             self.body.append(Effect(statement, self.span(node)))
             return
+        if isinstance(call, cst.Call) and not self.is_local_root(call.func):
+            op = self.lower(call)
+            if isinstance(op, _Op) and op.rule.effect:  # np.random.seed(0): kept for its effect
+                self.body.append(Effect(ast.Expr(op.primal), self.span(node)))
+                return
         if isinstance(call, (cst.Yield, cst.Await)):
             raise self.unsupported(node, f"{self.describe(call)} (a generator or coroutine) cannot be differentiated",
                                    hint="collect the values in a list and return it")

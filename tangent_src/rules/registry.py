@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 import importlib
 import inspect
 import textwrap
@@ -95,6 +96,8 @@ class Rule:
     callee: Callable | None = None  # a function of the user's, differentiated as a whole
     globals: dict[str, object] = field(default_factory=dict)  # other names the templates use (a user's helpers)
     origin: str = "tangent_src.rules"  # the module the rule was written in
+    strict: tuple[str, ...] = ()  # parameters of a non-differentiable primitive that must not vary
+    effect: bool = False  # calling it changes state (a random draw): never dropped as dead code
 
     @property
     def differentiable(self) -> bool:
@@ -356,15 +359,18 @@ def _partials_adjoint(
     return Template(partials.body, ast.Tuple(contributions), partials.text)
 
 
-def nondiff(*keys: str | Callable, signature: Callable | None = None, view: bool = False) -> None:
+def nondiff(*keys: str | Callable, signature: Callable | None = None, view: bool = False,
+            strict: tuple[str, ...] = (), effect: bool = False) -> None:
     """Mark primitives (qualified names or function objects) as non-differentiable:
-    their results never carry a derivative."""
+    their results never carry a derivative. A `strict` parameter must not receive a
+    value that varies (np.full(n, c) does depend on c: we do not silently drop it)."""
     sig = inspect.signature(signature) if signature else inspect.Signature(
         [inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
          inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)]
     )
     for key in keys:
-        register(Rule(key=_key(key), signature=sig, view=view, doc="non-differentiable"))
+        register(Rule(key=_key(key), signature=sig, view=view, doc="non-differentiable", strict=strict,
+                      effect=effect, origin=sys._getframe(1).f_globals.get("__name__", "")))
 
 
 def array_method(name: str, key: str, pack_varargs: str | None = None) -> None:

@@ -52,7 +52,7 @@ def _block(ctx: Context, block: list[Stmt]) -> list[ast.stmt]:
 def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
     if apply.rule.callee is not None and apply.target in ctx.activity.varied:
         return [_call(ctx, apply)]
-    out: list[ast.stmt] = [assign(apply.targets, apply.primal)]
+    out: list[ast.stmt] = [assign(apply.targets, apply.primal, apply.rule.effect)]
     if apply.target not in ctx.activity.varied:
         return out
     if is_differentiable(apply.rule):
@@ -112,9 +112,13 @@ def _tangent_of(ctx: Context, value: ast.expr) -> ast.expr:
     return ast.Call(zeros_like, [value], [])
 
 
-def assign(targets: tuple[str, ...], value: ast.expr) -> ast.Assign:
+def assign(targets: tuple[str, ...], value: ast.expr, keep: bool = False) -> ast.Assign:
+    """`targets = value`; `keep` marks a statement with an effect (a random draw) that
+    dead-code removal must leave even if its result is unused."""
     if len(targets) == 1:
         target: ast.expr = ast.Name(targets[0], ast.Store())
     else:
         target = ast.Tuple([ast.Name(t, ast.Store()) for t in targets], ast.Store())
-    return ast.Assign([target], value, lineno=0)
+    node = ast.Assign([target], value, lineno=0)
+    node.keep = keep  # type: ignore[attr-defined]
+    return node

@@ -264,7 +264,7 @@ class _Sweep:
         out: list[ast.stmt] = []
         for stmt in block:
             if isinstance(stmt, Apply):
-                out.append(assign(stmt.targets, stmt.primal))
+                out.append(assign(stmt.targets, stmt.primal, stmt.rule.effect))
             elif isinstance(stmt, Effect):
                 out.append(stmt.statement)
             elif isinstance(stmt, If):
