@@ -1212,3 +1212,162 @@ def matrix_power_adjoint(g, a, n):
         b = np.linalg.inv(a)
         return -(mT(b) @ _positive_power_adjoint(g, b, -n) @ mT(b))
     return _positive_power_adjoint(g, a, n)
+
+
+# ---------------------------------------------------------------- more numpy: diff, column_stack, dstack,
+# nanmax/nanmin, nanvar/nanstd, cross, convolve, interp (used by rules/more.py)
+
+
+def undiff(g, n=1, axis=-1):
+    """Adjoint of z = diff(a, n, axis), z = D^n a with (D a)[i] = a[i+1] - a[i] along axis.
+
+    D^T g is g padded with one zero at each end, differenced and negated: (D^T g)[i] = g[i-1] - g[i]
+    (g[-1] = g[m] = 0); the adjoint of D^n is that applied n times.
+    """
+    g = np.moveaxis(g, axis, 0)
+    for _ in range(n):
+        edge = np.zeros_like(g, shape=(1,) + np.shape(g)[1:])
+        g = -np.diff(np.concatenate([edge, g, edge]), axis=0)
+    return np.moveaxis(g, 0, axis)
+
+
+def uncolumn_stack(g, like):
+    """Adjoint of np.column_stack(arrays): g split along axis 1 where the arrays were joined
+    (a 1-D array, or a scalar, was one column), one piece per array."""
+    return _unjoin_items(g, like, axis=1, ndmin=2)
+
+
+def undstack(g, like):
+    """Adjoint of np.dstack(arrays): g split along axis 2 where the arrays were joined
+    (an array of fewer than 3 dimensions was one layer), one piece per array."""
+    return _unjoin_items(g, like, axis=2, ndmin=3)
+
+
+def nan_extremum_weights(x, z, axis=None, keepdims=False):
+    """Where x attains its nanmax (or nanmin) z along axis: 1 / (number of ties), else 0.
+
+    A NaN never equals z, so NaN entries get 0; in a slice of NaNs only (z is NaN there) every
+    entry gets 0. Ties split equally, as extremum_weights does for max and min.
+    """
+    if axis is not None and not keepdims:
+        z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
+    hit = (x == z) * np.ones_like(x)  # in x's floating type
+    return divide_or_zero(hit, np.sum(hit, axis=axis, keepdims=True))
+
+
+def nan_centered(a, axis=None):
+    """a - nanmean(a, axis) at the non-NaN elements of a, and 0 at its NaNs: the deviations that
+    nanvar squares and sums (dz = 2 sum(centered da, axis) / (count - ddof))."""
+    missing = np.isnan(a)
+    mean = np.sum(np.where(missing, 0.0, a), axis=axis, keepdims=True) / np.maximum(
+        np.sum(~missing, axis=axis, keepdims=True), 1)
+    return np.where(missing, 0.0, a - mean)[()]  # [()]: a float's deviation is a numpy scalar, not a 0-d array
+
+
+def nan_dof(a, axis=None, keepdims=False, ddof=0):
+    """count - ddof, count the non-NaN elements of each slice of a along axis; 0 where that is not
+    positive (nanvar is NaN there; divide_or_zero then takes its derivative as 0)."""
+    return np.maximum(np.sum(~np.isnan(a), axis=axis, keepdims=keepdims) - ddof, 0)
+
+
+def _cross_axes(a, b, axisa, axisb, axisc, axis):
+    """The vector axes of np.cross (axis, when given, overrides the three), checked to hold 3-vectors."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    if np.shape(a)[axisa] != 3 or np.shape(b)[axisb] != 3:
+        raise ValueError("the derivative of np.cross is implemented for 3-vectors; got vectors of "
+                         f"lengths {np.shape(a)[axisa]} and {np.shape(b)[axisb]}")
+    return axisa, axisb, axisc
+
+
+def _cross_adjoint(g, x, other, x_axis, other_axis, axisc, first):
+    gm = np.moveaxis(g, axisc, -1)
+    om = np.moveaxis(other, other_axis, -1)
+    gx = np.cross(om, gm) if first else np.cross(gm, om)
+    return np.moveaxis(unbroadcast(gx, np.shape(np.moveaxis(x, x_axis, -1))), -1, x_axis)
+
+
+def cross_adjoint_lhs(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Adjoint of z = cross(a, b) for a: <g, a x b> = <b x g, a> (the scalar triple product turns
+    cyclically), so ba = b x g along a's vector axis, broadcast axes summed."""
+    axisa, axisb, axisc = _cross_axes(a, b, axisa, axisb, axisc, axis)
+    return _cross_adjoint(g, a, b, axisa, axisb, axisc, first=True)
+
+
+def cross_adjoint_rhs(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Adjoint of z = cross(a, b) for b: <g, a x b> = <g x a, b>, so bb = g x a along b's vector
+    axis, broadcast axes summed."""
+    axisa, axisb, axisc = _cross_axes(a, b, axisa, axisb, axisc, axis)
+    return _cross_adjoint(g, b, a, axisb, axisa, axisc, first=False)
+
+
+def unconvolve(g, like, other, mode="full"):
+    """Adjoint of z = convolve(a, v, mode) for a (like=a, other=v; for v swap them: convolution commutes).
+
+    z is a window of the full convolution c[k] = sum_i a[i] v[k - i], of length m + n - 1, starting
+    at (m + n - 1 - len(z)) // 2 (0 for "full", min(m, n) - 1 for "valid", (min(m, n) - 1) // 2 for
+    "same"). So ba[i] = sum_k gc[k] v[k - i], gc = g put back in that window of zeros: the
+    correlation of gc with v, correlate(gc, v, "valid").
+    """
+    size = np.size(like) + np.size(other) - 1
+    start = (size - np.shape(g)[0]) // 2
+    gc = np.concatenate([np.zeros_like(g, shape=(start,)), g,
+                         np.zeros_like(g, shape=(size - start - np.shape(g)[0],))])
+    other = other + np.zeros_like(g, shape=(np.size(other),))  # 1-D, on g's device (also for a scalar)
+    return np.reshape(np.correlate(gc, other, mode="valid"), np.shape(like))
+
+
+def _interp_knots(x, xp, fp, period):
+    """x, xp, fp as np.interp uses them: with a period, x and xp reduced modulo it, xp sorted and
+    extended by one knot at each end (the last knot - period, the first + period); and the order."""
+    x = x + np.zeros_like(xp, shape=())  # an array on xp's device, also for a Python float
+    if np.shape(xp)[0] < 2:
+        raise ValueError("the derivative of np.interp needs at least 2 knots xp")
+    if period is None:
+        return x, xp, fp, None
+    period = abs(period)
+    x, xp = x % period, xp % period
+    order = np.argsort(xp)
+    xp, fp = np.take(xp, order), np.take(fp, order)
+    xp = np.concatenate([xp[-1:] - period, xp, xp[:1] + period])
+    return x, xp, np.concatenate([fp[-1:], fp, fp[:1]]), order
+
+
+def _interp_segments(x, xp):
+    """The segment j of each x (xp[j] <= x < xp[j+1], clipped to the first and last segment) and
+    the position t = (x - xp[j]) / (xp[j+1] - xp[j]) in it, clipped to [0, 1]."""
+    j = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, np.shape(xp)[0] - 2)
+    left, right = np.take(xp, j), np.take(xp, j + 1)
+    return j, np.clip((x - left) / (right - left), 0, 1)
+
+
+def interp_slope(x, xp, fp, period=None):
+    """dz/dx for z = interp(x, xp, fp): the slope (fp[j+1] - fp[j]) / (xp[j+1] - xp[j]) of the segment
+    holding x, and 0 outside [xp[0], xp[-1]] (z is constant there). At a knot the slope of the
+    segment on its right is taken (on the last knot, the last segment's), as JAX does."""
+    x, xp, fp, _ = _interp_knots(x, xp, fp, period)
+    j, _ = _interp_segments(x, xp)
+    slope = (np.take(fp, j + 1) - np.take(fp, j)) / (np.take(xp, j + 1) - np.take(xp, j))
+    inside = (x >= xp[0]) & (x <= xp[-1])
+    return (slope * inside)[()]  # [()]: a float's slope is a numpy scalar, not a 0-d array
+
+
+def uninterp(g, x, xp, like, left=None, right=None, period=None):
+    """Adjoint of z = interp(x, xp, fp) for fp (like=fp): z = sum_j w_j(x) fp[j], the hat functions
+    w_j, so bfp[j] = sum_i g[i] w_j(x[i]): (1 - t) g[i] to the knot left of x[i] and t g[i] to the one
+    on its right, t its position in the segment. Outside [xp[0], xp[-1]], g goes to fp[0] (fp[-1])
+    unless left (right) was given; with a period, the extended knots fold back onto the first and last."""
+    x, xp, fp, order = _interp_knots(x, xp, like, period)
+    j, t = _interp_segments(x, xp)
+    g = g * np.ones_like(t)
+    if period is None and left is not None:
+        g = g * (x >= xp[0])
+    if period is None and right is not None:
+        g = g * (x <= xp[-1])
+    out = np.zeros_like(fp)
+    np.add.at(out, np.reshape(j, (-1,)), np.reshape(g * (1 - t), (-1,)))
+    np.add.at(out, np.reshape(j + 1, (-1,)), np.reshape(g * t, (-1,)))
+    if order is None:
+        return out
+    inner = out[1:-1] + np.concatenate([out[-1:], np.zeros_like(out[2:-2]), out[:1]])  # fold the two extra knots
+    return np.take(inner, np.argsort(order))
