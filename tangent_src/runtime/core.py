@@ -1,0 +1,306 @@
+"""The core helpers: undoing broadcasting and reductions, containers, indexing, matmul, seeds.
+
+Stage: none (run time); see tangent_src/runtime/__init__.py.
+"""
+
+import numpy as np
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _shape_of(like):
+    """The shape of a value, or `like` itself if it is a shape (a tuple of ints)."""
+    return like if isinstance(like, tuple) else getattr(like, "shape", ())
+
+
+def unbroadcast(g, like):
+    """Sum g over the axes along which `like` was broadcast, giving g like's shape.
+
+    If z = x + y broadcast x from shape (5,) to (4, 5), then bx is bz summed
+    over the first axis: each element of x was used four times. `like` may be
+    the value itself or just its shape.
+    """
+    shape = _shape_of(like)
+    gshape = _shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead < 0:
+        return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    g = np.sum(g, axis=axes, keepdims=True) if axes else g
+    if not lead:
+        return g
+    return np.reshape(g, shape)[()] if shape == () else np.reshape(g, shape)
+
+
+def broadcast_like(t, like):
+    """t broadcast to like's shape: the tangent of an operand that numpy broadcast."""
+    if _shape(t) == _shape(like):
+        return t
+    return t + np.zeros_like(like)
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    """Spread g, the adjoint of a reduction of `like` over `axis`, back to like's shape.
+
+    Every element of x contributes to its axis's sum once, so bx is bz repeated
+    along the reduced axes.
+    """
+    shape = _shape(like)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, _positive_axes(axis, len(shape)))
+    if hasattr(g, "shape"):
+        return np.broadcast_to(g, shape)
+    return np.full_like(like, g)
+
+
+def _positive_axes(axis, ndim):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(a % ndim for a in axes)
+
+
+def reduced_size(x, z):
+    """How many elements of x were reduced into each element of z (for mean)."""
+    return np.size(x) // np.size(z)
+
+
+def extremum_weights(x, z, axis=None, keepdims=False):
+    """Where x attains its max (or min) z along axis: 1 / (number of ties), else 0.
+
+    The derivative of max at a tie is not defined; splitting it equally among
+    the tied elements is the symmetric choice (JAX makes the same one).
+    """
+    if axis is not None and not keepdims:
+        z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
+    hit = (x == z) * np.ones_like(x)  # in x's floating type, so float32 stays float32
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+class Tuple(tuple):
+    """The adjoint of a tuple of arrays: adds elementwise (a tuple would concatenate)."""
+
+    def __add__(self, other):
+        return Tuple(a + b for a, b in zip(self, other))
+
+
+class List(list):
+    """The adjoint of a list of arrays: adds elementwise."""
+
+    def __add__(self, other):
+        return List(a + b for a, b in zip(self, other))
+
+    def __getitem__(self, index):
+        found = list.__getitem__(self, index)
+        return List(found) if isinstance(index, slice) else found
+
+
+def unarray(g, like):
+    """Adjoint of np.array(like): g, cut into the nested lists like was built from."""
+    if isinstance(like, (list, tuple)):
+        return List(unarray(g[i], item) for i, item in enumerate(like))
+    return g
+
+
+def unsum(g, like):
+    """Adjoint of the builtin sum(items): g goes to every item (undoing any broadcast)."""
+    if isinstance(like, (list, tuple)):
+        return List(unbroadcast(g, item) for item in like)
+    return unreduce(g, like, axis=0)  # sum over an array adds up its rows
+
+
+def unstack(g, axis=0):
+    """Adjoint of np.stack(arrays, axis): g cut back into the arrays (a list, added elementwise)."""
+    return List(np.moveaxis(g, axis, 0))
+
+
+def unconcatenate(g, like, axis=0):
+    """Adjoint of np.concatenate(arrays, axis): g split where the arrays were joined."""
+    sizes = [np.shape(a)[axis] for a in like]
+    edges = [sum(sizes[:k]) for k in range(1, len(sizes))]
+    return List(np.split(g, edges, axis=axis))
+
+
+class Dict(dict):
+    """The adjoint of a dict of arrays: adds key by key."""
+
+    def __add__(self, other):
+        return Dict({k: self[k] + other[k] for k in self})
+
+
+def zeros_like_tree(x):
+    """Zeros shaped like x, or like each value of x if it is a tuple, list or dict."""
+    if isinstance(x, dict):
+        return Dict({k: zeros_like_tree(v) for k, v in x.items()})
+    if isinstance(x, (tuple, list)):
+        kind = List if isinstance(x, list) else Tuple
+        return kind(zeros_like_tree(v) for v in x)
+    return np.zeros_like(x)
+
+
+def pack_like(parts, like):
+    """Adjoint of unpacking `a, b = x`: (ba, bb) packed like x, zeros where a part is None."""
+    filled = [zeros_like_tree(v) if p is None else p for p, v in zip(parts, like)]
+    if isinstance(like, (tuple, list)):
+        return List(filled) if isinstance(like, list) else Tuple(filled)
+    return np.stack(filled)  # the rows of an array
+
+
+def unindex(g, like, index):
+    """Adjoint of z = a[index]: g put back at index in zeros shaped like a.
+
+    An integer-array index may name an element several times; each use adds
+    its share (np.add.at), where plain assignment would keep only the last.
+    For a tuple, list or dict of arrays, the other items get zeros.
+    """
+    if isinstance(like, (tuple, list, dict)):
+        out = zeros_like_tree(like)
+        if isinstance(out, Tuple):
+            return Tuple(g if i == index % len(like) else v for i, v in enumerate(out))
+        out[index] = g
+        return out
+    out = np.zeros_like(like)
+    if _has_integer_array(index):
+        np.add.at(out, index, g)
+    else:
+        out[index] = g
+    return out
+
+
+def with_item(a, index, value):
+    """A copy of a with a[index] = value: the value of `a[index] = value`, computed without
+    changing a, so that every earlier version stays readable by the reverse sweep."""
+    out = a.copy()
+    out[index] = value
+    return out
+
+
+def _has_integer_array(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, list) or (hasattr(part, "dtype") and part.dtype.kind in "iu" and part.ndim > 0):
+            return True
+    return False
+
+
+def inverse_axes(axes):
+    """The permutation that undoes np.transpose(x, axes) (None, the reversal, undoes itself)."""
+    if axes is None:
+        return None
+    n = len(axes)
+    inverse = [0] * n
+    for i, a in enumerate(axes):
+        inverse[a % n] = i
+    return tuple(inverse)
+
+
+def mT(x):
+    """x with its last two axes swapped (a matrix transpose, batched)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def matmul_adjoint_lhs(g, a, b):
+    """Adjoint of z = a @ b for a: g @ b^T, with numpy's promotion of 1-D operands
+    undone and broadcast batch axes summed."""
+    if np.ndim(b) == 1:
+        ga = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
+    elif np.ndim(a) == 1:
+        ga = np.matmul(np.expand_dims(g, -2), mT(b))[..., 0, :]
+    else:
+        ga = np.matmul(g, mT(b))
+    return unbroadcast(ga, a)
+
+
+def matmul_adjoint_rhs(g, a, b):
+    """Adjoint of z = a @ b for b: a^T @ g, with numpy's promotion of 1-D operands
+    undone and broadcast batch axes summed."""
+    if np.ndim(a) == 1:
+        gb = np.multiply.outer(a, g) if np.ndim(b) > 1 else a * g
+        if np.ndim(b) > 2:
+            gb = np.moveaxis(gb, 0, -2)
+    elif np.ndim(b) == 1:
+        gb = np.matmul(mT(a), np.expand_dims(g, -1))[..., 0]
+    else:
+        gb = np.matmul(mT(a), g)
+    return unbroadcast(gb, b)
+
+
+def dot_adjoint_lhs(g, a, b):
+    """Adjoint of z = dot(a, b) for a (scalars multiply; up to 2-D it is matmul)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    _check_dot(a, b)
+    return matmul_adjoint_lhs(g, a, b)
+
+
+def dot_adjoint_rhs(g, a, b):
+    """Adjoint of z = dot(a, b) for b (scalars multiply; up to 2-D it is matmul)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * a, b)
+    _check_dot(a, b)
+    return matmul_adjoint_rhs(g, a, b)
+
+
+def _check_dot(a, b):
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise ValueError(
+            "the derivative of np.dot is implemented for operands of at most 2 "
+            f"dimensions (got {np.ndim(a)} and {np.ndim(b)}); use np.matmul, @ or "
+            "np.tensordot for stacked arrays"
+        )
+
+
+def scalar_seed(out):
+    """d out / d out = 1, after checking that out is a scalar (gradients need one)."""
+    shape = _shape(out)
+    if shape != ():
+        raise ValueError(
+            f"grad needs a function with a scalar output, but it returned shape {shape}; "
+            "use vjp with a cotangent shaped like the output instead"
+        )
+    return np.ones_like(out)[()] if hasattr(out, "shape") else 1.0
+
+
+def sinc_slope(x, z):
+    """d sinc(x) / dx, for z = sinc(x) = sin(pi x) / (pi x): (cos(pi x) - z) / x, and 0 at x = 0.
+
+    Near 0 that quotient cancels badly, so for |x| < 0.01 the Taylor series
+    -(pi**2 x / 3) (1 - (pi x)**2 / 10 (1 - (pi x)**2 / 28)) is used (relative error < 1e-13).
+    """
+    small = np.abs(x) < 0.01
+    quotient = (np.cos(np.pi * x) - z) / np.where(small, 1, x)
+    series = -(np.pi**2) * x / 3 * (1 - (np.pi * x) ** 2 / 10 * (1 - (np.pi * x) ** 2 / 28))
+    return np.where(small, series, quotient)[()]  # [()]: a float's slope is a numpy scalar, not a 0-d array
+
+
+# ---------------------------------------------------------------- statistics: prod, var/std, cumulative ops,
+# average, norm, trace, logsumexp (used by rules/statistics.py)
+
+
+def divide_or_zero(x, y):
+    """x / y where y != 0, and 0 where y == 0, without dividing by zero.
+
+    Used at kinks where the derivative does not exist and 0 is a subgradient:
+    the 2-norm of a zero vector, the std of a constant slice.
+    """
+    return x / (y + (y == 0)) * (y != 0)
+
+
+def check_real(*values):
+    """The derivatives generated here are for real numbers: refuse complex inputs clearly.
+
+    (For a complex input, the templates' formulas would give a derivative with the
+    wrong convention, silently.)"""
+    for value in values:
+        if isinstance(value, dict):
+            check_real(*value.values())
+        elif isinstance(value, (list, tuple)):
+            check_real(*value)
+        elif isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") == "c":
+            raise TypeError(
+                "tangent_src differentiates functions of real numbers, and got a complex input; "
+                "pass the real and imaginary parts as separate real arguments"
+            )
