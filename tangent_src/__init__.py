@@ -5,9 +5,9 @@
     print(ts.source(ts.grad(f)))
 """
 
-from .api import grad, jvp, source, value_and_grad, vjp
+from .api import differentiate, grad, jvp, source, value_and_grad, vjp
 from .errors import TransformError
 from .gradcheck import check_grad
 
 __version__ = "0.1.0"
-__all__ = ["TransformError", "check_grad", "grad", "jvp", "source", "value_and_grad", "vjp"]
+__all__ = ["TransformError", "check_grad", "differentiate", "grad", "jvp", "source", "value_and_grad", "vjp"]

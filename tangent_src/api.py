@@ -1,4 +1,4 @@
-"""The public API: grad, value_and_grad, vjp, jvp, source; and the derivative cache.
+"""The public API: grad, value_and_grad, vjp, jvp, source, differentiate; and the derivative cache.
 
 Derivatives are generated once per (function, mode, wrt) and cached; the
 returned objects are the generated functions themselves, so calling one costs
@@ -7,6 +7,7 @@ nothing beyond the derivative code.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any, Callable
 
@@ -55,3 +56,50 @@ def source(derivative: Callable) -> str:
     if made is None:
         raise TypeError(f"{derivative!r} was not made by tangent_src (use grad, value_and_grad, vjp or jvp)")
     return made.source
+
+
+class Differentiable:
+    """A function with its derivatives attached, made by `@differentiate`.
+
+    Calling it calls the function; `.grad`, `.value_and_grad`, `.vjp` and `.jvp`
+    are its derivatives with respect to `wrt` (generated on first use, once), and
+    `.source(mode)` is their generated code.
+    """
+
+    def __init__(self, fn: Callable, wrt: Any = 0, mode: str = "grad"):
+        functools.update_wrapper(self, fn)
+        self.function = fn
+        self.wrt = wrt
+        self.mode = mode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.function(*args, **kwargs)
+
+    @property
+    def grad(self) -> Callable:
+        return grad(self.function, self.wrt)
+
+    @property
+    def value_and_grad(self) -> Callable:
+        return value_and_grad(self.function, self.wrt)
+
+    @property
+    def vjp(self) -> Callable:
+        return vjp(self.function, self.wrt)
+
+    @property
+    def jvp(self) -> Callable:
+        return jvp(self.function, self.wrt)
+
+    def source(self, mode: str | None = None) -> str:
+        """The generated code of one derivative: "grad", "value_and_grad", "vjp" or "jvp"."""
+        return source(getattr(self, mode or self.mode))
+
+
+def differentiate(fn: Callable | None = None, *, wrt: Any = 0, mode: str = "grad") -> Any:
+    """`@differentiate` or `@differentiate(wrt=..., mode=...)`: attach the derivatives to a function."""
+    if mode not in ("grad", "value_and_grad", "vjp", "jvp"):
+        raise ValueError(f"mode must be grad, value_and_grad, vjp or jvp, not {mode!r}")
+    if fn is None:
+        return lambda f: Differentiable(f, wrt, mode)
+    return Differentiable(fn, wrt, mode)

@@ -106,6 +106,9 @@ class Calls:
         obj = self.resolve(func)
         key = key_of(obj)
         rule = lookup(key) if key else None
+        if rule is None and getattr(obj, "__wrapped__", None) is not None:
+            obj = inspect.unwrap(obj)  # a function of the user's under a decorator (@differentiate)
+            rule = lookup(key_of(obj) or "")
         if rule is None and isinstance(obj, types.FunctionType) and not _is_library(obj):
             rule = self.user_function(obj, node)
         if rule is None:

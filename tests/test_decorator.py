@@ -1,0 +1,46 @@
+"""`@tangent_src.differentiate`: the function keeps working and carries its derivatives."""
+
+import numpy as np
+import pytest
+
+import tangent_src as ts
+
+
+@ts.differentiate
+def energy(x):
+    return np.sum(np.sin(x) ** 2)
+
+
+@ts.differentiate(wrt=(0, 1), mode="jvp")
+def bilinear(x, y):
+    return np.sum(x * y) + energy(x)
+
+
+def test_the_function_still_computes():
+    x = np.linspace(-1.0, 1.0, 5)
+    assert energy(x) == pytest.approx(np.sum(np.sin(x) ** 2))
+    assert energy.__name__ == "energy" and "sin" in ts.source(energy.grad)
+
+
+def test_derivatives_are_attached_and_made_once():
+    x = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(energy.grad(x), 2 * np.sin(x) * np.cos(x))
+    assert energy.grad is energy.grad
+    value, g = energy.value_and_grad(x)
+    assert value == pytest.approx(energy(x))
+    np.testing.assert_allclose(energy.vjp(x, 1.0), g)
+    _, tangent = energy.jvp(x, np.ones_like(x))
+    assert tangent == pytest.approx(np.sum(g))
+
+
+def test_wrt_mode_and_calls_between_decorated_functions():
+    x, y = np.array([0.3, -0.7]), np.array([1.5, 0.2])
+    assert "def jvp_bilinear" in bilinear.source() and "def grad_bilinear" in bilinear.source("grad")
+    gx, gy = bilinear.grad(x, y)
+    np.testing.assert_allclose(gx, y + 2 * np.sin(x) * np.cos(x))
+    np.testing.assert_allclose(gy, x)
+
+
+def test_bad_mode_is_refused():
+    with pytest.raises(ValueError, match="mode"):
+        ts.differentiate(mode="hessian")
