@@ -818,3 +818,20 @@ def calls_keyword_only(x, s):
 def test_keyword_only_parameter_of_a_helper(mode):
     args = (np.array([0.3, -0.5, 0.8]), 0.7)
     assert max(ts.check_grad(calls_keyword_only, args, (0, 1), mode=mode)) < TOLERANCE
+
+
+def layers_by_index(params, xs):
+    """A list of (W, b) pairs indexed in a loop: params[i] is unpacked, so params holds pairs."""
+    s = 0.0
+    for i in range(len(params)):
+        W, b = params[i]
+        s = s + np.sum(np.tanh(xs @ W + b))
+    return s
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_list_of_pairs_indexed_in_a_loop(mode):
+    rng = np.random.default_rng(7)
+    params = [(rng.standard_normal((3, 2)), rng.standard_normal(2)) for _ in range(2)]
+    xs = rng.standard_normal((5, 3))
+    assert ts.check_grad(layers_by_index, (params, xs), 0, mode=mode) < 1e-6

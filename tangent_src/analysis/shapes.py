@@ -80,6 +80,9 @@ def containers(fn: Function) -> set[str]:
         size = len(found)
         for apply in applies:
             key = apply.rule.key
+            source = apply.args.get("a")
+            if key == "getitem" and apply.target in found and isinstance(source, ast.Name):
+                found.add(source.id)  # params[i] is unpacked: params holds containers
             copied = key == "identity" and isinstance(apply.args.get("a"), ast.Name) and apply.args["a"].id in found
             if key == "list.append" or key.startswith("list.display") or copied \
                     or (key == "constant" and isinstance(apply.primal, ast.List)):
