@@ -835,3 +835,22 @@ def test_list_of_pairs_indexed_in_a_loop(mode):
     params = [(rng.standard_normal((3, 2)), rng.standard_normal(2)) for _ in range(2)]
     xs = rng.standard_normal((5, 3))
     assert ts.check_grad(layers_by_index, (params, xs), 0, mode=mode) < 1e-6
+
+
+def layers_zipped(Ws, bs, X):
+    """Lists of weights of different shapes, walked with zip."""
+    a = X
+    for W, b in zip(Ws, bs):
+        a = np.tanh(a @ W + b)
+    return np.sum(a**2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_lists_of_differently_shaped_layers(mode):
+    rng = np.random.default_rng(8)
+    Ws = [rng.standard_normal((2, 4)), rng.standard_normal((4, 3))]
+    bs = [rng.standard_normal(4), rng.standard_normal(3)]
+    X = rng.standard_normal((5, 2))
+    assert max(ts.check_grad(layers_zipped, (Ws, bs, X), (0, 1), mode=mode)) < 1e-6
+    gW, gb = ts.grad(layers_zipped, (0, 1))(Ws, bs, X)
+    assert isinstance(gW, list) and [g.shape for g in gW] == [(2, 4), (4, 3)]

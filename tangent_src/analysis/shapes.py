@@ -67,6 +67,14 @@ def containers(fn: Function) -> set[str]:
     found: set[str] = set()
     applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
     parameters = {p.name for p in fn.params}
+    lengths = {a.target: a.args for a in applies if a.rule.key == "builtins.len"}
+    for stmt in walk(fn.body):  # `for w in ws`, zip(ws, bs), range(len(ws)): ws may be a list of arrays
+        if isinstance(stmt, Loop) and isinstance(stmt.iterable, ast.Call):
+            for arg in ast.walk(stmt.iterable):
+                if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "len":
+                    found.update(n for n in names_in(arg.args[0]) if n in parameters)
+                if isinstance(arg, ast.Name) and arg.id in lengths:
+                    found.update(n for v in lengths[arg.id].values() for n in names_in(v) if n in parameters)
     for apply in applies:
         source = apply.args.get("a")
         index = apply.args.get("index")
