@@ -20,34 +20,46 @@ def _wrt_key(wrt: Any) -> tuple:
     return ("tuple", tuple(wrt)) if isinstance(wrt, (tuple, list)) else ("one", wrt)
 
 
-def _derivative(fn: Callable, mode: str, wrt: Any) -> Callable:
+def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False) -> Callable:
     per_function = _CACHE.setdefault(fn, {})
-    key = (mode, _wrt_key(wrt))
+    key = (mode, _wrt_key(wrt), annotate)
     if key not in per_function:
-        made = derive(fn, mode, wrt)
+        made = derive(fn, mode, wrt, annotate=annotate)
         made.function.__tangent_src__ = made  # type: ignore[attr-defined]
         per_function[key] = made
     return per_function[key].function
 
 
-def grad(fn: Callable, wrt: Any = 0) -> Callable:
-    """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`."""
-    return _derivative(fn, "grad", wrt)
+def grad(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+    """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`.
+
+    annotate=True comments each derivative statement with the statement it comes from.
+    """
+    return _derivative(fn, "grad", wrt, annotate)
 
 
-def value_and_grad(fn: Callable, wrt: Any = 0) -> Callable:
-    """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient)."""
-    return _derivative(fn, "value_and_grad", wrt)
+def value_and_grad(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+    """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient).
+
+    annotate=True comments each derivative statement with the statement it comes from.
+    """
+    return _derivative(fn, "value_and_grad", wrt, annotate)
 
 
-def vjp(fn: Callable, wrt: Any = 0) -> Callable:
-    """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back."""
-    return _derivative(fn, "vjp", wrt)
+def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+    """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back.
+
+    annotate=True comments each derivative statement with the statement it comes from.
+    """
+    return _derivative(fn, "vjp", wrt, annotate)
 
 
-def jvp(fn: Callable, wrt: Any = 0) -> Callable:
-    """`jvp(f, wrt)(*args, *tangents)` returns (f(*args), the tangent of the result)."""
-    return _derivative(fn, "jvp", wrt)
+def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+    """`jvp(f, wrt)(*args, *tangents)` returns (f(*args), the tangent of the result).
+
+    annotate=True comments each derivative statement with the statement it comes from.
+    """
+    return _derivative(fn, "jvp", wrt, annotate)
 
 
 def source(derivative: Callable) -> str:

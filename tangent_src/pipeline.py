@@ -16,7 +16,7 @@ import numpy
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
 from .analysis.shapes import bases, containers
-from .codegen import docstrings, emit, optimize
+from .codegen import annotate, docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend.normalize import normalize
@@ -63,6 +63,7 @@ class Session:
     variants: dict[tuple, Variant] = field(default_factory=dict)
     in_progress: list[Callable] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    annotate: bool = False  # comments naming the primal statement of each derivative statement
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
                 dump_after: str | None = None) -> Variant:
@@ -106,7 +107,7 @@ class Session:
 
             taken = set(ir.names) | HELPERS | {numpy_name}
             ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
-                          containers=containers(ir))
+                          containers=containers(ir), annotate=self.annotate)
             stage = "transform"
             name = self.name_for(mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
@@ -140,13 +141,13 @@ class Session:
         return candidate
 
 
-def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None) -> Derivative:
+def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
     primitive per line, for debugging the stages.
     """
-    session = Session()
+    session = Session(annotate=annotate)
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after)
     ordered: list[Variant] = []
     _callees_first(main, ordered)
@@ -230,6 +231,8 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
         body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
     body = optimize.remove_dead(body, returns)
+    if ctx.annotate:
+        body = annotate.insert_markers(body)
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
     doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal)
     if internal:

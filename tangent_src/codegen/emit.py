@@ -12,6 +12,7 @@ import ast
 import black
 
 from ..ir import names_in
+from .annotate import markers_to_comments
 from ..transforms.common import HELPERS
 
 _MODE = black.Mode(line_length=88)
@@ -57,7 +58,7 @@ def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, obj
     if helpers:
         lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
     text = "\n".join(lines) + "\n\n\n" + "\n\n\n".join(_unparse(n) for n in nodes) + "\n"
-    return black.format_str(text, mode=_MODE)
+    return markers_to_comments(black.format_str(text, mode=_MODE))
 
 
 def _unparse(node: ast.FunctionDef) -> str:

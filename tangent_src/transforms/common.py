@@ -57,6 +57,7 @@ class Context:
     bases: dict[str, Basis] = field(default_factory=dict)
     callee: Callable | None = None  # (function, mode, wrt) -> the derivative of a function of the user's
     containers: set[str] = field(default_factory=set)  # names holding lists, tuples or dicts of values
+    annotate: bool = False  # tag derivative statements with the primal statement they come from
     derivative_names: set[str] = field(default_factory=set)
 
     def d(self, prefix: str, name: str) -> str:

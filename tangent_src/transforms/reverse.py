@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from ..codegen.annotate import tag
 from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
 from .common import Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable, zeros_like
@@ -103,8 +104,10 @@ class _Sweep:
         return out
 
     def reverse_apply(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
-        if apply.rule.callee is not None:
-            return self.reverse_call(apply, defined)
+        out = self.reverse_call(apply, defined) if apply.rule.callee is not None else self.adjoints(apply, defined)
+        return tag(out, apply) if self.ctx.annotate else out
+
+    def adjoints(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         owns = [self.ctx.d("b", t) if t in self.ctx.activity.varied else None for t in apply.targets]
         if any(self.ctx.activity.active(t) for t in apply.targets) and is_differentiable(apply.rule) \
