@@ -40,7 +40,6 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-import importlib
 import inspect
 import textwrap
 from dataclasses import dataclass, field
@@ -156,9 +155,15 @@ def attribute(name: str) -> str | None:
 
 
 def key_of(obj: object) -> str | None:
-    """The qualified name of a rule whose primitive is this very object (any alias)."""
-    global _OBJECTS
-    if _OBJECTS is None:
+    """The qualified name of a rule whose primitive is this very object (any alias).
+
+    Only modules already imported are looked in (a function the user calls comes from
+    one), so that looking up never imports scipy; the table is rebuilt when more
+    modules have been imported since.
+    """
+    global _OBJECTS, _MODULES_SEEN
+    if _OBJECTS is None or (id(obj) not in _OBJECTS and len(sys.modules) != _MODULES_SEEN):
+        _MODULES_SEEN = len(sys.modules)
         _OBJECTS = {}
         for key in list(_ALIASES) + list(_RULES):
             found = _PINNED[key] if key in _PINNED else _resolve(key)
@@ -167,12 +172,14 @@ def key_of(obj: object) -> str | None:
     return _OBJECTS.get(id(obj))
 
 
+_MODULES_SEEN = 0
+
+
 def _resolve(dotted: str) -> object | None:
     module_name, _, attr = dotted.rpartition(".")
     while module_name:
-        try:
-            obj: object = importlib.import_module(module_name)
-        except ImportError:
+        obj: object | None = sys.modules.get(module_name)
+        if obj is None:
             module_name, _, head = module_name.rpartition(".")
             attr = f"{head}.{attr}"
             continue
