@@ -11,7 +11,7 @@ import functools
 import weakref
 from typing import Any, Callable
 
-from .pipeline import Derivative, derive
+from .pipeline import MODES, Derivative, derive
 
 _CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Derivative]]" = weakref.WeakKeyDictionary()
 
@@ -110,7 +110,7 @@ class Differentiable:
 
 def differentiate(fn: Callable | None = None, *, wrt: Any = 0, mode: str = "grad") -> Any:
     """`@differentiate` or `@differentiate(wrt=..., mode=...)`: attach the derivatives to a function."""
-    if mode not in ("grad", "value_and_grad", "vjp", "jvp"):
+    if mode not in MODES:
         raise ValueError(f"mode must be grad, value_and_grad, vjp or jvp, not {mode!r}")
     if fn is None:
         return lambda f: Differentiable(f, wrt, mode)

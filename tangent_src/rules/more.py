@@ -18,7 +18,7 @@ from ..runtime import (  # noqa: F401  (names used by templates)
     interp_slope,
     nan_centered,
     nan_dof,
-    nan_extremum_weights,
+    extremum_weights,
     uncolumn_stack,
     unconvolve,
     undiff,
@@ -134,11 +134,11 @@ def nanmax(a, axis=None, *, keepdims=False):
 
     # ties split equally, as for max; NaN entries (and slices of NaNs only, whose z is NaN) get 0
     def tangent(da, z):
-        where_max = nan_extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        where_max = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return np.sum(where_max * np.where(np.isnan(a), 0.0, da), axis=axis, keepdims=keepdims)
 
     def adjoint(bz, z):
-        where_max = nan_extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        where_max = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return where_max * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
 
 
@@ -148,11 +148,11 @@ def nanmin(a, axis=None, *, keepdims=False):
 
     # ties split equally, as for min; NaN entries (and slices of NaNs only, whose z is NaN) get 0
     def tangent(da, z):
-        where_min = nan_extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return np.sum(where_min * np.where(np.isnan(a), 0.0, da), axis=axis, keepdims=keepdims)
 
     def adjoint(bz, z):
-        where_min = nan_extremum_weights(a, z, axis=axis, keepdims=keepdims)
+        where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return where_min * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
 
 

@@ -46,7 +46,6 @@ from .statistics import (  # noqa: F401
     exp_minus,
     untrace,
     norm_gradient,
-    nan_extremum_weights,
     nan_centered,
     nan_dof,
 )

@@ -72,12 +72,14 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     """Where x attains its max (or min) z along axis: 1 / (number of ties), else 0.
 
     The derivative of max at a tie is not defined; splitting it equally among
-    the tied elements is the symmetric choice (JAX makes the same one).
+    the tied elements is the symmetric choice (JAX makes the same one). A NaN
+    never equals z, so for nanmax and nanmin NaN entries get 0, and a slice of
+    NaNs only (z is NaN there) gets 0 everywhere.
     """
     if axis is not None and not keepdims:
         z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
     hit = (x == z) * np.ones_like(x)  # in x's floating type, so float32 stays float32
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    return divide_or_zero(hit, np.sum(hit, axis=axis, keepdims=True))
 
 
 class Tuple(tuple):

@@ -205,18 +205,6 @@ def _matrix_norm_gradient(x, zk, ord, axes):
     raise ValueError(f"the derivative of np.linalg.norm is implemented for ord = {_NORM_ORDERS}; got ord={ord!r}")
 
 
-def nan_extremum_weights(x, z, axis=None, keepdims=False):
-    """Where x attains its nanmax (or nanmin) z along axis: 1 / (number of ties), else 0.
-
-    A NaN never equals z, so NaN entries get 0; in a slice of NaNs only (z is NaN there) every
-    entry gets 0. Ties split equally, as extremum_weights does for max and min.
-    """
-    if axis is not None and not keepdims:
-        z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
-    hit = (x == z) * np.ones_like(x)  # in x's floating type
-    return divide_or_zero(hit, np.sum(hit, axis=axis, keepdims=True))
-
-
 def nan_centered(a, axis=None):
     """a - nanmean(a, axis) at the non-NaN elements of a, and 0 at its NaNs: the deviations that
     nanvar squares and sums (dz = 2 sum(centered da, axis) / (count - ddof))."""
