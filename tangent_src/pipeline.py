@@ -63,6 +63,7 @@ class Session:
     variants: dict[tuple, Variant] = field(default_factory=dict)
     in_progress: list[Callable] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    reserved: set[str] = field(default_factory=set)  # names of derivatives asked for, which internal ones avoid
     annotate: bool = False  # comments naming the primal statement of each derivative statement
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
@@ -134,7 +135,7 @@ class Session:
         positional = tuple(p.name for p in ir.params if p.kind == "positional")
         name = f"{mode}_{base}" if not internal or wrt == positional else f"{mode}_{base}_{'_'.join(wrt)}"
         candidate, k = name, 1
-        while candidate in self.names:
+        while candidate in self.names or (internal and candidate in self.reserved):
             k += 1
             candidate = f"{name}_{k}"
         self.names.add(candidate)
@@ -154,6 +155,20 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
     names = {k: v for variant in ordered for k, v in variant.names.items()}
     source = emit.module_source([v.node for v in ordered], main.numpy, names)
     return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, source, main.function)
+
+
+def derive_all(requests: list[tuple[Callable, str, Any]],
+               annotate: bool = False) -> tuple[list[Variant], list[Variant]]:
+    """Several derivatives made in one session, so that functions they share are derived once.
+
+    Returns the requested variants, and every variant to write, callees first.
+    """
+    session = Session(annotate=annotate, reserved={f"{mode}_{fn.__name__}" for fn, mode, _ in requests})
+    mains = [session.variant(fn, mode, wrt, internal=False) for fn, mode, wrt in requests]
+    ordered: list[Variant] = []
+    for main in mains:
+        _callees_first(main, ordered)
+    return mains, ordered
 
 
 def _callees_first(variant: Variant, ordered: list[Variant]) -> None:
@@ -255,4 +270,4 @@ def _cotangent_parameter(ctx: Context, cotangents: list[str], as_tuple: bool) ->
     return param, [ast.Assign([target], ast.Name(param), lineno=0)]
 
 
-__all__ = ["Derivative", "MODES", "derive", "resolve_wrt"]
+__all__ = ["Derivative", "MODES", "Variant", "derive", "derive_all", "resolve_wrt"]

@@ -1,7 +1,8 @@
 """The `tangent-src` command line (also `python -m tangent_src`).
 
 Stage: none; it calls the pipeline and the rule table and holds no
-transformation logic. Subcommands so far: `rules`, which lists the rule table.
+transformation logic. Subcommands: `rules`, which lists the rule table, and
+`derive`, which writes a module of derivatives (cli/derive.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 
 from .. import rules as _rules  # noqa: F401  (registers the table)
-from . import listing
+from . import derive, listing
 
 
 def rules_command(args: argparse.Namespace) -> int:
@@ -36,12 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     rules_parser.add_argument("--markdown", action="store_true",
                               help="print docs/rules.md: every rule with its formulas")
     rules_parser.set_defaults(run=rules_command)
+    derive.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.run is derive.run:
+            return derive.run(args, argv)
         return args.run(args)
     except BrokenPipeError:  # `tangent-src rules | head`: the reader has what it wanted
         sys.stderr.close()

@@ -24,19 +24,28 @@ def provenance(apply: Apply) -> str:
 
 
 def tag(statements: list[ast.stmt], apply: Apply) -> list[ast.stmt]:
-    """Mark the first of the derivative statements of `apply` with its provenance."""
+    """Mark the first of the derivative statements of `apply` with its provenance: the
+    comment, and the file and line of the primal statement (for the HTML page's links)."""
     if statements:
         statements[0].comment = provenance(apply)  # type: ignore[attr-defined]
+    for stmt in statements:
+        locate(stmt, apply)
     return statements
 
 
+def locate(stmt: ast.stmt, apply: Apply) -> ast.stmt:
+    """Mark a statement with the file and line of the primal statement it comes from."""
+    stmt.origin = f"{apply.span.path}\t{apply.span.line}" if apply.span is not None else "\t"  # type: ignore
+    return stmt
+
+
 def insert_markers(body: list[ast.stmt]) -> list[ast.stmt]:
-    """Put a marker string statement before every tagged statement, in nested blocks too."""
+    """Put a marker string statement before every tagged or located statement, in nested blocks too."""
     out: list[ast.stmt] = []
     for stmt in body:
-        comment = getattr(stmt, "comment", "")
-        if comment:
-            out.append(ast.Expr(ast.Constant(MARK + comment)))
+        comment, origin = getattr(stmt, "comment", ""), getattr(stmt, "origin", "")
+        if comment or origin:
+            out.append(ast.Expr(ast.Constant(f"{MARK}{origin or chr(9)}\t{comment}")))
         for field in ("body", "orelse"):
             block = getattr(stmt, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -45,13 +54,43 @@ def insert_markers(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
+def read_marker(line: str) -> tuple[str, str, int | None, str] | None:
+    """A marker line's (indent, primal file, primal line, comment); None for other lines."""
+    match = _LINE.match(line)
+    if match is None:
+        return None
+    value = ast.literal_eval(match.group(2))
+    if not value.startswith(MARK):
+        return None
+    path, number, comment = value[len(MARK):].split("\t", 2)
+    return match.group(1), path, int(number) if number else None, comment
+
+
 def markers_to_comments(text: str) -> str:
     """The marker lines of formatted code, as comments."""
 
     def replace(match: re.Match) -> str:
-        value = ast.literal_eval(match.group(2))
-        if not value.startswith(MARK):
+        found = read_marker(match.group(0))
+        if found is None:
             return match.group(0)
-        return f"{match.group(1)}# {value[len(MARK):]}"
+        return f"{found[0]}# {found[3]}" if found[3] else _DROP
 
-    return _LINE.sub(replace, text)
+    return "".join(line for line in _LINE.sub(replace, text).splitlines(True) if not line.startswith(_DROP))
+
+
+_DROP = "\0drop"  # a marker that only locates its statement (for the HTML page): no comment
+
+
+def strip_markers(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The body without its marker statements, in nested blocks too."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        value = getattr(stmt, "value", None)
+        if isinstance(stmt, ast.Expr) and isinstance(value, ast.Constant) and str(value.value).startswith(MARK):
+            continue
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, field, strip_markers(block) or [ast.Pass()])
+        out.append(stmt)
+    return out

@@ -47,6 +47,15 @@ def helpers_used(node: ast.AST) -> list[str]:
 def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None) -> str:
     """The functions as a module: imports of numpy, the runtime helpers and the other names
     the rules used (a user's helper functions), then the defs."""
+    lines = import_lines(nodes, numpy, names)
+    helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))
+    if helpers:
+        lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
+    return format_module("\n".join(lines) + "\n\n\n" + definitions(nodes))
+
+
+def import_lines(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None) -> list[str]:
+    """Imports of numpy, math (where used) and the names custom rules' templates use."""
     lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
     for name, obj in sorted((names or {}).items()):
         module = getattr(obj, "__module__", None)
@@ -54,11 +63,18 @@ def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, obj
             lines.append(f"from {module} import {name}")
     if any("math" in names_in(n) for n in nodes):
         lines.insert(0, "import math")
-    helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))
-    if helpers:
-        lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
-    text = "\n".join(lines) + "\n\n\n" + "\n\n\n".join(_unparse(n) for n in nodes) + "\n"
-    return markers_to_comments(black.format_str(text, mode=_MODE))
+    return lines
+
+
+def definitions(nodes: list[ast.FunctionDef]) -> str:
+    """The defs, unformatted, two blank lines apart."""
+    return "\n\n\n".join(_unparse(n) for n in nodes) + "\n"
+
+
+def format_module(text: str, comments: bool = True) -> str:
+    """black, then the annotation markers as comments (or left as they are, for the HTML page)."""
+    formatted = black.format_str(text, mode=_MODE)
+    return markers_to_comments(formatted) if comments else formatted
 
 
 def _unparse(node: ast.FunctionDef) -> str:

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from .. import rules
-from ..errors import MissingRule
+from ..errors import MissingRule, UnsupportedSyntax
 from ..ir import pretty_index
 from ..rules.registry import Rule, key_of, lookup
+from .static import Unknown
 
 if TYPE_CHECKING:
     from .normalize import _Normalizer
@@ -90,6 +91,8 @@ class Calls:
                 raise self.unsupported(node, f"the name `{node.value}` is not defined") from None
         if isinstance(node, cst.Attribute):
             base = self.resolve(node.value)
+            if isinstance(base, Unknown):
+                raise self.unknown(node, base)
             try:
                 return getattr(base, node.attr.value)
             except AttributeError:
@@ -179,8 +182,18 @@ class Calls:
                                     doc="a call of a function of yours", callee=fn)
         return self.callees[fn]
 
+    def unknown(self: _Normalizer, node: cst.CSTNode, obj: Unknown) -> Exception:
+        return UnsupportedSyntax(
+            f"`{self.code(node)}` needs the value of `{obj.name}`, which is {obj.why}: "
+            "the command line reads the file without running it",
+            self.span(node),
+            hint="call the function directly rather than through a name bound at run time, or differentiate "
+            "with the Python API (tangent_src.grad), which sees the running module")
+
     def missing(self: _Normalizer, node: cst.Call, func: cst.BaseExpression, obj: Any) -> Exception:
         name = self.code(func)
+        if isinstance(obj, Unknown):
+            return self.unknown(func, obj)
         qualified = _qualified_name(obj)
         return MissingRule(
             f"`{name}` ({qualified}) has no derivative rule",

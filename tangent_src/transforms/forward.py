@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..codegen.annotate import tag
+from ..codegen.annotate import locate, tag
 from ..codegen.templates import zero_value
 from ..ir import Apply, Effect, If, Loop, Stmt, is_literal
 from .common import Context, call_wrt, derivative_call, is_differentiable, tangent_expression, zeros_like
@@ -52,8 +52,11 @@ def _block(ctx: Context, block: list[Stmt]) -> list[ast.stmt]:
 
 def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
     out = _derivative_statements(ctx, apply)
-    if ctx.annotate and apply.target in ctx.activity.varied:
-        tag(out[1:] if apply.rule.callee is None else out, apply)
+    if ctx.annotate:
+        for stmt in out:
+            locate(stmt, apply)
+        if apply.target in ctx.activity.varied:
+            tag(out[1:] if apply.rule.callee is None else out, apply)
     return out
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ..codegen.annotate import tag
+from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
 from .common import Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable, zeros_like
@@ -267,7 +267,8 @@ class _Sweep:
         out: list[ast.stmt] = []
         for stmt in block:
             if isinstance(stmt, Apply):
-                out.append(assign(stmt.targets, stmt.primal, stmt.rule.effect))
+                primal = assign(stmt.targets, stmt.primal, stmt.rule.effect)
+                out.append(locate(primal, stmt) if self.ctx.annotate else primal)
             elif isinstance(stmt, Effect):
                 out.append(stmt.statement)
             elif isinstance(stmt, If):

@@ -1,0 +1,186 @@
+"""`tangent-src derive`: a file's functions in, a module of their derivatives out.
+
+Stage: none (command line). It loads the file statically (frontend/static.py:
+the file is read, never run), derives the functions asked for in one session
+(pipeline.derive_all), writes the standalone module (codegen/standalone.py)
+and writes it atomically: to a temporary file beside the target, then renamed,
+so that a failure never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import __version__
+from ..codegen import annotate, standalone
+from ..errors import TransformError
+from ..frontend.static import load_file
+from ..pipeline import derive_all
+
+# Exit codes (documented in `tangent-src derive --help` and the README).
+OK = 0
+TRANSFORM_FAILED = 1  # the function cannot be differentiated (the message has file:line:col and a caret)
+USAGE = 2  # bad command line (argparse's own code)
+EXISTS = 3  # the output file exists and --force was not given
+IO_FAILED = 4  # the input could not be read or the output could not be written
+INTERNAL = 5  # a bug in tangent_src (the message says so)
+
+MODES = {
+    "reverse": ("grad",),
+    "forward": ("jvp",),
+    "both": ("grad", "jvp"),
+    "grad": ("grad",),
+    "value_and_grad": ("value_and_grad",),
+    "vjp": ("vjp",),
+    "jvp": ("jvp",),
+}
+
+EPILOG = """\
+examples:
+  tangent-src derive model.py loss --wrt W,b -o grad_model.py
+  tangent-src derive model.py loss predict --mode both --annotate > derivatives.py
+  tangent-src derive model.py loss --wrt W --html loss.html
+
+modes: reverse (grad_f, for functions with a scalar result), forward (jvp_f),
+both; or one of grad, value_and_grad, vjp, jvp.
+
+The file is read as text and never run: its functions are compiled from their
+`def` statements alone and its import statements are done (so that numpy's
+functions are numpy's); everything else at its top level is left alone. The
+written module imports numpy, and the file's own module (by --module name,
+default the file's name) for the constants and helper functions the
+derivatives use; it does not import tangent_src (the helpers it calls are
+copied into it).
+
+exit codes: 0 written; 1 the function cannot be differentiated (the message
+says file:line:col, with a caret); 2 bad command line; 3 the output exists
+(use --force); 4 the input could not be read or the output not written;
+5 an internal error (a bug in tangent_src: please report it).
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "derive", help="write a module of derivative functions",
+        description="Write a Python module holding the derivatives of functions in FILE.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", metavar="FILE.py", help="the Python file that defines the functions")
+    parser.add_argument("functions", metavar="FUNCTION", nargs="+", help="top-level functions to differentiate")
+    parser.add_argument("--wrt", default=None, metavar="NAME[,NAME...]",
+                        help="parameters to differentiate with respect to (default: the first)")
+    parser.add_argument("--mode", choices=list(MODES), default="reverse", help="which derivatives (default reverse)")
+    parser.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of standard output")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT.py (and OUT.html) if they exist")
+    parser.add_argument("--annotate", action="store_true",
+                        help="comment each derivative statement with its primal statement and rule")
+    parser.add_argument("--html", metavar="OUT.html",
+                        help="also write a page showing each function beside its derivative, lines linked")
+    parser.add_argument("--module", metavar="NAME",
+                        help="the name that imports FILE (default: its file name without .py)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    targets = [t for t in (args.output, args.html) if t]
+    for target in targets:
+        if os.path.exists(target) and not args.force:
+            print(f"tangent-src: {target} exists; pass --force to overwrite it", file=sys.stderr)
+            return EXISTS
+    try:
+        text, page = build(args, argv)
+    except TransformError as err:
+        print(f"tangent-src: {err}", file=sys.stderr)
+        return TRANSFORM_FAILED
+    except OSError as err:
+        print(f"tangent-src: cannot read {args.file}: {err}", file=sys.stderr)
+        return IO_FAILED
+    except Exception as err:  # noqa: BLE001  (a bug: say so, write nothing)
+        print(f"tangent-src: internal error, please report it: {type(err).__name__}: {err}", file=sys.stderr)
+        return INTERNAL
+    try:
+        written = []
+        if args.output:
+            write_atomically(args.output, text, args.force)
+            written.append(args.output)
+        if args.html and page is not None:
+            write_atomically(args.html, page, args.force)
+            written.append(args.html)
+    except FileExistsError as err:
+        print(f"tangent-src: {err.filename} exists; pass --force to overwrite it", file=sys.stderr)
+        return EXISTS
+    except OSError as err:
+        print(f"tangent-src: cannot write {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
+        return IO_FAILED
+    if not args.output:
+        sys.stdout.write(text)
+    return OK
+
+
+def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | None]:
+    """The module text (and the HTML page, when asked for)."""
+    static = load_file(args.file, args.module)
+    wrt: object = 0
+    if args.wrt:
+        names = [n.strip() for n in args.wrt.split(",") if n.strip()]
+        wrt = names[0] if len(names) == 1 else tuple(names)
+    requests = [(static.function(name), mode, wrt) for name in args.functions for mode in MODES[args.mode]]
+    mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html))
+    nodes = [v.node for v in ordered]
+    rule_names = {k: v for variant in ordered for k, v in variant.names.items()}
+    command = "tangent-src " + shlex.join(argv if argv is not None else sys.argv[1:])
+    header = [f"# Generated by tangent_src {__version__}; do not edit: edit {Path(args.file).name} and run again:",
+              f"#     {command}"]
+    summary = [f"Derivatives of {', '.join(args.functions)} in {Path(args.file).name}, written by tangent_src.", ""]
+    summary += [f"{v.name}: {_kind(v)}" for v in mains]
+    summary += ["", "Functions named vjp_*/jvp_* with keyword cotangents or tangents are those of the",
+                "functions they call. Generated code: regenerate rather than edit."]
+    page = None
+    if args.html:
+        from ..codegen import html
+
+        page = html.page([fn for fn, _, _ in requests[::len(MODES[args.mode])]], nodes, mains[0].numpy,
+                         title=", ".join(args.functions), path=args.file)
+        if not args.annotate:
+            for node in nodes:
+                node.body = annotate.strip_markers(node.body)
+    text = standalone.module_text(nodes, mains[0].numpy, rule_names, static, header, summary)
+    return text, page
+
+
+def _kind(variant) -> str:
+    words = {"grad": "gradient (reverse mode)", "value_and_grad": "value and gradient (reverse mode)",
+             "vjp": "vector-Jacobian product (reverse mode)", "jvp": "Jacobian-vector product (forward mode)"}
+    mode = variant.name.split("_")[0] if not variant.name.startswith("value_and_grad") else "value_and_grad"
+    return words.get(mode, mode)
+
+
+def write_atomically(path: str, text: str, force: bool) -> None:
+    """Write to a temporary file in the target's folder, then move it into place in one step.
+
+    Without `force` the move fails if the target appeared in the meantime (a hard
+    link is made, which never replaces a file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+        if force:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # FileExistsError if the target exists
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+__all__ = ["EXISTS", "INTERNAL", "IO_FAILED", "OK", "TRANSFORM_FAILED", "USAGE", "add_parser", "run",
+           "write_atomically"]
