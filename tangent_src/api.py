@@ -26,6 +26,9 @@ def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False) -> Ca
     if key not in per_function:
         made = derive(fn, mode, wrt, annotate=annotate)
         made.function.__tangent_src__ = made  # type: ignore[attr-defined]
+        text = SourceCode(made.source)
+        made.function._repr_html_ = text._repr_html_  # type: ignore[attr-defined]  (IPython/Jupyter)
+        made.function._repr_markdown_ = text._repr_markdown_  # type: ignore[attr-defined]
         per_function[key] = made
     return per_function[key].function
 
@@ -62,12 +65,24 @@ def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
     return _derivative(fn, "jvp", wrt, annotate)
 
 
-def source(derivative: Callable) -> str:
+class SourceCode(str):
+    """Generated source text: a str that IPython and Jupyter show highlighted."""
+
+    def _repr_html_(self) -> str:
+        from .codegen.html import code_html
+
+        return code_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return f"```python\n{self}```"
+
+
+def source(derivative: Callable) -> SourceCode:
     """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp."""
     made = getattr(derivative, "__tangent_src__", None)
     if made is None:
         raise TypeError(f"{derivative!r} was not made by tangent_src (use grad, value_and_grad, vjp or jvp)")
-    return made.source
+    return SourceCode(made.source)
 
 
 class Differentiable:
@@ -103,7 +118,7 @@ class Differentiable:
     def jvp(self) -> Callable:
         return jvp(self.function, self.wrt)
 
-    def source(self, mode: str | None = None) -> str:
+    def source(self, mode: str | None = None) -> SourceCode:
         """The generated code of one derivative: "grad", "value_and_grad", "vjp" or "jvp"."""
         return source(getattr(self, mode or self.mode))
 

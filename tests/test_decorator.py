@@ -44,3 +44,17 @@ def test_wrt_mode_and_calls_between_decorated_functions():
 def test_bad_mode_is_refused():
     with pytest.raises(ValueError, match="mode"):
         ts.differentiate(mode="hessian")
+
+
+def test_function_typed_at_the_prompt_gets_a_clear_error():
+    """`python -c` (like the plain interactive prompt) keeps no source: the error says what to do."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, tangent_src as ts\n"
+            "def f(x):\n    return np.sin(x)\n"
+            "try:\n    ts.grad(f)(1.0)\nexcept ts.TransformError as err:\n    print(err)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "cannot read the source of 'f'" in done.stdout
+    assert "put it in a .py file" in done.stdout and "IPython or Jupyter" in done.stdout

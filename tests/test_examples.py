@@ -23,8 +23,8 @@ def test_examples_exist():
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(script):
-    result = subprocess.run([sys.executable, str(script)], cwd=ROOT,
+def test_example_runs(script, tmp_path):
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path,  # files it writes land there
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, (
         f"{script.name} exited with status {result.returncode}\n"

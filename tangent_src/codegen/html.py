@@ -120,7 +120,7 @@ h1 { font-size: 1.3em; } h2 { font-size: 1.05em; margin: 0 0 .4em 0; }
 .panes { display: flex; gap: 1.5em; align-items: flex-start; }
 .pane { flex: 1; min-width: 0; }
 .code { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .5em 0; overflow: auto;
-        max-height: calc(100vh - 11em);
+        max-height: calc(100vh - 11em); position: relative;
         font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; line-height: 1.45; }
 .line { white-space: pre; padding: 0 .8em 0 0; }
 .line .no { display: inline-block; width: 3.2em; color: #999; text-align: right; margin-right: 1em;
@@ -161,10 +161,13 @@ _SCRIPT = """
     var line = location.hash ? document.getElementById(location.hash.slice(1)) : null;
     if (!line) { return; }
     select(line);
-    all('.active, .partner').forEach(function (e) { e.scrollIntoView({block: 'nearest'}); });
-    line.scrollIntoView({block: 'center'});
+    [document.querySelector('#primal .partner, #primal .active'), line].forEach(function (e) {
+      if (e) { e.parentNode.scrollTop = e.offsetTop - e.parentNode.clientHeight / 3; }  // within its pane
+    });
+    window.scrollTo(0, 0);  // undo the browser's own jump to the fragment: the panes scroll instead
   }
   window.addEventListener('hashchange', fromHash);
+  window.addEventListener('load', function () { setTimeout(fromHash, 0); });  // after the browser's own jump
   fromHash();
 })();
 """

@@ -62,10 +62,14 @@ def parse_function(fn: Callable) -> ParsedFunction:
     try:
         lines, first_line = inspect.getsourcelines(fn)
     except (OSError, TypeError) as err:
+        where = getattr(getattr(fn, "__code__", None), "co_filename", "")
+        hint = "define the function in a file (or a notebook cell) so that inspect.getsource can find it"
+        if where in ("<stdin>", "<string>") or where.startswith("<"):
+            hint = (f"{getattr(fn, '__qualname__', fn)} was typed at the interactive prompt or made by exec "
+                    f"(its code says {where}), which keeps no source: put it in a .py file and import it, "
+                    "or use IPython or Jupyter, which keep each cell's source")
         raise UnsupportedSyntax(
-            f"cannot read the source of {getattr(fn, '__qualname__', fn)!r}: {err}",
-            hint="define the function in a file (or a notebook cell) so that inspect.getsource can find it",
-        ) from None
+            f"cannot read the source of {getattr(fn, '__qualname__', fn)!r}: {err}", hint=hint) from None
     raw = "".join(lines)
     source = textwrap.dedent(raw)
     indent = len(lines[0]) - len(lines[0].lstrip()) if source != raw else 0
