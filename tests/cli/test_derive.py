@@ -208,3 +208,26 @@ def test_every_subcommand_has_help_with_an_example(subcommand, project):
     assert done.returncode == 0 and "example" in done.stdout
     if subcommand == "derive":
         assert "exit codes" in done.stdout
+
+
+def test_readme_first_screen_commands_work(tmp_path):
+    """The README's "In one minute" section: its model.py, its three commands, its decorator."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## In one minute", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```")
+    model = blocks[1].removeprefix("python\n")
+    commands = [line.split("#")[0].split() for line in blocks[3].splitlines() if line.startswith("tangent-src")]
+    decorator = blocks[5].removeprefix("python\n")
+    (tmp_path / "model.py").write_text(model)
+    assert len(commands) == 3
+    for words in commands:
+        done = run(*words[1:], cwd=tmp_path)
+        assert done.returncode == 0, f"{' '.join(words)}: {done.stderr}"
+    assert {"grad_model.py", "loss.html", "d.py"} <= {p.name for p in tmp_path.iterdir()}
+    setup = "import numpy as np\nrng = np.random.default_rng(0)\n" \
+            "W, x, y = rng.standard_normal((2, 3)), rng.standard_normal(3), rng.standard_normal(2)\n"
+    check = "\nimport grad_model\nassert np.allclose(loss.grad(W, x, y), grad_model.grad_loss(W, x, y))\n" \
+            "assert 'def grad_loss(W, x, y):' in loss.source()\n"
+    (tmp_path / "use.py").write_text(setup + decorator + check)
+    done = subprocess.run([sys.executable, "use.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
