@@ -177,6 +177,12 @@ def indexed_tuple(params, x):
     return np.sum((W @ x + b) ** 2) + np.sum(params[1] * x[:2])
 
 
+def nested_layers(params, x):
+    """Layers as pairs, unpacked in one nested assignment, as people write it."""
+    (W1, b1), (W2, b2) = params
+    return np.sum((W2 @ np.tanh(W1 @ x + b1) + b2) ** 2)
+
+
 def predict(params, x):
     W, b = params
     return np.tanh(W @ x + b)
@@ -347,6 +353,8 @@ CASES = {
     "list_of_layers": (list_of_layers, lambda rng: ([_mat(rng, 4, 3), _mat(rng, 2, 4)], _vec(rng, 3)), (0, 1)),
     "dict_params": (dict_params, lambda rng: ({"W": _mat(rng, 2, 3), "b": _vec(rng, 2)}, _vec(rng, 3)), (0, 1)),
     "indexed_tuple": (indexed_tuple, lambda rng: ((_mat(rng, 2, 3), _vec(rng, 2)), _vec(rng, 3)), (0, 1)),
+    "nested_layers": (nested_layers, lambda rng: (((_mat(rng, 3, 2), _vec(rng, 3)), (_mat(rng, 2, 3), _vec(rng, 2))),
+                                                  _vec(rng, 2)), (0, 1)),
     "structure_to_helper": (structure_to_helper, lambda rng: ((_mat(rng, 3, 2), _vec(rng, 3)), _vec(rng, 2)),
                             (0, 1)),
     "conv1d": (conv1d, lambda rng: (_vec(rng, 7), _vec(rng, 3)), (0, 1)),
@@ -367,7 +375,7 @@ CASES = {
 }
 
 STRUCTURED = {"mlp_loss", "mlp_loss_and_inputs", "list_of_layers", "dict_params", "indexed_tuple",
-              "structure_to_helper"}
+              "structure_to_helper", "nested_layers"}
 
 
 def case(name):

@@ -62,6 +62,12 @@ _STATEMENT_NAMES = {
 CONSTANT = Rule(key="constant", signature=inspect.Signature(), doc="a constant value")
 
 
+def _unpackable(target: cst.Tuple | cst.List) -> bool:
+    """A tuple target of names, or of tuples of names at any depth (no starred or item targets)."""
+    return all(isinstance(e, cst.Element) and (isinstance(e.value, cst.Name) or (
+        isinstance(e.value, (cst.Tuple, cst.List)) and _unpackable(e.value))) for e in target.elements)
+
+
 @dataclass
 class _Normalizer(ControlFlow, Calls):
     parsed: ParsedFunction
@@ -184,20 +190,30 @@ class _Normalizer(ControlFlow, Calls):
         if isinstance(target, cst.Name):
             self.emit((self.bind(target.value),), op, value)
             return
-        if isinstance(target, (cst.Tuple, cst.List)) and all(isinstance(e.value, cst.Name) for e in target.elements):
+        if isinstance(target, (cst.Tuple, cst.List)) and _unpackable(target):
             if isinstance(op, _Op) and op.rule.differentiable and op.rule.callee is None:
                 op = ast.Name(self.atom_of(op, value).id)  # q, r = qr(x): the pair, then its parts
             if isinstance(op, ast.Name) and (op.id in self.current.values() or op.id in self.generated):
                 op = _Op(lookup("unpack"), {"a": op}, op, value)  # `W, b = params`
-            names = tuple(self.bind(e.value.value) for e in target.elements)  # type: ignore[union-attr]
-            self.emit(names, op, value)
+            names: list[str] = []
+            nested: list[tuple[cst.BaseExpression, str]] = []  # `(W1, b1), (W2, b2) = params`: parts first
+            for element in target.elements:
+                if isinstance(element.value, cst.Name):
+                    names.append(self.bind(element.value.value))
+                else:
+                    names.append(self.temporary())
+                    nested.append((element.value, names[-1]))
+            self.emit(tuple(names), op, value)
+            for part, name in nested:
+                self.assign_to(part, ast.Name(name), value)
             return
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.assign_item(target, op, value)
             return
         if isinstance(target, (cst.Tuple, cst.List)):
-            raise self.unsupported(target, "nested or starred unpacking is not supported",
-                                   hint="unpack in two steps: `first, second = params`, then `W1, b1 = first`")
+            raise self.unsupported(target, "starred unpacking, or unpacking into items or attributes, "
+                                   "is not supported",
+                                   hint="unpack into names, then build what you need from them")
         what = "assignment to an attribute" if isinstance(target, cst.Attribute) else "this assignment target"
         raise self.unsupported(target, f"{what} {_LATER}",
                                hint="build a new array from expressions instead of writing into one")
