@@ -437,6 +437,21 @@ def noisy(x):
 # ------------------------------------------------------------------ the table
 
 
+def iterate_map(w, x):
+    """x is a parameter outside wrt that the loop carries: it varies from the second trip on."""
+    for k in range(3):
+        x = np.tanh(w * x)
+    return np.sum(x)
+
+
+def iterate_map_branch(w, x):
+    """The same, with x updated on some trips only."""
+    for k in range(4):
+        if k % 2 == 0:
+            x = np.sin(w * x) + x
+    return np.sum(x**2)
+
+
 def _vec(rng, n):
     return rng.standard_normal(n)
 
@@ -495,6 +510,8 @@ CASES = {
     "positive_part_energy": (positive_part_energy, lambda rng: (_vec(rng, 7),), 0),
     "masked_mean": (masked_mean, lambda rng: (_vec(rng, 6), np.array([True, False, True, True, False, True])), 0),
     "argmax_pick": (argmax_pick, lambda rng: (_vec(rng, 7), 1.3), (0, 1)),
+    "iterate_map": (iterate_map, lambda rng: (0.7, _vec(rng, 3)), 0),
+    "iterate_map_branch": (iterate_map_branch, lambda rng: (0.7 * _vec(rng, 3), _vec(rng, 3)), 0),
     "modular_index": (modular_index, lambda rng: (_vec(rng, 6), _vec(rng, 3)), (0, 1)),
 }
 

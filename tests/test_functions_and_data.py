@@ -183,6 +183,22 @@ def nested_layers(params, x):
     return np.sum((W2 @ np.tanh(W1 @ x + b1) + b2) ** 2)
 
 
+def layers_loop(layers, x):
+    """`for W, b in layers`: each item unpacked by the loop; x (not in wrt) is carried."""
+    for W, b in layers:
+        x = np.tanh(W @ x + b)
+    return np.sum(x**2)
+
+
+def layers_zip_enumerate(layers, scales, x):
+    """Nested loop targets: `for (W, b), c in zip(...)` and `for k, (W, b) in enumerate(...)`."""
+    for (W, b), c in zip(layers, scales):
+        x = np.tanh(W @ x + b) * c
+    for k, (W, b) in enumerate(layers):
+        x = np.sin(W @ x) * (k + 1) + b
+    return np.sum(x**2)
+
+
 def predict(params, x):
     W, b = params
     return np.tanh(W @ x + b)
@@ -355,6 +371,12 @@ CASES = {
     "indexed_tuple": (indexed_tuple, lambda rng: ((_mat(rng, 2, 3), _vec(rng, 2)), _vec(rng, 3)), (0, 1)),
     "nested_layers": (nested_layers, lambda rng: (((_mat(rng, 3, 2), _vec(rng, 3)), (_mat(rng, 2, 3), _vec(rng, 2))),
                                                   _vec(rng, 2)), (0, 1)),
+    "layers_loop": (layers_loop, lambda rng: (((_mat(rng, 3, 3), _vec(rng, 3)), (_mat(rng, 3, 3), _vec(rng, 3))),
+                                              _vec(rng, 3)), 0),
+    "layers_zip_enumerate": (layers_zip_enumerate,
+                             lambda rng: ([(0.5 * _mat(rng, 3, 3), _vec(rng, 3)),
+                                           (0.5 * _mat(rng, 3, 3), _vec(rng, 3))], (0.8, 1.2), _vec(rng, 3)),
+                             (0, 1)),
     "structure_to_helper": (structure_to_helper, lambda rng: ((_mat(rng, 3, 2), _vec(rng, 3)), _vec(rng, 2)),
                             (0, 1)),
     "conv1d": (conv1d, lambda rng: (_vec(rng, 7), _vec(rng, 3)), (0, 1)),
@@ -375,7 +397,7 @@ CASES = {
 }
 
 STRUCTURED = {"mlp_loss", "mlp_loss_and_inputs", "list_of_layers", "dict_params", "indexed_tuple",
-              "structure_to_helper", "nested_layers"}
+              "structure_to_helper", "nested_layers", "layers_loop", "layers_zip_enumerate"}
 
 
 def case(name):

@@ -82,6 +82,30 @@ def _has_return(node: cst.CSTNode) -> bool:
     return bool(found)
 
 
+def _assigned_names(node: cst.CSTNode) -> set[str]:
+    """The plain names a statement (or block) assigns, in assignments, augmented ones and loop targets."""
+    found: set[str] = set()
+
+    class Find(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            found.update(_target_names(node.target))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            found.update(_target_names(node.target))
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            found.update(_target_names(node.target))
+
+        def visit_For(self, node: cst.For) -> None:
+            found.update(_target_names(node.target))
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+    node.visit(Find())
+    return found
+
+
 def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Name):
         return [target.value]
@@ -282,9 +306,11 @@ class ControlFlow:
             self.generated.add(index)
         self.loop(node, "for", index, iterable, [], None, dict(self.current), items)
 
-    def iteration(self: _Normalizer, node: cst.For) -> tuple[ast.expr, str | None, list[tuple[str, ast.expr]]]:
+    def iteration(self: _Normalizer,
+                  node: cst.For) -> tuple[ast.expr, str | None, list[tuple[cst.BaseExpression, ast.expr]]]:
         """What the loop iterates over, the user's name for the index (if any), and the
-        (name, sequence) pairs bound to sequence[index] at the start of each trip."""
+        (target, sequence) pairs assigned sequence[index] at the start of each trip (a target is
+        a name or a tuple of names: `for W, b in layers`)."""
         target, source = node.target, node.iter
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "range" \
                 and source.func.value not in self.current:
@@ -294,23 +320,35 @@ class ControlFlow:
             return ast.Call(ast.Name("range"), args, []), target.value, []
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) \
                 and source.func.value in ("enumerate", "zip") and source.func.value not in self.current:
-            sequences = [self.atom(a.value) for a in source.args]
-            names = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else []
-            if not all(isinstance(n, cst.Name) for n in names):
-                raise self.unsupported(target, "unpack enumerate/zip into plain names")
-            names = [n.value for n in names]  # type: ignore[union-attr]
-            if source.func.value == "enumerate" and len(names) == 2 and len(sequences) == 1:
-                return self.length_range(sequences), names[0], [(names[1], sequences[0])]
-            if source.func.value == "zip" and len(names) == len(sequences):
-                return self.length_range(sequences), None, list(zip(names, sequences))
+            sequences = [self.loop_sequence(a.value, node) for a in source.args]
+            parts = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else []
+            if not parts or not all(_item_target(p) for p in parts):
+                raise self.unsupported(target, "unpack enumerate/zip into names (or tuples of names)")
+            if source.func.value == "enumerate" and len(parts) == 2 and len(sequences) == 1 \
+                    and isinstance(parts[0], cst.Name):
+                return self.length_range(sequences), parts[0].value, [(parts[1], sequences[0])]
+            if source.func.value == "zip" and len(parts) == len(sequences):
+                return self.length_range(sequences), None, list(zip(parts, sequences))
             raise self.unsupported(source, "this enumerate/zip form is not supported")
-        if not isinstance(target, cst.Name):
-            raise self.unsupported(target, "unpacking the items of a loop is not supported",
+        if not _item_target(target):
+            raise self.unsupported(target, "unpacking the items of a loop into this target is not supported",
                                    hint="loop over range(len(x)) and index")
-        sequence = self.atom(source)
-        if isinstance(sequence, (ast.Tuple, ast.List, ast.Constant)):
+        sequence = self.loop_sequence(source, node)
+        if isinstance(sequence, (ast.Tuple, ast.List, ast.Constant)) and isinstance(target, cst.Name):
             return sequence, target.value, []  # a literal: constants, no derivative
-        return self.length_range([sequence]), None, [(target.value, sequence)]
+        return self.length_range([sequence]), None, [(target, sequence)]
+
+    def loop_sequence(self: _Normalizer, source: cst.BaseExpression, node: cst.For) -> ast.expr:
+        """The atom a loop takes its items from: Python reads the sequence once, before the first
+        trip, so a variable the body assigns again is copied first (`for r in x: x = x + r` takes
+        the rows of the x it started with)."""
+        sequence = self.atom(source)
+        if isinstance(source, cst.Name) and isinstance(sequence, ast.Name) \
+                and source.value in _assigned_names(node.body):
+            copy = self.temporary()
+            self.emit((copy,), sequence, node)
+            return ast.Name(copy)
+        return sequence
 
     def length_range(self: _Normalizer, sequences: list[ast.expr]) -> ast.expr:
         lengths = [ast.Call(ast.Name("len"), [s], []) for s in sequences]
@@ -331,14 +369,14 @@ class ControlFlow:
 
     def loop(self: _Normalizer, node: cst.For | cst.While, kind: str, target: str | None,
              iterable: ast.expr | None, test_body: list[Stmt], test: ast.expr | None,
-             before: dict[str, str], items: list[tuple[str, ast.expr]]) -> None:
+             before: dict[str, str], items: list[tuple[cst.BaseExpression, ast.expr]]) -> None:
         saved_exits, self.exits = self.exits, []
         saved_top = self.loop_top
         saved_body, self.body = self.body, []
-        for name, sequence in items:  # `for row in X`: row = X[i]
+        for item, sequence in items:  # `for row in X`: row = X[i]; `for W, b in layers`: W, b = layers[i]
             index = ast.Name(target)  # type: ignore[arg-type]
             primal = ast.Subscript(sequence, index)
-            self.emit((self.bind(name),), self.subscript_op(sequence, index, primal, node), node)
+            self.assign_to(item, self.subscript_op(sequence, index, primal, node), node)
         prefix, self.body = self.body, saved_body
         self.loop_top = True
         self.loop_depth += 1
@@ -353,3 +391,11 @@ class ControlFlow:
             self.current[name] = apply.target
         self.body.append(Loop(kind, target, iterable, test_body, test, body, carry, self.exits, self.span(node)))
         self.exits = saved_exits
+
+
+def _item_target(node: cst.BaseExpression) -> bool:
+    """A loop target tangent_src can assign each item to: a name, or a tuple of names at any depth."""
+    if isinstance(node, cst.Name):
+        return True
+    return isinstance(node, (cst.Tuple, cst.List)) and all(
+        isinstance(e, cst.Element) and _item_target(e.value) for e in node.elements)

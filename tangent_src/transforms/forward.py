@@ -29,7 +29,11 @@ class ForwardCode:
 def transform(ctx: Context) -> ForwardCode:
     fn = ctx.fn
     tangent_params = [ctx.d("d", name) for name in ctx.wrt]
-    body = _block(ctx, fn.body)
+    # a parameter outside wrt that a loop carries varies from the second trip on (`x = tanh(w * x)`):
+    # its tangent starts at zero
+    body = [assign((ctx.d("d", p.name),), zeros_like(ctx, p.name)) for p in fn.params
+            if p.name not in ctx.wrt and p.name in ctx.activity.varied]
+    body += _block(ctx, fn.body)
     tangents = [_tangent_of(ctx, r) for r in fn.returns]
     return ForwardCode(body, list(fn.returns), tangents, tangent_params)
 
