@@ -58,3 +58,23 @@ def test_function_typed_at_the_prompt_gets_a_clear_error():
     assert done.returncode == 0, done.stderr
     assert "cannot read the source of 'f'" in done.stdout
     assert "put it in a .py file" in done.stdout and "IPython or Jupyter" in done.stdout
+
+
+def test_decorated_function_in_a_script_run_as_main(tmp_path):
+    """`python script.py`: the function lives in __main__, read from the script's file."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import numpy as np\nimport tangent_src as ts\n\n\n"
+        "@ts.differentiate(wrt=(0, 1))\ndef f(a, b):\n    return np.sum(np.exp(a) * b)\n\n\n"
+        "a, b = np.array([0.1, -0.4]), np.array([2.0, 3.0])\n"
+        "ga, gb = f.grad(a, b)\n"
+        "assert np.allclose(ga, np.exp(a) * b) and np.allclose(gb, np.exp(a))\n"
+        "value, tangent = f.jvp(a, b, np.ones(2), np.zeros(2))\n"
+        "assert np.isclose(tangent, np.sum(np.exp(a) * b))\n"
+        "assert max(ts.check_grad(f.function, (a, b), wrt=(0, 1))) < 1e-6\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
