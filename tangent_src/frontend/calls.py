@@ -187,8 +187,8 @@ class Calls:
             f"`{self.code(node)}` needs the value of `{obj.name}`, which is {obj.why}: "
             "the command line reads the file without running it",
             self.span(node),
-            hint="call the function directly rather than through a name bound at run time, or differentiate "
-            "with the Python API (tangent_src.grad), which sees the running module")
+            hint=obj.hint or "call the function directly rather than through a name bound at run time, or "
+            "differentiate with the Python API (tangent_src.grad), which sees the running module")
 
     def missing(self: _Normalizer, node: cst.Call, func: cst.BaseExpression, obj: Any) -> Exception:
         name = self.code(func)

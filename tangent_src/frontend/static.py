@@ -23,6 +23,7 @@ import ast
 import copy
 import importlib
 import operator
+import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +35,10 @@ from ..errors import SourceSpan, UnsupportedSyntax
 class Unknown:
     """A top-level value that only running the file would give."""
 
-    def __init__(self, name: str, why: str):
+    def __init__(self, name: str, why: str, hint: str | None = None):
         self.name = name
         self.why = why
+        self.hint = hint
 
     def __repr__(self) -> str:
         return f"<{self.name}: {self.why}>"
@@ -76,6 +78,17 @@ def load_file(path: str, module_name: str | None = None) -> StaticModule:
                                 hint="rename the file, or pass --module with the name that imports it")
     namespace: dict[str, Any] = {"__name__": name, "__file__": path, "__builtins__": __builtins__}
     static = StaticModule(path, name, namespace)
+    folder = str(Path(path).resolve().parent)
+    sys.path.insert(0, folder)  # as `python FILE.py` would: the file's own folder first, for its imports
+    try:
+        _read(tree, static)
+    finally:
+        sys.path.remove(folder)
+    return static
+
+
+def _read(tree: ast.Module, static: StaticModule) -> None:
+    namespace = static.namespace
     for stmt in tree.body:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             _import(stmt, static)
@@ -91,7 +104,6 @@ def load_file(path: str, module_name: str | None = None) -> StaticModule:
         else:
             for bound in _bound_names(stmt):
                 namespace.setdefault(bound, Unknown(bound, f"bound at line {stmt.lineno}"))
-    return static
 
 
 def _import(stmt: ast.Import | ast.ImportFrom, static: StaticModule) -> None:
@@ -117,7 +129,8 @@ def _import(stmt: ast.Import | ast.ImportFrom, static: StaticModule) -> None:
                 value = getattr(module, alias.name) if hasattr(module, alias.name) else \
                     importlib.import_module(f"{stmt.module}.{alias.name}")
         except Exception as err:  # noqa: BLE001  (any failure leaves the name unknown)
-            value = Unknown(bound, f"`{text}` failed at line {stmt.lineno}: {type(err).__name__}: {err}")
+            value = Unknown(bound, f"`{text}` failed at line {stmt.lineno}: {type(err).__name__}: {err}",
+                            hint="make the module importable where tangent-src runs (install it, or set PYTHONPATH)")
         static.namespace[bound] = value
         static.imports[bound] = text
 

@@ -231,3 +231,23 @@ def test_readme_first_screen_commands_work(tmp_path):
     (tmp_path / "use.py").write_text(setup + decorator + check)
     done = subprocess.run([sys.executable, "use.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_helpers_imported_from_a_sibling_module(tmp_path, monkeypatch):
+    """`from helpers import layer` in the file: imported from the file's own folder, as
+    `python FILE.py` would; the written module imports it the same way."""
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / "helpers_mod.py").write_text("import numpy as np\n\n\ndef layer(W, x):\n    return np.tanh(W @ x)\n")
+    (folder / "net.py").write_text("import numpy as np\nfrom helpers_mod import layer\n\n\n"
+                                   "def loss(W, x):\n    return np.sum(layer(W, x) ** 2)\n")
+    done = run("derive", "pkg/net.py", "loss", "-o", "pkg/grad_net.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "grad_net.py").read_text()
+    assert "from helpers_mod import layer" in text and "def vjp_layer" in text
+    monkeypatch.syspath_prepend(str(folder))
+    written, net = user_module(folder, "grad_net"), user_module(folder, "net")
+    rng = np.random.default_rng(3)
+    W, x = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    np.testing.assert_allclose(written.grad_loss(W, x), ts.grad(net.loss)(W, x), rtol=1e-13)
+    assert ts.check_grad(net.loss, (W, x)) < 1e-6
