@@ -55,7 +55,7 @@ WALKTHROUGH = [
     ("bt7 = unreduce(bt8, like=t7)", "np.sum's adjoint: g[i] for each of the k products"),
     ("bt6 = unbroadcast(w * bt7, like=t6)", "dL/d(window) = g[i] * w"),
     ("bw = bw + unbroadcast(t6 * bt7, like=w)", "dL/dw += g[i] * x[i:i+k]"),
-    ("bx = bx + unindex(bt6, like=x, index=slice(i, t5))", "dL/dx[i:i+k] += g[i] * w"),
+    ("bx = add_at(bx, bt6, like=x, index=slice(i, t5))", "dL/dx[i:i+k] += g[i] * w, added into bx in place"),
 ]
 
 EXPLANATION = """\

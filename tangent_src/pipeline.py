@@ -246,6 +246,7 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
         body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
     body = optimize.remove_dead(body, returns)
+    body = optimize.accumulate_in_place(body, parameters)
     if ctx.annotate:
         body = annotate.insert_markers(body)
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)

@@ -1,10 +1,11 @@
-"""Optimization of emitted code: copy propagation and dead-code removal.
+"""Optimization of emitted code: copy propagation, dead-code removal, adding in place.
 
 Stage: codegen. Input: ast statements (assignments, if, for, while, and the
 statements kept for their effect: tape appends and pops, print, assert) and the
 expressions the function returns. Output: the same computation without
 statements whose results are never read, and without `a = b` copies of
-generated names (a tangent or adjoint that is just another one).
+generated names (a tangent or adjoint that is just another one), and with
+adjoints of array elements added in place into a buffer the code owns (`add_at`).
 """
 
 from __future__ import annotations
@@ -180,3 +181,80 @@ def _dead_loop(stmt: ast.For | ast.While, live_after: set[str]) -> tuple[ast.stm
 
 def _empty(block: list[ast.stmt]) -> bool:
     return all(isinstance(s, ast.Pass) for s in block)
+
+
+# ---------------------------------------------------------------- adding into an owned adjoint in place
+
+
+def accumulate_in_place(body: list[ast.stmt],
+                        parameters: set[str] = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
+    """`bx = bx + unindex(g, like=x, index=i)` becomes `bx = add_at(bx, g, like=x, index=i)`,
+    which adds g into bx[i] in place, where bx is a buffer this code made and nobody else sees.
+
+    unindex makes a whole array of zeros for every element read, so a loop reading x[i]
+    on each trip would cost O(n) per trip in reverse. add_at writes into bx itself; that
+    is safe when bx is *owned*: every value bx is ever given is new (`np.zeros_like(..)`,
+    `unindex(..)`, a number, or bx with more added), bx is no parameter, and no statement
+    reads bx, other than to add into it, before the last top-level statement that assigns
+    it (so no other name can hold bx's buffer while it still changes; the returned
+    values are read after everything). A name that fails any of these is left as it was.
+    """
+    order = {id(stmt): k for k, stmt in enumerate(body)}
+    top: dict[int, int] = {}  # id(statement, nested ones included) -> index of its top-level statement
+    for stmt in body:
+        for inner in _in_order([stmt]):
+            top[id(inner)] = order[id(stmt)]
+    statements = list(_in_order(body))
+    owned = {t for s in statements for t in _targets(s)} - set(parameters)
+    last_write: dict[str, int] = {}
+    for stmt in statements:
+        for name in _targets(stmt):
+            last_write[name] = max(last_write.get(name, -1), top[id(stmt)])
+            if not _fresh_assignment(stmt, name):
+                owned.discard(name)
+    for stmt in statements:
+        accumulating = _accumulation(stmt)
+        for name in _own_reads(stmt) & owned:
+            if (name != accumulating or name in _reads_besides_target(stmt)) and top[id(stmt)] <= last_write[name]:
+                owned.discard(name)
+    for stmt in statements:
+        name = _accumulation(stmt)
+        if name in owned:
+            call = stmt.value.right  # type: ignore[attr-defined]
+            stmt.value = ast.Call(ast.Name("add_at"), [ast.Name(name), *call.args], call.keywords)  # type: ignore
+    return body
+
+
+def _accumulation(stmt: ast.stmt) -> str | None:
+    """b, if stmt is `b = b + unindex(g, like=x, index=i)`."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return None
+    name, value = stmt.targets[0].id, stmt.value
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and isinstance(value.left, ast.Name) \
+            and value.left.id == name and _calls(value.right, "unindex") and len(value.right.args) == 1 \
+            and {k.arg for k in value.right.keywords} == {"like", "index"}:  # type: ignore[attr-defined]
+        return name
+    return None
+
+
+def _calls(expr: ast.expr, name: str) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == name
+
+
+def _reads_besides_target(stmt: ast.stmt) -> set[str]:
+    """What an accumulation `b = b + unindex(g, ...)` reads in g, like and index."""
+    return names_in(stmt.value.right)  # type: ignore[attr-defined]
+
+
+def _fresh_assignment(stmt: ast.stmt, name: str) -> bool:
+    """Whether stmt gives `name` a value no other name holds: new zeros, unindex, a number,
+    or an accumulation into name itself."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+        return False
+    value = stmt.value
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
+        return True
+    if _accumulation(stmt) == name or _calls(value, "unindex"):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr == "zeros_like" and isinstance(value.func.value, ast.Name)

@@ -24,6 +24,7 @@ from .core import (  # noqa: F401
     zeros_like_tree,
     pack_like,
     unindex,
+    add_at,
     with_item,
     inverse_axes,
     mT,

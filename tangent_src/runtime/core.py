@@ -21,8 +21,8 @@ def unbroadcast(g, like):
     over the first axis: each element of x was used four times. `like` may be
     the value itself or just its shape.
     """
-    shape = _shape_of(like)
-    gshape = _shape(g)
+    shape = like if isinstance(like, tuple) else getattr(like, "shape", ())
+    gshape = getattr(g, "shape", ())
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -78,8 +78,13 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     """
     if axis is not None and not keepdims:
         z = np.expand_dims(z, _positive_axes(axis, np.ndim(x)))
-    hit = (x == z) * np.ones_like(x)  # in x's floating type, so float32 stays float32
-    return divide_or_zero(hit, np.sum(hit, axis=axis, keepdims=True))
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:  # a Python number
+        hit = (x == z) * np.ones_like(x)
+        return divide_or_zero(hit, np.sum(hit, axis=axis, keepdims=True))
+    hit = (x == z).astype(dtype)  # in x's type, so float32 stays float32
+    # a slice with no hit (all NaN) has count 0 and weights 0 / 1 = 0
+    return hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
 
 
 class Tuple(tuple):
@@ -170,6 +175,28 @@ def unindex(g, like, index):
     else:
         out[index] = g
     return out
+
+
+def add_at(b, g, like, index):
+    """b + unindex(g, like, index), computed by adding g into b[index] in place.
+
+    The generated code calls it only on an adjoint b that it made itself (new
+    zeros, or an earlier add_at) and that no other name holds, so changing b is
+    not seen by anyone: where a loop reads x[i] once per trip, the reverse sweep
+    then costs O(1) per trip, where unindex makes a whole array of zeros each
+    time. Where b cannot take g in place (b a number or a container, or of a type
+    that g's would widen, or shaped unlike `like`), it adds as unindex would.
+    """
+    dtype = getattr(b, "dtype", None)
+    g_dtype = getattr(g, "dtype", dtype)  # a Python number takes b's type
+    if dtype is None or isinstance(like, (tuple, list, dict)) or getattr(b, "shape", None) != _shape(like) \
+            or (g_dtype != dtype and np.promote_types(dtype, g_dtype) != dtype):
+        return b + unindex(g, like, index)
+    if type(index) is not int and _has_integer_array(index):
+        np.add.at(b, index, g)
+    else:
+        b[index] += g
+    return b
 
 
 def with_item(a, index, value):
