@@ -10,6 +10,7 @@ of no arguments that waits for its result.
 from __future__ import annotations
 
 import importlib.util
+import math
 import time
 import types
 from typing import Any, Callable
@@ -99,7 +100,7 @@ def _torch_twins(torch: Any) -> dict[str, Callable]:
 
     def attention(Wq, X, Wk, Wv):
         Q, K, V = X @ Wq, X @ Wk, X @ Wv
-        s = Q @ K.T / np.sqrt(Q.shape[1])
+        s = Q @ K.T / math.sqrt(Q.shape[1])
         e = torch.exp(s - torch.amax(s, dim=1, keepdim=True))
         a = e / torch.sum(e, dim=1, keepdim=True)
         return torch.sum((a @ V) ** 2)

@@ -7,6 +7,7 @@ smoke test, the issue's sizes otherwise); the gradient is taken with respect to 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -130,7 +131,7 @@ def attention(Wq, X, Wk, Wv):
     Q = X @ Wq
     K = X @ Wk
     V = X @ Wv
-    s = Q @ K.T / np.sqrt(Q.shape[1])
+    s = Q @ K.T / math.sqrt(Q.shape[1])  # a Python float: float32 stays float32
     e = np.exp(s - np.max(s, axis=1, keepdims=True))
     a = e / np.sum(e, axis=1, keepdims=True)
     return np.sum((a @ V) ** 2)
@@ -138,7 +139,7 @@ def attention(Wq, X, Wk, Wv):
 
 def attention_grad(Wq, X, Wk, Wv):
     Q, K, V = X @ Wq, X @ Wk, X @ Wv
-    scale = 1 / np.sqrt(Q.shape[1])
+    scale = 1 / math.sqrt(Q.shape[1])
     s = (Q @ K.T) * scale
     e = np.exp(s - s.max(axis=1, keepdims=True))
     a = e / e.sum(axis=1, keepdims=True)
