@@ -241,6 +241,8 @@ class _Simplify(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
+        if is_zero(node.func):  # a method of a zero derivative (`da.flatten()`): linear in it, zero
+            return node.func
         arguments = list(node.args) + [k.value for k in node.keywords]
         carrying = [a for a in arguments if is_zero(a) or names_in(a) & self.linear]
         if carrying and all(is_zero(a) for a in carrying):

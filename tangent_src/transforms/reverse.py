@@ -47,6 +47,7 @@ def transform(ctx: Context, seed_scalar: bool) -> ReverseCode:
         seeds = [assign((c,), ast.Call(ast.Name("scalar_seed"), [r], [])) for r, c in zip(fn.returns, cotangents)
                  if c in defined]
     backward = sweep.reverse_block(fn.body, defined, None)
+    sweep.keep_carried(backward)
     forward = sweep.forward_block(fn.body, None)
     gradients = [_gradient_of(ctx, name, defined) for name in ctx.wrt]
     values, keep = _kept_values(ctx, fn.returns, backward)
@@ -83,6 +84,9 @@ class _Sweep:
     tapes: dict[int, str] = field(default_factory=dict)  # id(loop) -> the name of its tape
     records: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)  # id(block) -> what its end
     # records: (name, the name its shape goes by in the reverse sweep, if only its shape is recorded)
+    reverse_loops: list[tuple[ast.While, Loop]] = field(default_factory=list)
+    bound: set[str] = field(default_factory=set)  # names certainly bound where the statement at hand starts
+    shape_uses: dict[str, list[ast.Name]] = field(default_factory=dict)  # x_shape -> the `like=` it renamed
 
     def tape(self, loop: Loop) -> str:
         if id(loop) not in self.tapes:
@@ -94,13 +98,19 @@ class _Sweep:
     def reverse_block(self, block: list[Stmt], defined: set[str], loop: Loop | None) -> list[ast.stmt]:
         """Adjoint statements of a block, last statement first; `defined` is updated."""
         out: list[ast.stmt] = []
-        for stmt in reversed(block):
+        outer = self.bound
+        before = [set(outer)]  # names certainly bound before each statement
+        for stmt in block[:-1]:
+            before.append(before[-1] | _definite([stmt], self))
+        for stmt, bound in zip(reversed(block), reversed(before)):
+            self.bound = bound
             if isinstance(stmt, Apply):
                 out += self.reverse_apply(stmt, defined)
             elif isinstance(stmt, If):
                 out += self.reverse_if(stmt, defined, loop)
             elif isinstance(stmt, Loop):
                 out += self.reverse_loop(stmt, defined)
+        self.bound = outer
         return out
 
     def reverse_apply(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
@@ -157,10 +167,11 @@ class _Sweep:
 
     def reverse_if(self, stmt: If, defined: set[str], loop: Loop | None) -> list[ast.stmt]:
         then_defined, else_defined = set(defined), set(defined)
+        bound = self.bound
         then = self.reverse_block(stmt.body, then_defined, loop)
         other = self.reverse_block(stmt.orelse, else_defined, loop)
-        then += self.fill(else_defined - then_defined, loop)
-        other += self.fill(then_defined - else_defined, loop)
+        then += self.fill(else_defined - then_defined, loop, bound | _definite(stmt.body, self))
+        other += self.fill(then_defined - else_defined, loop, bound | _definite(stmt.orelse, self))
         defined.clear()
         defined.update(then_defined | else_defined)
         if loop is not None:
@@ -171,7 +182,7 @@ class _Sweep:
         return [ast.If(stmt.test, then or [ast.Pass()], other)]
 
     def reverse_loop(self, loop: Loop, defined: set[str]) -> list[ast.stmt]:
-        inits = self.fill(self.entering(loop) - defined)
+        inits = self.fill(self.entering(loop) - defined, None, self.bound)
         defined |= self.entering(loop)
         head = set(defined)
         body = self.reverse_block(list(loop.carry), defined, loop)
@@ -181,7 +192,9 @@ class _Sweep:
         tape = self.tape(loop)
         trip = loop.test_body + loop.body + list(loop.carry)
         body = self.restore(trip, body, loop, tape_pop=True, also={loop.target} - {None}) + body
-        return inits + [ast.While(ast.Name(tape), body, [])]
+        reverse = ast.While(ast.Name(tape), body, [])
+        self.reverse_loops.append((reverse, loop))
+        return inits + [reverse]
 
     def entering(self, loop: Loop) -> set[str]:
         """Adjoints that must hold a value when a trip of the reverse sweep begins: those of
@@ -194,20 +207,23 @@ class _Sweep:
         needed = {n for n in read if n not in inside} | {a.target for a in loop.carry}
         return {self.ctx.d("b", n) for n in needed if self.ctx.activity.active(n)}
 
-    def fill(self, adjoints: set[str], loop: Loop | None = None) -> list[ast.stmt]:
+    def fill(self, adjoints: set[str], loop: Loop | None = None, bound: set[str] = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
         """`bv = zeros_like(v)` for adjoints that must be defined but got no contribution.
 
         Outside loops, a value bound only on some paths (in one branch, or inside a loop
-        that may make no trip) may be unbound here: its zero is written 0.0.
+        that may make no trip) may be unbound here: its zero is written 0.0, unless it is
+        certainly `bound` where the fill runs (0.0 would not do for an adjoint rule that
+        needs an array, such as the split of a concatenation's adjoint).
         """
         primal = {d: p for (prefix, p), d in self.ctx.names.given.items() if prefix == "b"}
-        maybe_unbound = self.maybe_unbound() if loop is None else set()
+        maybe_unbound = self.maybe_unbound() - bound if loop is None else set()
         return [assign((b,), ast.Constant(0.0) if primal[b] in maybe_unbound else zeros_like(self.ctx, primal[b]))
                 for b in sorted(adjoints)]
 
     def maybe_unbound(self) -> set[str]:
         targets = {t for s in walk(self.ctx.fn.body) if isinstance(s, Apply) for t in s.targets}
-        return targets - _definite(self.ctx.fn.body, self)
+        parameters = {p.name for p in self.ctx.fn.params}  # bound on entry, though a loop may carry one
+        return targets - _definite(self.ctx.fn.body, self) - parameters
 
     # ------------------------------------------------------------ recording
 
@@ -230,7 +246,9 @@ class _Sweep:
                     names.discard(exit_value)
                     names.add(carry.target)
                     prelude.append(assign((exit_value,), ast.Name(carry.target)))
-        entries = [(n, self.shape_name(n, code)) for n in sorted(names)]
+        carried = {a.target for a in loop.carry if a.args["a"].id in read} if tape_pop else set()  # type: ignore
+        # (the prelude reads a carried value whole: it must be restored whole)
+        entries = [(n, None if n in carried else self.shape_name(n, code)) for n in sorted(names)]
         self.records[id(loop) if tape_pop else id(block)] = entries
         pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
         if not entries:
@@ -249,7 +267,41 @@ class _Sweep:
         shape = self.ctx.names.fresh(f"{name}_shape")
         for node in likes:
             node.id = shape
+        self.shape_uses[shape] = likes
         return shape
+
+    def keep_carried(self, backward: list[ast.stmt]) -> None:
+        """Record whole the values a loop carries that the reverse sweep reads after the loop.
+
+        A carried value goes back, trip by trip, to the name it had before the loop, so the
+        adjoints of the statements before the loop (`(1 - v**2) * bv` for `v = np.tanh(x)`)
+        read that name: each trip's pop must restore it, even where the trip itself reads it
+        only for its shape, or not at all.
+        """
+        for reverse, loop in self.reverse_loops:
+            inside = {id(n) for n in ast.walk(reverse)}
+            read_after = {n.id for s in backward for n in ast.walk(s)
+                          if isinstance(n, ast.Name) and id(n) not in inside}
+            needed = {a.target for a in loop.carry} & read_after
+            entries = self.records[id(loop)]
+            missing = needed - {n for n, shape in entries if shape is None}
+            if not missing:
+                continue
+            for k, (name, shape) in enumerate(entries):
+                if name in missing and shape is not None:
+                    for node in self.shape_uses.pop(shape):
+                        node.id = name
+                    entries[k] = (name, None)
+            entries += [(name, None) for name in sorted(missing - {n for n, _ in entries})]
+            entries.sort()
+            pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
+            restore = assign(tuple(shape or name for name, shape in entries), pop)
+            for k, stmt in enumerate(reverse.body):
+                value = getattr(stmt, "value", None)
+                if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                        and value.func.attr == "pop" and getattr(value.func.value, "id", None) == self.tape(loop):
+                    reverse.body[k] = restore
+                    break
 
     def record(self, block: list[Stmt], loop: Loop, whole_trip: bool) -> list[ast.stmt]:
         entries = self.records.get(id(loop) if whole_trip else id(block), [])
