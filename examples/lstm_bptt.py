@@ -119,7 +119,7 @@ WALKTHROUGH = [
     ("bc = unbroadcast(f * bt13, like=c)", "dL/dc_{t-1} = dL/dc_t * f_t   (carried to step t - 1)"),
     ("bt12 = (1 - g**2) * bg", "dL/dz_g = dL/dg_t * (1 - g_t^2)"),
     ("bt10_sigmoid = vjp_sigmoid(t10, bout=bf)", "dL/dz_f = dL/df_t * f_t (1 - f_t)"),
-    ("bz = bz + unindex(bt10_sigmoid, like=z, index=1)", "put dL/dz_f in its row of dL/dz_t"),
+    ("bz = add_at(bz, bt10_sigmoid, like=z, index=1)", "put dL/dz_f in its row of dL/dz_t (in place)"),
     ("bU = bU + matmul_adjoint_lhs(bt6, U, h)", "dL/dU += dL/dz_t h_{t-1}^T"),
     ("bh = matmul_adjoint_rhs(bt6, U, h)", "dL/dh_{t-1} = U^T dL/dz_t   (carried to step t - 1)"),
     ("bW = bW + matmul_adjoint_lhs(bt5, W, t4)", "dL/dW += dL/dz_t x_t^T"),

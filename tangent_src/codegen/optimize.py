@@ -197,7 +197,9 @@ def accumulate_in_place(body: list[ast.stmt],
     `unindex(..)`, a number, or bx with more added), bx is no parameter, and no statement
     reads bx, other than to add into it, before the last top-level statement that assigns
     it (so no other name can hold bx's buffer while it still changes; the returned
-    values are read after everything). A name that fails any of these is left as it was.
+    values are read after everything). A name that fails any of these is left as it was,
+    except where, in the accumulation's own block, a fresh value of bx comes before it with
+    nothing but other accumulations into bx between (`_fresh_in_block`).
     """
     order = {id(stmt): k for k, stmt in enumerate(body)}
     top: dict[int, int] = {}  # id(statement, nested ones included) -> index of its top-level statement
@@ -217,12 +219,43 @@ def accumulate_in_place(body: list[ast.stmt],
         for name in _own_reads(stmt) & owned:
             if (name != accumulating or name in _reads_besides_target(stmt)) and top[id(stmt)] <= last_write[name]:
                 owned.discard(name)
+    fresh_before = _fresh_in_block(body, set(parameters))
     for stmt in statements:
         name = _accumulation(stmt)
-        if name in owned:
+        if name in owned or id(stmt) in fresh_before:
             call = stmt.value.right  # type: ignore[attr-defined]
             stmt.value = ast.Call(ast.Name("add_at"), [ast.Name(name), *call.args], call.keywords)  # type: ignore
     return body
+
+
+def _fresh_in_block(body: list[ast.stmt], parameters: set[str]) -> set[int]:
+    """Accumulations into b preceded, in their own block, by a fresh value of b with only
+    other accumulations into b between (a trip of a reverse loop that starts bz anew):
+    however often the block runs, the buffer they add into was made there, and nobody
+    has read it since."""
+    found: set[int] = set()
+    for stmt in body:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list):
+                found |= _fresh_in_block(inner, parameters)
+    for k, stmt in enumerate(body):
+        name = _accumulation(stmt)
+        if name is None or name in parameters or name in _reads_besides_target(stmt):
+            continue
+        for before in reversed(body[:k]):
+            if _accumulation(before) == name and name not in _reads_besides_target(before):
+                continue
+            if name in _mentions(before):
+                if _fresh_assignment(before, name):
+                    found.add(id(stmt))
+                break
+    return found
+
+
+def _mentions(stmt: ast.stmt) -> set[str]:
+    """Every name a statement reads or assigns, nested statements included."""
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
 
 
 def _accumulation(stmt: ast.stmt) -> str | None:

@@ -290,6 +290,8 @@ def scalar_seed(out):
             f"grad needs a function with a scalar output, but it returned shape {shape}; "
             "use vjp with a cotangent shaped like the output instead"
         )
+    if isinstance(out, np.generic):  # a numpy scalar: its own type's 1, without making an array
+        return out.dtype.type(1)
     return np.ones_like(out)[()] if hasattr(out, "shape") else 1.0
 
 
