@@ -568,9 +568,13 @@ def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:
             later_reads |= names_in(r)
         shared = sorted(sharing & later_reads)
         if shared:
+            if isinstance(node, cst.Subscript):  # a write into an array: `y[i] = v`, `y[i] += v`
+                array = norm.code(node.value)
+                hint = f"write into a copy: `{array} = {array}.copy()` before this line"
+            else:
+                hint = f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array"
             raise norm.unsupported(
-                node, f"this in-place update also changes `{shared[0]}`, which shares the array",
-                hint=f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array")
+                node, f"this in-place update also changes `{shared[0]}`, which shares the array", hint=hint)
 
 
 def _parameters(parsed: ParsedFunction) -> list[Param]:

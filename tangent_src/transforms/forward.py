@@ -66,7 +66,11 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
 
 def _derivative_statements(ctx: Context, apply: Apply) -> list[ast.stmt]:
     if apply.rule.callee is not None and apply.target in ctx.activity.varied:
-        return [_call(ctx, apply)]
+        if call_wrt(ctx, apply, set(ctx.activity.varied)):
+            return [_call(ctx, apply)]
+        # no argument varies here, though the result varies elsewhere (a loop carries it): zero
+        return [assign(apply.targets, apply.primal, apply.rule.effect)] + [
+            assign((ctx.d("d", t),), zeros_like(ctx, t)) for t in apply.targets]
     out: list[ast.stmt] = [assign(apply.targets, apply.primal, apply.rule.effect)]
     if apply.target not in ctx.activity.varied:
         return out

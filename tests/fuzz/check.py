@@ -128,6 +128,8 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         reverse = ts.grad(f, spec) if scalar else ts.vjp(f, spec)
         forward = ts.jvp(f, spec)
     except ts.TransformError as e:
+        if type(e).__name__ == "InternalError":  # tangent_src's own bug, reported as a TransformError
+            _fail(f"InternalError: {e}")
         return Outcome("refused", f"TransformError: {e}")
     except Exception:  # noqa: BLE001 - a crash of the transformation is a bug
         _fail("the transformation crashed:\n" + traceback.format_exc())
@@ -159,10 +161,14 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
     if abs(left - right) > DOT_RTOL * scale + 1e-13:
         _fail(f"dot-product test: <u, J v> = {left!r} (jvp) but <J^T u, v> = {right!r} (reverse mode)")
 
-    fd = _central_difference(f, args, wrt, tangents)
-    error = _difference(jv, fd)
-    size = max(_norm(fd), _norm(jv))
-    if error > FD_RTOL * size + 1e-8 * (1.0 + _norm(value)):
+    size = error = np.inf
+    for step in (STEP, STEP / 8, STEP / 64):  # a smaller step where higher derivatives are large
+        fd = _central_difference(f, args, wrt, tangents, step)
+        error = _difference(jv, fd)
+        size = max(_norm(fd), _norm(jv))
+        if error <= FD_RTOL * size + 1e-8 * (1.0 + _norm(value)):
+            break
+    else:
         _fail(f"jvp disagrees with finite differences: |J v - fd| = {error:.3g}, |fd| = {_norm(fd):.3g}\n"
               f"J v = {jv!r}\nfd  = {fd!r}")
     return Outcome("passed")
@@ -256,7 +262,7 @@ def _scale(x: Any, s: float) -> Any:
     return x * s
 
 
-def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple) -> Any:
+def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple, h: float = STEP) -> Any:
     """(-f(x+2hv) + 8 f(x+hv) - 8 f(x-hv) + f(x-2hv)) / 12h, error O(h^4)."""
 
     def at(s: float) -> np.ndarray:
@@ -267,5 +273,4 @@ def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple) -
                 moved[i] = float(moved[i])
         return _flat(f(*moved))
 
-    h = STEP
     return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)

@@ -654,6 +654,8 @@ class Generator:
         target = self.pick(scope, None)
         if target is None or (target not in scope.fresh and isinstance(scope.env[target], np.ndarray)):
             return None  # an array not made here, or viewed: updating it in place would change another
+        if target[0] in "xp":
+            return None  # a parameter: a float here may be an array in another call of a helper
         shape = scope.shape(target)
         b = self.pick(scope, lambda v: _broadcast(shape, np.shape(v)) == shape)
         if b is None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from .check import check_program
 from .programs import HypothesisDraw, generate
 
-EXAMPLES = int(os.environ.get("TANGENT_SRC_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("TANGENT_SRC_FUZZ_EXAMPLES", "120"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .check import check_source
+import tangent_src as ts
+
+from .check import check_source, write_module
 
 CASES = {
     # Fuzz bug 1. `for r in x: x = ...` iterated over the rebound x: Python reads the sequence
@@ -176,6 +178,27 @@ def f(x0, x1, x2):
          np.array([[1.13729005, -1.41526394], [-0.77728542, -0.23796744], [-1.35144045, -0.61715121]]),
          np.array([1.44252061, -0.89603368])], (0,), False,
     ),
+    # Fuzz bug 7. A call of a helper none of whose arguments varies, whose result a loop then
+    # carries into a varying value: forward mode asked for the helper's derivative with respect
+    # to no parameter (refused: "wrt names no parameter").
+    "helper_call_with_no_varying_argument_carried_by_a_loop": (
+        """
+def h0(p0, p1):
+    v6 = np.tanh(p0)
+    return v6
+
+
+def f(x0, x1, x2):
+    v3 = x2[:, 1:]
+    v4 = np.take(x2, [0, 0, 1], axis=1)
+    v5 = h0(v4, v3)
+    for i in range(3):
+        v5 = v5 * np.cos(x1)
+    return x2, v5
+""",
+        [np.array([[0.56199864, -0.30534859, -0.48720065]]), 1.1509821007418939,
+         np.array([[0.66869091, -1.49202001], [-0.67649201, 1.15144988], [1.42418613, 0.16698517]])], (1,), False,
+    ),
 }
 
 
@@ -183,3 +206,22 @@ def f(x0, x1, x2):
 def test_fuzz_regression(name):
     source, inputs, wrt, scalar = CASES[name]
     check_source(source.strip() + "\n", inputs, wrt, scalar)
+
+
+def test_fuzz_regression_in_place_write_refused_with_a_clear_error():
+    """Fuzz bug 8. A write into an array in a branch, when the refusal of an in-place update that
+    shares an array named the subscript: the error itself crashed (InternalError: AttributeError
+    'Subscript' object has no attribute 'target'). It is refused with a TransformError now."""
+    module = write_module("""
+def f(x0):
+    v2 = np.stack([x0, x0])
+    if np.mean(v2) > 0.5:
+        v2[1:] = x0 * 2.0
+    else:
+        v2[0] += np.tanh(x0)
+    return np.sum(v2)
+""")
+    try:
+        ts.grad(module.f, 0)
+    except ts.TransformError as e:
+        assert type(e).__name__ != "InternalError", str(e)
