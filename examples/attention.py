@@ -32,6 +32,8 @@ import numpy as np
 
 import tangent_src as ts
 
+from walkthrough import function_source, quote, report_missing, section
+
 QUERIES = 4  # n
 KEYS = 6  # m
 DIM = 3  # d, the size of a query or key
@@ -108,36 +110,13 @@ Two things the generated code does that the equations leave out:
     when a row is shifted, so sum(bshifted, axis=-1) = sum(A dL/dA) - sum(A) sum(A dL/dA)
     is zero up to rounding, and this term adds nothing (the equations drop it).
     Its size is printed below."""
-
-
-def section(title):
-    print()
-    print(title)
-    print("-" * len(title))
-
-
-def function_source(module_source, name):
-    """The text of one `def name(...)` in the generated module."""
-    start = module_source.index(f"def {name}(")
-    end = module_source.find("\n\n\ndef ", start)
-    return module_source[start:] if end < 0 else module_source[start:end]
-
-
 def explain(title, source, name, walkthrough):
     """Print the generated code and what its key lines compute; False if a line is missing."""
     section(title)
     print(source.rstrip())
     print()
-    body = function_source(source, name) if f"def {name}(" in source else ""
-    width = max(len(line) for line, _ in walkthrough)
-    missing = []
-    for line, meaning in walkthrough:
-        found = line in body
-        missing += [] if found else [line]
-        print(f"  {line:<{width}}   # {meaning}{'' if found else '   <-- NOT FOUND'}")
-    for line in missing:
-        print(f"FAILED: the generated code no longer contains {line!r}; update the walkthrough")
-    return not missing
+    missing = quote(function_source(source, name), walkthrough)
+    return report_missing(missing, "the walkthrough")
 
 
 def report(label, value, bound, what="max |difference|"):

@@ -29,6 +29,8 @@ import numpy as np
 
 import tangent_src as ts
 
+from walkthrough import function_source, quote, report_missing, section
+
 TOLERANCE = 1e-12
 
 
@@ -65,36 +67,13 @@ Summed over the output positions i, the two accumulations are
     dL/dw[j] = sum_i g[i] x[i + j]    the correlation of x with g
 The generated code computes them window by window, as the loop wrote them;
 numpy computes them in one call each. They must agree:"""
-
-
-def section(title):
-    print()
-    print(title)
-    print("-" * len(title))
-
-
-def function_source(module_source, name):
-    """The text of one `def name(...)` in the generated module."""
-    start = module_source.index(f"def {name}(")
-    end = module_source.find("\n\n\ndef ", start)
-    return module_source[start:] if end < 0 else module_source[start:end]
-
-
 def explain_generated_code(source):
     """Print the generated code and what its key lines compute; False if a line is missing."""
     section("Generated reverse-mode code: ts.source(ts.grad(loss, wrt=(0, 1)))")
     print(source.rstrip())
     section("What the reverse sweep of the convolution computes")
-    body = function_source(source, "vjp_conv1d") if "def vjp_conv1d(" in source else ""
-    width = max(len(line) for line, _ in WALKTHROUGH)
-    missing = []
-    for line, meaning in WALKTHROUGH:
-        found = line in body
-        missing += [] if found else [line]
-        print(f"  {line:<{width}}   # {meaning}{'' if found else '   <-- NOT FOUND'}")
-    for line in missing:
-        print(f"FAILED: the generated code no longer contains {line!r}; update WALKTHROUGH")
-    return not missing
+    missing = quote(function_source(source, "vjp_conv1d"), WALKTHROUGH)
+    return report_missing(missing, "WALKTHROUGH")
 
 
 def compare(label, found, expected):

@@ -29,6 +29,8 @@ import numpy as np
 
 import tangent_src as ts
 
+from walkthrough import function_source, quote, report_missing, section
+
 INPUTS = 3  # size of x_t
 HIDDEN = 5  # size of h_t and c_t
 OUTPUTS = 2  # size of y_t
@@ -146,38 +148,15 @@ How the reverse loop is backpropagation through time:
     travels far back in time (the LSTM's answer to vanishing gradients).
   * Each gate's sigmoid is a call of your function `sigmoid`, so its adjoint is
     the call vjp_sigmoid(z, bout=...), generated once and printed above."""
-
-
-def section(title):
-    print()
-    print(title)
-    print("-" * len(title))
-
-
-def function_source(module_source, name):
-    """The text of one `def name(...)` in the generated module."""
-    start = module_source.index(f"def {name}(")
-    end = module_source.find("\n\n\ndef ", start)
-    return module_source[start:] if end < 0 else module_source[start:end]
-
-
 def explain_generated_code(source):
     """Print the generated code and what its key lines compute; False if a line is missing."""
     section("Generated reverse-mode code: ts.source(ts.grad(loss, wrt=0))")
     print(source.rstrip())
     section("The reverse loop, line by line")
-    body = function_source(source, "grad_loss") if "def grad_loss(" in source else ""
-    width = max(len(line) for line, _ in WALKTHROUGH)
-    missing = []
-    for line, meaning in WALKTHROUGH:
-        found = line in body
-        missing += [] if found else [line]
-        print(f"  {line:<{width}}   # {meaning}{'' if found else '   <-- NOT FOUND'}")
+    missing = quote(function_source(source, "grad_loss"), WALKTHROUGH)
     print()
     print(EXPLANATION)
-    for line in missing:
-        print(f"FAILED: the generated code no longer contains {line!r}; update WALKTHROUGH")
-    return not missing
+    return report_missing(missing, "WALKTHROUGH")
 
 
 def check_gradients(params, xs, ys):

@@ -28,6 +28,8 @@ import numpy as np
 
 import tangent_src as ts
 
+from walkthrough import function_source, quote, report_missing, section
+
 LAM = 1e-3  # L2 regularisation strength: the loss adds LAM / 2 * sum of W**2 over all weights
 WIDTH = 16  # units per hidden layer
 DEPTH = 3  # hidden layers: the first one, then DEPTH - 1 in the lists Ws, bs
@@ -199,21 +201,6 @@ How this matches the textbook (section 4, "Backward Pass Derivation"):
     broadcast across them: dL/db = dL/dz (one column per example, added).
   * The caller's `while tape:` loop pops the layers newest first and passes each
     dL/da_prev down as the next dL/da: the textbook loop for l = L-1, ..., 1."""
-
-
-def section(title):
-    print()
-    print(title)
-    print("-" * len(title))
-
-
-def function_source(module_source, name):
-    """The text of one `def name(...)` in the generated module."""
-    start = module_source.index(f"def {name}(")
-    end = module_source.find("\n\n\ndef ", start)
-    return module_source[start:] if end < 0 else module_source[start:end]
-
-
 def explain_generated_code(source):
     """Print one layer's generated reverse sweep and what each line computes; False if stale."""
     missing = []
@@ -221,20 +208,14 @@ def explain_generated_code(source):
                                      ("the loop over layers: value_and_grad_loss", "value_and_grad_loss",
                                       LOOP_WALKTHROUGH)]:
         section(f"Generated reverse-mode code, {title}")
-        text = function_source(source, name) if f"def {name}(" in source else ""
+        text = function_source(source, name)
         if name == "vjp_hidden_layer":
             print(text.rstrip())
             print()
-        width = max(len(line) for line, _ in walkthrough)
-        for line, meaning in walkthrough:
-            found = line in text
-            missing += [] if found else [line]
-            print(f"  {line:<{width}}   # {meaning}{'' if found else '   <-- NOT FOUND'}")
+        missing += quote(text, walkthrough)
     print()
     print(EXPLANATION)
-    for line in missing:
-        print(f"FAILED: the generated code no longer contains {line!r}; update LAYER_WALKTHROUGH")
-    return not missing
+    return report_missing(missing, "LAYER_WALKTHROUGH / LOOP_WALKTHROUGH")
 
 
 def check_gradients(params, X, Y):
