@@ -3,8 +3,11 @@
 Interleaving spreads any slow period of the machine (another process, a frequency
 change) over all candidates alike, where timing one after the other would charge it
 to whichever ran then. Each sample runs a candidate `number` times in a row, so that a
-sample lasts at least `sample_seconds` even for calls of a few microseconds; the
-result is the median over the samples of the time per call.
+sample lasts at least `sample_seconds` even for calls of a few microseconds. The
+result is every round's time per call; the benchmark reports the median over rounds
+of each time, and of each ratio taken within a round (on a shared machine the load
+drifts from one second to the next, and a ratio of two samples taken a few
+milliseconds apart is far steadier than a ratio of two medians).
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ def _calibrate(call: Callable[[], Any], sample_seconds: float, warmup: int) -> i
 
 
 def interleaved(candidates: dict[str, Callable[[], Any]], *, rounds: int = 40, min_rounds: int = 7,
-                budget_seconds: float = 10.0, sample_seconds: float = 0.002, warmup: int = 3) -> dict[str, float]:
-    """Median seconds per call of each candidate, timed round-robin.
+                budget_seconds: float = 10.0, sample_seconds: float = 0.002,
+                warmup: int = 3) -> dict[str, list[float]]:
+    """Seconds per call of each candidate in each round, timed round-robin.
 
     Stops after `rounds` rounds, or after `budget_seconds` once `min_rounds` are done.
     """
@@ -50,4 +54,13 @@ def interleaved(candidates: dict[str, Callable[[], Any]], *, rounds: int = 40, m
     finally:
         if gc_was_enabled:
             gc.enable()
+    return samples
+
+
+def medians(samples: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def paired_ratio(samples: dict[str, list[float]], name: str, to: str) -> float:
+    """The median over rounds of name's time divided by to's time in the same round."""
+    return statistics.median(a / b for a, b in zip(samples[name], samples[to]))

@@ -28,9 +28,10 @@ def unbroadcast(g, like):
     lead = len(gshape) - len(shape)
     if lead < 0:
         return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
-    )
+    inner = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if lead and not inner and shape != ():  # only leading axes to sum: no keepdims, no reshape
+        return np.sum(g, axis=tuple(range(lead)))
+    axes = tuple(range(lead)) + inner
     g = np.sum(g, axis=axes, keepdims=True) if axes else g
     if not lead:
         return g
