@@ -281,7 +281,9 @@ def machine() -> list[str]:
         pass
     return [f"- date: {datetime.date.today().isoformat()}",
             f"- machine: {cpu}, {os.cpu_count()} logical CPUs{threads}, {platform.system()} {platform.release()}",
-            f"- versions: {', '.join(versions)}"]
+            f"- versions: {', '.join(versions)}",
+            "- load average when the run began (other processes share the machine): "
+            + ", ".join(f"{v:.2f}" for v in os.getloadavg())]
 
 
 def chart(results: list[Result], path: Path) -> bool:

@@ -199,7 +199,8 @@ WORKLOADS: list[Workload] = [
     Workload("rnn", rnn, rnn_grad, make_rnn, "tanh RNN, T = 50, hidden 128, input 32, batch 16",
              small_operations=True),
     Workload("attention", attention, attention_grad, make_attention, "single-head attention, n = 128, d = 64"),
-    Workload("rosenbrock", rosenbrock, rosenbrock_grad, make_rosenbrock, "Rosenbrock, Python loop over 100 scalars",
+    Workload("rosenbrock", rosenbrock, rosenbrock_grad, make_rosenbrock,
+             "Rosenbrock, Python loop over 100 scalars (the hand-written gradient is vectorized)",
              small_operations=True),
 ]
 
