@@ -28,10 +28,9 @@ def unbroadcast(g, like):
     lead = len(gshape) - len(shape)
     if lead < 0:
         return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
-    inner = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    if lead and not inner and shape != ():  # only leading axes to sum: no keepdims, no reshape
+    if lead > 0 and gshape[lead:] == shape:  # only leading axes to sum (a bias): no keepdims, no reshape
         return np.sum(g, axis=tuple(range(lead)))
-    axes = tuple(range(lead)) + inner
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     g = np.sum(g, axis=axes, keepdims=True) if axes else g
     if not lead:
         return g
@@ -235,6 +234,8 @@ def mT(x):
 def matmul_adjoint_lhs(g, a, b):
     """Adjoint of z = a @ b for a: g @ b^T, with numpy's promotion of 1-D operands
     undone and broadcast batch axes summed."""
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2:  # matrices: nothing to undo
+        return np.matmul(g, b.T)
     if np.ndim(b) == 1:
         ga = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
     elif np.ndim(a) == 1:
@@ -247,6 +248,8 @@ def matmul_adjoint_lhs(g, a, b):
 def matmul_adjoint_rhs(g, a, b):
     """Adjoint of z = a @ b for b: a^T @ g, with numpy's promotion of 1-D operands
     undone and broadcast batch axes summed."""
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2:  # matrices: nothing to undo
+        return np.matmul(a.T, g)
     if np.ndim(a) == 1:
         gb = np.multiply.outer(a, g) if np.ndim(b) > 1 else a * g
         if np.ndim(b) > 2:
