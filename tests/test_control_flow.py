@@ -452,6 +452,18 @@ def iterate_map_branch(w, x):
     return np.sum(x**2)
 
 
+def inner_steps(w, x):
+    """Two levels of loops: the inner loop carries w, which the outer loop carries too; the
+    result reads w only through `start` (w's own adjoint starts at zero after the loops)."""
+    total = 0.0
+    for epoch in range(3):
+        start = w * 1.0
+        for step in range(2):
+            w = w - 0.1 * (w + start) * x
+        total = total + np.sum(start * x)
+    return total
+
+
 def _vec(rng, n):
     return rng.standard_normal(n)
 
@@ -510,6 +522,8 @@ CASES = {
     "positive_part_energy": (positive_part_energy, lambda rng: (_vec(rng, 7),), 0),
     "masked_mean": (masked_mean, lambda rng: (_vec(rng, 6), np.array([True, False, True, True, False, True])), 0),
     "argmax_pick": (argmax_pick, lambda rng: (_vec(rng, 7), 1.3), (0, 1)),
+    "inner_steps": (inner_steps, lambda rng: (_vec(rng, 3), _vec(rng, 3)), (0, 1)),
+    "inner_steps_w": (inner_steps, lambda rng: (_vec(rng, 3), _vec(rng, 3)), 0),
     "iterate_map": (iterate_map, lambda rng: (0.7, _vec(rng, 3)), 0),
     "iterate_map_branch": (iterate_map_branch, lambda rng: (0.7 * _vec(rng, 3), _vec(rng, 3)), 0),
     "modular_index": (modular_index, lambda rng: (_vec(rng, 6), _vec(rng, 3)), (0, 1)),

@@ -199,7 +199,12 @@ class _Sweep:
     def entering(self, loop: Loop) -> set[str]:
         """Adjoints that must hold a value when a trip of the reverse sweep begins: those of
         values from before the loop that the loop reads, and of the values it carries."""
-        inside = {t for s in walk(loop.body + list(loop.carry)) if isinstance(s, Apply) for t in s.targets}
+        # a nested loop's carry writes back a name that already held a value before that loop
+        # (`x0 = x0_2` carried by an inner loop): if the name comes from before this loop too,
+        # this loop carries it as well, and its adjoint must flow from trip to trip
+        nested_carries = {id(a) for s in walk(loop.body) if isinstance(s, Loop) for a in s.carry}
+        inside = {t for s in walk(loop.body + list(loop.carry)) if isinstance(s, Apply)
+                  and id(s) not in nested_carries for t in s.targets}
         read: set[str] = set()
         for s in walk(loop.body + list(loop.carry)):
             if isinstance(s, Apply) and self.ctx.activity.active(s.target):

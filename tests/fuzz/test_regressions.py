@@ -199,6 +199,64 @@ def f(x0, x1, x2):
         [np.array([[0.56199864, -0.30534859, -0.48720065]]), 1.1509821007418939,
          np.array([[0.66869091, -1.49202001], [-0.67649201, 1.15144988], [1.42418613, 0.16698517]])], (1,), False,
     ),
+    # Fuzz bug 9 (campaign of 10 000, seeds 300590, 300753, 300975). An inner loop carrying a
+    # name that the outer loop also carries (`x0 = x0_2` written back by the inner loop): the
+    # outer reverse loop set the name's adjoint to zero at every trip instead of carrying it from
+    # the trip after. Symptom: wrong gradients in reverse mode (dot-product test off by 2x, or
+    # a gradient of almost 0).
+    "inner_loop_carrying_what_the_outer_loop_carries": (
+        """
+def f(x0, x1):
+    for j in range(3):
+        w1 = x0 * 1.0
+        for k in range(0, 2):
+            v2 = x0 + w1
+            x0 = x0 - 0.1 * v2
+        x1 = x1 + w1
+    return np.sum(np.tanh(x1))
+""",
+        [np.array([[0.87115468, 1.18329844, -1.10020337], [0.5651322, -0.63913442, -0.86622409]]),
+         np.array([[1.41517247, -0.39216378, 1.47849404], [1.41870895, 0.41831901, -1.31933577]])], (0,), True,
+    ),
+    "inner_loops_over_rows_carrying_outer_values": (
+        """
+def f(x0, x1, x2):
+    for r3 in x0:
+        for j in range(0, 3):
+            x1 = 0.5 * x1 + np.sin(x1)
+        for r4 in x0:
+            x2 = np.tanh(x2 + x1)
+        x2 = 0.5 * x2 + np.sin(r3)
+    v14 = np.maximum(x2, 0.0)
+    return np.mean(np.sin(v14))
+""",
+        [np.array([0.30887254, 1.36929062, 0.6505535]), -0.20127135967795873,
+         np.array([0.08480104, 0.44657053, 1.49010518])], (1,), True,
+    ),
+    "inner_loop_over_rows_of_a_carried_value": (
+        """
+def h0(p0, p1):
+    return p0
+
+
+def h1(p0):
+    return p0
+
+
+def f(x0):
+    v2 = h0(x0, x0)
+    v6 = h1(v2)
+    for i in range(3):
+        v11 = 3.0 * v6
+        for r12 in v6:
+            v6 = 0.5 * v6 + np.sin(v11)
+        x0 = np.tanh(x0 + v11)
+    v15 = x0[0, 2]
+    v16 = np.tanh(v15)
+    return v16 * 1.0
+""",
+        [np.array([[-0.32248654, 0.4821053, -1.42198147], [0.25867705, -1.36457505, -0.16577517]])], (0,), True,
+    ),
 }
 
 
