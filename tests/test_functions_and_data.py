@@ -199,6 +199,22 @@ def layers_zip_enumerate(layers, scales, x):
     return np.sum(x**2)
 
 
+def masked_copy(x, y):
+    """Indexing by a mask copies: writing into the copy leaves x alone (not refused)."""
+    v = x[y > 0.2]
+    v[0] = np.tanh(v[0])
+    return np.sum(v**2) + np.sum(x)
+
+
+def listed_copy(x):
+    """Indexing by a list copies, also beside a slice: in-place updates of the copy."""
+    v = x[[0, 1]]
+    v *= np.sin(x[[2, 2]])
+    w = np.reshape(x, (1, 3))[:, [0, 2]]
+    w[0, 0] = 3.0
+    return np.sum(v) + np.sum(x**2) + np.sum(w * x[:2])
+
+
 def predict(params, x):
     W, b = params
     return np.tanh(W @ x + b)
@@ -377,6 +393,8 @@ CASES = {
                              lambda rng: ([(0.5 * _mat(rng, 3, 3), _vec(rng, 3)),
                                            (0.5 * _mat(rng, 3, 3), _vec(rng, 3))], (0.8, 1.2), _vec(rng, 3)),
                              (0, 1)),
+    "masked_copy": (masked_copy, lambda rng: (np.array([0.5, 1.5, -0.3]), np.array([0.5, 0.1, 0.9])), 0),
+    "listed_copy": (listed_copy, lambda rng: (_vec(rng, 3),), 0),
     "structure_to_helper": (structure_to_helper, lambda rng: ((_mat(rng, 3, 2), _vec(rng, 3)), _vec(rng, 2)),
                             (0, 1)),
     "conv1d": (conv1d, lambda rng: (_vec(rng, 7), _vec(rng, 3)), (0, 1)),

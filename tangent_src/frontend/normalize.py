@@ -62,6 +62,12 @@ _STATEMENT_NAMES = {
 CONSTANT = Rule(key="constant", signature=inspect.Signature(), doc="a constant value")
 
 
+# comparisons and logic: an index made by one is a mask (or a bool), which numpy's indexing copies by
+_MASKS = {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne", "operator.not_",
+          "numpy.less", "numpy.less_equal", "numpy.greater", "numpy.greater_equal", "numpy.equal",
+          "numpy.not_equal", "numpy.logical_and", "numpy.logical_or", "numpy.logical_not"}
+
+
 def _unpackable(target: cst.Tuple | cst.List) -> bool:
     """A tuple target of names, or of tuples of names at any depth (no starred or item targets)."""
     return all(isinstance(e, cst.Element) and (isinstance(e.value, cst.Name) or (
@@ -78,6 +84,7 @@ class _Normalizer(ControlFlow, Calls):
     taken: set[str] = field(default_factory=set)
     generated: set[str] = field(default_factory=set)
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
+    masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     callees: dict[Callable, Rule] = field(default_factory=dict)  # the user's functions it calls
     parameters: tuple[str, ...] = ()
@@ -150,11 +157,20 @@ class _Normalizer(ControlFlow, Calls):
         return _Op(rule, dict(zip(rule.params, display.elts)), display, node)
 
     def track_alias(self, apply: Apply) -> None:
+        if apply.rule.key in _MASKS:
+            self.masks.add(apply.target)
         if not apply.rule.view or not apply.rule.diff:
             return
+        if apply.rule.key == "getitem" and self.advanced(apply.args.get("index")):
+            return  # x[[0, 1]], x[x > 0]: numpy copies the items; the result shares nothing
         source = apply.args.get(apply.rule.diff[0])
         if isinstance(source, ast.Name) and source.id in self.current.values():
             self.roots[apply.target] = self.roots.get(source.id, source.id)
+
+    def advanced(self, index: ast.expr | None) -> bool:
+        """An index with a list or a boolean mask in it: advanced indexing, which copies."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        return any(isinstance(p, ast.List) or (isinstance(p, ast.Name) and p.id in self.masks) for p in parts)
 
     def statement_line(self, line: cst.SimpleStatementLine) -> None:
         for small in line.body:
