@@ -257,6 +257,24 @@ def f(x0):
 """,
         [np.array([[-0.32248654, 0.4821053, -1.42198147], [0.25867705, -1.36457505, -0.16577517]])], (0,), True,
     ),
+    # Not a tangent_src bug (campaign seed 406434): the derivative was right (central differences
+    # in long double converge to it as the step shrinks: 13266.1, 13263.909, 13263.8865 for
+    # h = 1e-6, 1e-7, 1e-8, against 13263.8863), but the checker's steps were too coarse for a
+    # function this curved. The checker now also tries a step of STEP / 512.
+    "checker_steps_fine_enough_for_a_steep_function": (
+        """
+def f(x0):
+    for k in range(3):
+        v2 = x0 * x0 + x0
+        v2 *= np.sin(v2)
+        x0 = x0 + v2
+    for i in range(3):
+        v12 = np.cumsum(x0, axis=0)
+        x0 = 0.5 * x0 + np.sin(v12)
+    return np.sum(x0)
+""",
+        [np.array([[-0.09865722], [0.96129771]])], (0,), True,
+    ),
 }
 
 
