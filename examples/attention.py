@@ -80,7 +80,7 @@ REVERSE_WALKTHROUGH = [
     ("bA = matmul_adjoint_lhs(bout, A, V)", "dL/dA = dL/dO V^T        (bout is dL/dO)"),
     ("bV = matmul_adjoint_rhs(bout, A, V)", "dL/dV = A^T dL/dO"),
     ("be = unbroadcast(bA / t6, like=e)", "A = e / t6, t6 = sum(e): the direct path, dL/dA / t6"),
-    ("bt6 = unbroadcast(-A / t6 * bA, like=t6)", "the path through the sum: -sum(dL/dA * A) / t6 ..."),
+    ("bt6 = -unbroadcast(A * bA, like=t6) / t6", "the path through the sum: -sum(dL/dA * A) / t6 ..."),
     ("be = be + unreduce(bt6, like=e, axis=-1, keepdims=True)", "... spread over the row"),
     ("bshifted = e * be", "dL/dS = A * (dL/dA - sum(dL/dA * A))   (e * (1/t6) = A)"),
     ("where_max = extremum_weights(scores, t5, axis=-1, keepdims=True)",

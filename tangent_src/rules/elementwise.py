@@ -29,7 +29,8 @@ def mul(x, y, z):
     return y, x
 
 
-@elementwise("operator.truediv", domain={"x": nonzero, "y": nonzero}, aliases=("numpy.divide",))
+@elementwise("operator.truediv", domain={"x": nonzero, "y": nonzero}, aliases=("numpy.divide",),
+             adjoints={"y": "-unbroadcast(z * bz, like=y) / y"})  # y is constant along what is summed
 def truediv(x, y, z):
     """z = x / y: dz = dx / y - (z / y) dy"""
     return 1 / y, -z / y

@@ -303,6 +303,7 @@ def elementwise(
     *,
     domain: dict[str, Sampler] | Sampler | None = None,
     aliases: Iterable[str] = (),
+    adjoints: dict[str, str] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register an elementwise (broadcasting) primitive by its partial derivatives.
 
@@ -310,6 +311,10 @@ def elementwise(
     returns dz/dp for each parameter p (a tuple for several; None for a
     parameter the result does not depend on differentiably). `key` is the
     primitive's qualified name or the function object itself.
+
+    `adjoints` may give, per parameter p, the adjoint expression to use instead of
+    `unbroadcast(dz/dp * bz, like=p)`, when the same sum is cheaper in another order
+    (for z = x / y: `-unbroadcast(z * bz, like=y) / y` sums before it divides).
     """
     name = _key(key)
 
@@ -329,7 +334,7 @@ def elementwise(
             signature=signature,
             diff=diff,
             tangent=_partials_tangent(partials, diff, kept),
-            adjoint=_partials_adjoint(partials, diff, kept, len(names) > 1),
+            adjoint=_partials_adjoint(partials, diff, kept, len(names) > 1, adjoints or {}),
             elementwise=True,
             doc=inspect.getdoc(fn) or "",
             domain=samplers,
@@ -355,10 +360,14 @@ def _partials_tangent(partials: Template, diff: tuple[str, ...], exprs: tuple[as
 
 
 def _partials_adjoint(
-    partials: Template, diff: tuple[str, ...], exprs: tuple[ast.expr, ...], broadcasting: bool
+    partials: Template, diff: tuple[str, ...], exprs: tuple[ast.expr, ...], broadcasting: bool,
+    given: dict[str, str],
 ) -> Template:
     contributions: list[ast.expr] = []
     for p, e in zip(diff, exprs):
+        if p in given:
+            contributions.append(ast.parse(given[p], mode="eval").body)
+            continue
         term: ast.expr = ast.BinOp(e, ast.Mult(), ast.Name("bz"))
         if broadcasting:
             term = ast.Call(ast.Name("unbroadcast"), [term], [ast.keyword("like", ast.Name(p))])

@@ -136,7 +136,7 @@ def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
         if param not in active:
             continue
         if rule.elementwise and _same_shape(ctx, apply, param):
-            expr = _strip_unbroadcast(expr)
+            expr = _strip_unbroadcast(expr, apply.args[param])
         name = active[param]
         if name in contributions:  # the same value in two arguments (x * x)
             expr = simplify(ast.BinOp(contributions[name], ast.Add(), expr), ctx.derivative_names)
@@ -149,10 +149,20 @@ def _same_shape(ctx: Context, apply: Apply, param: str) -> bool:
     return basis_of(apply.args[param], ctx.bases) == statement_basis(ctx, apply)
 
 
-def _strip_unbroadcast(expr: ast.expr) -> ast.expr:
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "unbroadcast":
-        return expr.args[0]
-    return expr
+def _strip_unbroadcast(expr: ast.expr, like: ast.expr) -> ast.expr:
+    """The expression without its `unbroadcast(e, like=<like>)` calls (at any depth): `e` has
+    like's shape already."""
+    target = ast.dump(like)
+
+    class Strip(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.expr:
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast" and node.args and any(
+                    k.arg == "like" and ast.dump(k.value) == target for k in node.keywords):
+                return node.args[0]
+            return node
+
+    return Strip().visit(expr)
 
 
 def is_differentiable(rule: Rule) -> bool:

@@ -39,7 +39,7 @@ def vjp_loss(w, b, X, y, bout):
     bp = -bt8
     bt5 = unbroadcast(y * bt11, like=t5)
     bp = bp + bt5 / p
-    bt4 = -p / t4 * bp
+    bt4 = -(p * bp) / t4
     bt2 = t3 * bt4
     bz = -bt2
     bt1 = unbroadcast(bz, like=t1)
