@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
-from .common import Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable, zeros_like
+from .common import (Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable,
+                     statement_basis, zeros_like)
 from .forward import assign, loop_statements
 
 
@@ -44,8 +45,9 @@ def transform(ctx: Context, seed_scalar: bool) -> ReverseCode:
     defined = {c for r, c in zip(fn.returns, cotangents) if isinstance(r, ast.Name) and ctx.activity.active(r.id)}
     seeds: list[ast.stmt] = []
     if seed_scalar:
+        sweep.final_sum = _final_sum(ctx)
         seeds = [assign((c,), ast.Call(ast.Name("scalar_seed"), [r], [])) for r, c in zip(fn.returns, cotangents)
-                 if c in defined]
+                 if c in defined and sweep.final_sum is None]
     backward = sweep.reverse_block(fn.body, defined, None)
     sweep.keep_carried(backward)
     forward = sweep.forward_block(fn.body, None)
@@ -78,6 +80,36 @@ def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:
     return ast.Call(ast.Name("zeros_like_tree"), [ast.Name(name)], [])
 
 
+def _final_sum(ctx: Context) -> tuple[Apply, Apply] | None:
+    """`return np.sum(t)` with t made by an elementwise statement and used nowhere else, both
+    in the function's own block: (the sum, the statement that makes t), else None.
+
+    Then `grad` needs neither the seed (a full sum is a scalar) nor the ones the sum's
+    adjoint spreads over t: the adjoint of t's operands is dt/du (times 1) itself, and
+    the sum, often t too, is dead code (the gradient of sum(sin(v)) is cos(v), with no
+    sin computed)."""
+    fn = ctx.fn
+    if len(fn.returns) != 1 or not isinstance(fn.returns[0], ast.Name):
+        return None
+    made = {t: s for s in fn.body if isinstance(s, Apply) for t in s.targets}
+    total = made.get(fn.returns[0].id)
+    if total is None or total.rule.key != "numpy.sum" or set(total.args) != {"a"} \
+            or not isinstance(total.args["a"], ast.Name):
+        return None
+    t = total.args["a"].id
+    producer = made.get(t)
+    if producer is None or not producer.rule.elementwise or producer.rule.callee is not None \
+            or len(producer.targets) != 1 or not ctx.activity.active(t):
+        return None
+    readers = [s for s in walk(fn.body) if isinstance(s, Apply) and any(t in names_in(v) for v in s.args.values())]
+    assigned = [s for s in walk(fn.body) if isinstance(s, Apply) and ({t, total.target} & set(s.targets))]
+    read_total = any(total.target in names_in(v) for s in walk(fn.body) if isinstance(s, Apply)
+                     for v in s.args.values())
+    if readers != [total] or len(assigned) != 2 or read_total:
+        return None
+    return total, producer
+
+
 @dataclass
 class _Sweep:
     ctx: Context
@@ -87,6 +119,7 @@ class _Sweep:
     reverse_loops: list[tuple[ast.While, Loop]] = field(default_factory=list)
     bound: set[str] = field(default_factory=set)  # names certainly bound where the statement at hand starts
     shape_uses: dict[str, list[ast.Name]] = field(default_factory=dict)  # x_shape -> the `like=` it renamed
+    final_sum: tuple[Apply, Apply] | None = None  # grad of `return np.sum(t)`: see _final_sum
 
     def tape(self, loop: Loop) -> str:
         if id(loop) not in self.tapes:
@@ -114,15 +147,35 @@ class _Sweep:
         return out
 
     def reverse_apply(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
-        out = self.reverse_call(apply, defined) if apply.rule.callee is not None else self.adjoints(apply, defined)
+        if self.final_sum is not None and apply is self.final_sum[0]:
+            defined.add(self.ctx.d("b", self.final_sum[1].target))  # ones, never written out
+            return []
+        if self.final_sum is not None and apply is self.final_sum[1]:
+            out = self.ones_adjoints(apply, defined)
+        elif apply.rule.callee is not None:
+            out = self.reverse_call(apply, defined)
+        else:
+            out = self.adjoints(apply, defined)
         return tag(out, apply) if self.ctx.annotate else out
 
-    def adjoints(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
+    def ones_adjoints(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
+        """The adjoints of an elementwise statement whose result's adjoint is all ones: each
+        partial derivative itself, where it certainly has the result's shape; otherwise the
+        ones are made (`bt = np.ones_like(t)`) and multiplied as usual."""
+        whole = statement_basis(self.ctx, apply)
+        _, contributions = adjoint_contributions(self.ctx, apply, ast.Constant(1.0))
+        if all(_covers(self.ctx, expr, whole) for expr in contributions.values()):
+            return self.adjoints(apply, defined, ast.Constant(1.0))
+        ones = self.ctx.d("b", apply.target)
+        make = ast.Call(ast.Attribute(ast.Name(self.ctx.numpy), "ones_like"), [ast.Name(apply.target)], [])
+        return [assign((ones,), make)] + self.adjoints(apply, defined)
+
+    def adjoints(self, apply: Apply, defined: set[str], ones: ast.expr | None = None) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         owns = [self.ctx.d("b", t) if t in self.ctx.activity.varied else None for t in apply.targets]
         if any(self.ctx.activity.active(t) for t in apply.targets) and is_differentiable(apply.rule) \
                 and set(owns) & defined:
-            bz = None
+            bz = ones
             if len(owns) > 1:  # `a, b = x`: the adjoints of the parts, None for those that have none
                 bz = ast.Tuple([ast.Name(o) if o in defined else ast.Constant(None) for o in owns])
             statements, contributions = adjoint_contributions(self.ctx, apply, bz)
@@ -361,3 +414,15 @@ def _definite(block: list[Stmt], sweep: _Sweep) -> set[str]:
             found.add(sweep.tape(stmt))
             found.update(a.target for a in stmt.carry)  # bound before the loop already
     return found
+
+
+def _covers(ctx: Context, expr: ast.expr, whole: frozenset) -> bool:
+    """Whether an adjoint expression certainly has the statement's full shape: the values it
+    reads (besides the `like=` of an unbroadcast, which only gives a shape) cover its basis."""
+    found: set[str] = set()
+    skip = {id(k.value) for node in ast.walk(expr) if isinstance(node, ast.Call) for k in node.keywords
+            if k.arg == "like"}
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and id(node) not in skip:
+            found |= ctx.bases.get(node.id, frozenset({node.id}))
+    return bool(whole) and whole <= found
