@@ -104,13 +104,9 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         print(f"tangent-src: internal error, please report it: {type(err).__name__}: {err}", file=sys.stderr)
         return INTERNAL
     try:
-        written = []
-        if args.output:
-            write_atomically(args.output, text, args.force)
-            written.append(args.output)
-        if args.html and page is not None:
-            write_atomically(args.html, page, args.force)
-            written.append(args.html)
+        for target, content in ((args.output, text), (args.html, page)):
+            if target and content is not None:
+                write_atomically(target, content, args.force)
     except FileExistsError as err:
         print(f"tangent-src: {err.filename} exists; pass --force to overwrite it", file=sys.stderr)
         return EXISTS
