@@ -29,7 +29,7 @@ def unbroadcast(g, like):
     if lead < 0:
         return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
     if lead > 0 and gshape[lead:] == shape:  # only leading axes to sum (a bias): no keepdims, no reshape
-        return np.sum(g, axis=tuple(range(lead)))
+        return g.sum(axis=tuple(range(lead)))  # the method: half the call overhead of np.sum
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     g = np.sum(g, axis=axes, keepdims=True) if axes else g
     if not lead:
