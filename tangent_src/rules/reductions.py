@@ -6,7 +6,7 @@ from .registry import rule
 from ..runtime import extremum_weights, reduced_size, unreduce, unsum  # noqa: F401  (names used by templates)
 
 
-@rule("numpy.sum")
+@rule("numpy.sum", total_of="a")
 def sum(a, axis=None, *, keepdims=False):
     """z = sum(a, axis): each element of a counts once in the sum of its axis"""
 

@@ -97,6 +97,9 @@ class Rule:
     origin: str = "tangent_src.rules"  # the module the rule was written in
     strict: tuple[str, ...] = ()  # parameters of a non-differentiable primitive that must not vary
     effect: bool = False  # calling it changes state (a random draw): never dropped as dead code
+    # the parameter whose elements the result adds up, when only it is given (np.sum(a)): then
+    # an adjoint of 1 for the result is ones for it, which `grad` need not write out
+    total_of: str | None = None
 
     @property
     def differentiable(self) -> bool:
@@ -263,11 +266,13 @@ def rule(
     domain: dict[str, Sampler] | None = None,
     aliases: Iterable[str] = (),
     view: bool = False,
+    total_of: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register a primitive whose body holds nested `tangent` and `adjoint` templates.
 
     `key` is the primitive's qualified name ("numpy.sum") or the function object
-    itself (a function of yours, or of a library).
+    itself (a function of yours, or of a library). `total_of` names the parameter
+    whose elements the result adds up when no other argument is given (see Rule).
     """
     name = _key(key)
 
@@ -287,6 +292,7 @@ def rule(
             tangent=tangent,
             adjoint=adjoint,
             view=view,
+            total_of=total_of,
             doc=inspect.getdoc(fn) or "",
             domain=domain or {},
             globals=_template_globals(fn, [tangent, adjoint], signature.parameters),

@@ -81,8 +81,9 @@ def _gradient_of(ctx: Context, name: str, defined: set[str]) -> ast.expr:
 
 
 def _final_sum(ctx: Context) -> tuple[Apply, Apply] | None:
-    """`return np.sum(t)` with t made by an elementwise statement and used nowhere else, both
-    in the function's own block: (the sum, the statement that makes t), else None.
+    """`return np.sum(t)` (a rule with `total_of`, given only that argument) with t made by an
+    elementwise statement and used nowhere else, both in the function's own block: (the sum,
+    the statement that makes t), else None.
 
     Then `grad` needs neither the seed (a full sum is a scalar) nor the ones the sum's
     adjoint spreads over t: the adjoint of t's operands is dt/du (times 1) itself, and
@@ -93,10 +94,10 @@ def _final_sum(ctx: Context) -> tuple[Apply, Apply] | None:
         return None
     made = {t: s for s in fn.body if isinstance(s, Apply) for t in s.targets}
     total = made.get(fn.returns[0].id)
-    if total is None or total.rule.key != "numpy.sum" or set(total.args) != {"a"} \
-            or not isinstance(total.args["a"], ast.Name):
+    if total is None or total.rule.total_of is None or set(total.args) != {total.rule.total_of} \
+            or not isinstance(total.args[total.rule.total_of], ast.Name):
         return None
-    t = total.args["a"].id
+    t = total.args[total.rule.total_of].id
     producer = made.get(t)
     if producer is None or not producer.rule.elementwise or producer.rule.callee is not None \
             or len(producer.targets) != 1 or not ctx.activity.active(t):
