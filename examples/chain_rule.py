@@ -40,7 +40,7 @@ REVERSE_WALKTHROUGH = [
     ("t1 = y**2", "forward sweep: u = y**2"),
     ("t2 = x + t1", "forward sweep: v = x + u"),
     ("out = np.sin(t2)", "forward sweep: f = sin(v)"),
-    ("bout = scalar_seed(out)", "seed: df/df = 1 (and check that f is a scalar)"),
+    ("bout = scalar_seed(out, \"f\")", "seed: df/df = 1 (and check that f is a scalar)"),
     ("bt2 = np.cos(t2) * bout", "df/dv = df/df * dsin(v)/dv = cos(v)"),
     ("bx = unbroadcast(bt2, like=x)", "df/dx = df/dv * dv/dx = cos(v) * 1"),
     ("bt1 = unbroadcast(bt2, like=t1)", "df/du = df/dv * dv/du = cos(v) * 1"),

@@ -84,6 +84,12 @@ class BadWrt(TransformError):
     default_hint = "pass wrt as a parameter index, a parameter name, or a tuple of distinct ones"
 
 
+class BadResult(TransformError):
+    """A result that cannot be differentiated as asked: not a scalar under grad, or not a number."""
+
+    default_hint = "grad needs one scalar result; pass has_aux=True to return other values beside it"
+
+
 class InternalError(TransformError):
     """A bug in tangent_src itself; please report it with the function that triggered it."""
 

@@ -100,6 +100,7 @@ class Function:
     names: set[str] = field(default_factory=set)  # every name already taken in generated code
     generated: set[str] = field(default_factory=set)  # temporaries introduced by normalization
     writes_into_parameters: list = field(default_factory=list)  # spans of `v[i] = ...` with v a parameter
+    updates_parameters: list = field(default_factory=list)  # (parameter, span) of `p += v`, p a parameter
 
 
 def dump(fn: Function) -> str:

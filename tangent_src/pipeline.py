@@ -15,14 +15,16 @@ import numpy
 
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
+from .analysis.effects import NONE, Effects, check_updated_arguments, effects
 from .analysis.shapes import bases, containers
 from .codegen import annotate, docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
+from .frontend import results
 from .frontend.normalize import normalize
 from .frontend.source import ParsedFunction, parse_function
 from .ir import Apply, Function, dump, walk
-from .transforms import forward, reverse
+from .transforms import forward, reverse, split
 from .transforms.common import HELPERS, Context, Names
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
@@ -65,10 +67,21 @@ class Session:
     names: set[str] = field(default_factory=set)
     reserved: set[str] = field(default_factory=set)  # names of derivatives asked for, which internal ones avoid
     annotate: bool = False  # comments naming the primal statement of each derivative statement
+    effects: dict[Callable, Effects] = field(default_factory=dict)  # the user's functions called, by function
+
+    def effects_of(self, fn: Callable) -> Effects:
+        """What calling a function of the user's does besides computing its result (derived once)."""
+        if fn not in self.effects:
+            self.effects[fn] = NONE  # a recursive call finds this (recursion is refused elsewhere)
+            try:
+                self.effects[fn] = effects(normalize(parse_function(fn)), self.effects_of)
+            except TransformError:
+                pass  # one that cannot be differentiated is only ever run as it is, once
+        return self.effects[fn]
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
-                dump_after: str | None = None) -> Variant:
-        key = (fn, mode, wrt if not isinstance(wrt, list) else tuple(wrt), internal)
+                dump_after: str | None = None, has_aux: bool = False) -> Variant:
+        key = (fn, mode, wrt if not isinstance(wrt, list) else tuple(wrt), internal, has_aux)
         if key not in self.variants:
             if fn in self.in_progress:
                 raise UnsupportedSyntax(f"{getattr(fn, '__qualname__', fn)} calls itself (recursion); "
@@ -76,15 +89,18 @@ class Session:
                                         hint="write the recursion as a loop")
             self.in_progress.append(fn)
             try:
-                self.variants[key] = self.make(fn, mode, wrt, internal, dump_after)
+                self.variants[key] = self.make(fn, mode, wrt, internal, dump_after, has_aux)
             finally:
                 self.in_progress.pop()
         return self.variants[key]
 
-    def make(self, fn: Callable, mode: str, wrt: Any, internal: bool, dump_after: str | None) -> Variant:
+    def make(self, fn: Callable, mode: str, wrt: Any, internal: bool, dump_after: str | None,
+             has_aux: bool = False) -> Variant:
         stage = "parse"
         try:
             parsed = parse_function(fn)
+            if not internal:  # a callee's results are whatever its caller makes of them
+                results.check(parsed, mode, has_aux)
             stage = "normalize"
             ir = normalize(parsed)
             if dump_after == "normalize":
@@ -96,6 +112,7 @@ class Session:
                     ir.writes_into_parameters[0],
                     hint="copy the argument first (`v = v.copy()`), then write into the copy")
             stage = "analyze"
+            check_updated_arguments(ir, self.effects_of)
             activity = analyze(ir, names)
             numpy_name = _numpy_name(parsed, ir)
             callees: list[Variant] = []
@@ -108,10 +125,11 @@ class Session:
 
             taken = set(ir.names) | HELPERS | {numpy_name}
             ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
-                          containers=containers(ir), annotate=self.annotate)
+                          containers=containers(ir), annotate=self.annotate, effects=self.effects_of)
             stage = "transform"
-            name = self.name_for(mode, ir.name, names, ir, internal)
-            node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal)
+            name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
+            node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
+                                                         (has_aux, results.describe(parsed)))
             stage = "emit"
             used_globals = {k: v for a in walk(ir.body) if isinstance(a, Apply) for k, v in a.rule.globals.items()}
             source = emit.module_source([node], numpy_name, used_globals)
@@ -142,14 +160,16 @@ class Session:
         return candidate
 
 
-def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False) -> Derivative:
+def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
+           has_aux: bool = False) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
-    primitive per line, for debugging the stages.
+    primitive per line, for debugging the stages. has_aux (grad, value_and_grad):
+    the function returns (value, aux), and aux is passed through undifferentiated.
     """
     session = Session(annotate=annotate)
-    main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after)
+    main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after, has_aux=has_aux)
     ordered: list[Variant] = []
     _callees_first(main, ordered)
     names = {k: v for variant in ordered for k, v in variant.names.items()}
@@ -157,14 +177,16 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
     return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, source, main.function)
 
 
-def derive_all(requests: list[tuple[Callable, str, Any]],
-               annotate: bool = False) -> tuple[list[Variant], list[Variant]]:
+def derive_all(requests: list[tuple[Callable, str, Any]], annotate: bool = False,
+               has_aux: bool = False) -> tuple[list[Variant], list[Variant]]:
     """Several derivatives made in one session, so that functions they share are derived once.
 
     Returns the requested variants, and every variant to write, callees first.
+    has_aux applies to the grad and value_and_grad requests.
     """
     session = Session(annotate=annotate, reserved={f"{mode}_{fn.__name__}" for fn, mode, _ in requests})
-    mains = [session.variant(fn, mode, wrt, internal=False) for fn, mode, wrt in requests]
+    mains = [session.variant(fn, mode, wrt, internal=False,
+                             has_aux=has_aux and mode in ("grad", "value_and_grad")) for fn, mode, wrt in requests]
     ordered: list[Variant] = []
     for main in mains:
         _callees_first(main, ordered)
@@ -213,11 +235,12 @@ def _numpy_name(parsed: ParsedFunction, ir: Function) -> str:
         return "np"
 
 
-def _transform(ctx: Context, mode: str, single: bool, name: str,
-               internal: bool) -> tuple[ast.FunctionDef, dict[str, str], str | None]:
+def _transform(ctx: Context, mode: str, single: bool, name: str, internal: bool,
+               result: tuple[bool, str] = (False, "the result")) -> tuple[ast.FunctionDef, dict[str, str], str | None]:
     """The derivative function; internal ones (for calls) keep defaults and take their
-    tangents or cotangent by keyword."""
+    tangents or cotangent by keyword. result: (has_aux, how a runtime error names the result)."""
     fn = ctx.fn
+    has_aux, described = result
     keep_defaults = mode in ("grad", "value_and_grad") or internal
     params = [(p.name, p.default if keep_defaults else None) for p in fn.params if p.kind == "positional"]
     keyword = [(p.name, p.default) for p in fn.params if p.kind == "keyword"]
@@ -232,15 +255,20 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
         extra += [(t, None) for t in code.tangent_params]
         tangent_params = dict(zip(ctx.wrt, code.tangent_params))
     else:
-        rcode = reverse.transform(ctx, seed_scalar=mode != "vjp")
+        rcode = reverse.transform(ctx, seed_scalar=mode not in ("vjp", "split"), has_aux=has_aux, result=described)
         value = _pack(rcode.values, fn.returns_tuple)
         grads = _pack(rcode.gradients, not single)
         returns = [value, grads] if mode == "value_and_grad" else [grads]
+        if has_aux and mode == "grad":
+            returns.append(rcode.values[1])
         body = rcode.body
-        if mode == "vjp":
+        if mode in ("vjp", "split"):
             cotangent, prologue = _cotangent_parameter(ctx, rcode.cotangent_params, fn.returns_tuple)
             extra.append((cotangent, None))
-            body = prologue + body
+            body = prologue + body if mode == "vjp" else body
+        if mode == "split":  # a callee with effects: fwd_g, which returns its reverse sweep bwd_g
+            body, marker = split.marked(rcode.body, rcode.split, prologue)
+            returns = [value, grads]
     parameters = {p for p, _ in params + keyword + extra}
     if not internal:  # the caller of an internal derivative has checked already
         body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
@@ -249,8 +277,13 @@ def _transform(ctx: Context, mode: str, single: bool, name: str,
     body = optimize.accumulate_in_place(body, parameters)
     if ctx.annotate:
         body = annotate.insert_markers(body)
+    if mode == "split":
+        back = ctx.names.fresh(name.replace("fwd_", "bwd_", 1))
+        docs = split.docstrings(fn.name, ", ".join(p.name for p in fn.params), ctx.wrt, single, back, cotangent)
+        node = split.forward_function(name, back, params, keyword, docs, body, marker, returns, cotangent)
+        return node, tangent_params, cotangent
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
-    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal)
+    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal, has_aux)
     if internal:
         keyword += extra
     else:

@@ -37,14 +37,15 @@ def _directory() -> str:
 def make_function(source: str, name: str = "f") -> Callable:
     """The function `name` defined by `source`, written to and imported from a real module.
 
-    The module starts with `import math`, `import numpy as np` and, where scipy is installed,
+    The module starts with `import math, random`, `import numpy as np` and, where scipy is installed,
     `import scipy.special` (the function still starts on line 6); each call makes a new module
     `_case_<n>`, so two calls never share globals or derivative caches.
     """
     module_name = f"_case_{next(_COUNTER)}"
     path = os.path.join(_directory(), module_name + ".py")
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write("import math\n\nimport numpy as np\n" + _SCIPY + "\n" + textwrap.dedent(source).strip() + "\n")
+        header = "import math, random\n\nimport numpy as np\n" + _SCIPY + "\n"
+        handle.write(header + textwrap.dedent(source).strip() + "\n")
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

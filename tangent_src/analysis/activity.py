@@ -100,6 +100,8 @@ def _use(block: list[Stmt], useful: set[str]) -> None:
 def _check_nondiff_arguments(apply: Apply, varied: set[str]) -> None:
     elementwise_zero = apply.rule.elementwise  # None partials: the result does not vary with it
     for param, arg in apply.args.items():
+        if param in apply.rule.constant_in:
+            continue  # the result is locally constant in it (Rule.constant_in)
         if param in apply.rule.diff:
             if not isinstance(arg, ast.Name) and _varied_names(arg, varied):
                 raise NonDifferentiableInput(

@@ -45,9 +45,12 @@ examples:
   tangent-src derive model.py loss --wrt W,b -o grad_model.py
   tangent-src derive model.py loss predict --mode both --annotate > derivatives.py
   tangent-src derive model.py loss --wrt W --html loss.html
+  tangent-src derive model.py loss_and_accuracy --has-aux -o grad_model.py
 
 modes: reverse (grad_f, for functions with a scalar result), forward (jvp_f),
-both; or one of grad, value_and_grad, vjp, jvp.
+both; or one of grad, value_and_grad, vjp, jvp. A function that returns a
+tuple is refused by the gradient modes, unless --has-aux says it returns
+(value, aux): then grad_f returns (gradient, aux), aux not differentiated.
 
 The file is read as text and never run: its functions are compiled from their
 `def` statements alone and its import statements are done (so that numpy's
@@ -77,6 +80,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--mode", choices=list(MODES), default="reverse", help="which derivatives (default reverse)")
     parser.add_argument("-o", "--output", metavar="OUT.py", help="write here instead of standard output")
     parser.add_argument("--force", action="store_true", help="overwrite OUT.py (and OUT.html) if they exist")
+    parser.add_argument("--has-aux", action="store_true",
+                        help="each function returns (value, aux): differentiate the scalar value and pass aux "
+                        "through (grad and value_and_grad modes; reverse means grad)")
     parser.add_argument("--annotate", action="store_true",
                         help="comment each derivative statement with its primal statement and rule")
     parser.add_argument("--html", metavar="OUT.html",
@@ -87,6 +93,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    if getattr(args, "has_aux", False) and not set(MODES[args.mode]) <= {"grad", "value_and_grad"}:
+        print(f"tangent-src: --has-aux applies to the modes reverse, grad and value_and_grad, not {args.mode}",
+              file=sys.stderr)
+        return USAGE
     targets = [t for t in (args.output, args.html) if t]
     for target in targets:
         if os.path.exists(target) and not args.force:
@@ -126,7 +136,8 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
         names = [n.strip() for n in args.wrt.split(",") if n.strip()]
         wrt = names[0] if len(names) == 1 else tuple(names)
     requests = [(static.function(name), mode, wrt) for name in args.functions for mode in MODES[args.mode]]
-    mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html))
+    mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html),
+                                has_aux=getattr(args, "has_aux", False))
     nodes = [v.node for v in ordered]
     rule_names = {k: v for variant in ordered for k, v in variant.names.items()}
     command = "tangent-src " + shlex.join(argv if argv is not None else sys.argv[1:])

@@ -13,7 +13,7 @@ _CONVENTION = {
 
 
 def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params: list[str],
-             internal: bool = False) -> str:
+             internal: bool = False, has_aux: bool = False) -> str:
     args = ", ".join(p.name for p in fn.params)
     wrt_text = ", ".join(wrt)
     grads = ", ".join("b" + w for w in wrt)
@@ -33,9 +33,15 @@ def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params
         elif mode == "grad":
             head = f"Gradient of {fn.name}({args}) with respect to {wrt_text}, by reverse mode."
             body = f"Returns: {grads}, the derivatives of {fn.name}'s scalar result."
+            if has_aux:
+                body = (f"{fn.name} returns (value, aux): value is a scalar, aux is not differentiated.\n"
+                        f"Returns: ({grads}, aux), the derivatives of the value and aux as {fn.name} returns it.")
         else:
             head = f"Value and gradient of {fn.name}({args}) with respect to {wrt_text}, by reverse mode."
             body = f"Returns: ({fn.name}'s value, {grads})."
+            if has_aux:
+                body = (f"{fn.name} returns (value, aux): value is a scalar, aux is not differentiated.\n"
+                        f"Returns: ((value, aux), {grads}), {fn.name}'s result and the derivatives of its value.")
     if internal:
         body += "\nCalled by the derivatives of functions that call " + fn.name + "; the " + \
             ("tangents are" if mode == "jvp" else "cotangent is") + " passed by keyword."

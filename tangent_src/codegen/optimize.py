@@ -289,5 +289,7 @@ def _fresh_assignment(stmt: ast.stmt, name: str) -> bool:
         return True
     if _accumulation(stmt) == name or _calls(value, "unindex"):
         return True
+    if _calls(value, "zeros_like_tree"):  # new zeros with the structure of a value that may be a container
+        return True
     return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
         and value.func.attr == "zeros_like" and isinstance(value.func.value, ast.Name)

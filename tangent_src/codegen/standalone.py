@@ -109,6 +109,7 @@ def free_names(nodes: list[ast.FunctionDef]) -> set[str]:
         assert isinstance(node, ast.FunctionDef)
         bound = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
         bound |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        bound |= {n.name for n in ast.walk(node) if isinstance(n, ast.FunctionDef)}  # bwd_g inside fwd_g
         found |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
     return found
 

@@ -143,6 +143,9 @@ class Calls:
         args: list[ast.expr] = []
         kwargs: dict[str, ast.expr] = {}
         for arg in node.args:
+            if arg.star == "*" and arg.keyword is None:  # np.random.rand(*x.shape): see bound_op
+                args.append(ast.Starred(self.atom(arg.value), ast.Load()))
+                continue
             if arg.star:
                 raise self.unsupported(arg, f"`{arg.star}` arguments are not supported",
                                        hint="pass each argument by itself")
@@ -155,6 +158,10 @@ class Calls:
 
     def bound_op(self: _Normalizer, rule: Rule, args: list[ast.expr], kwargs: dict[str, ast.expr],
                  primal: ast.expr, node: cst.CSTNode) -> _Op:
+        if any(isinstance(a, ast.Starred) for a in args) and (rule.diff or rule.callee is not None):
+            raise self.unsupported(node, "`*` arguments are supported only in calls of non-differentiable "
+                                   "functions (such as `np.random.rand(*x.shape)`)",
+                                   hint="pass each argument by itself")
         try:
             bound = rule.signature.bind(*args, **kwargs)
         except TypeError as err:

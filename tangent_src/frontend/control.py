@@ -9,45 +9,125 @@ one name per value where control flow joins:
   renamed to it, so no copy is needed where the branch assigned it);
 - a loop carries a variable into the next trip by copying its last version
   back to the name it had on entry (`Loop.carry`);
-- `break` / `continue` as the last statement of an `if` branch directly in a
-  loop body: the rest of the body moves into the other branch, and a break
-  becomes a condition checked once the trip is complete (`Loop.exits`). This
-  keeps every loop single-exit, so the reverse sweep replays whole trips.
+- `break` / `continue` anywhere in a loop body's branches (at any depth, not
+  inside a nested loop, which has its own): the rest of the block moves into
+  the branch that goes on (`if c: continue` + rest is `if c: pass else: rest`);
+  where both branches of an `if` may go on, the rest runs under a flag that
+  every way through the `if` sets (`going = False` before each exit, `going =
+  True` at the end of each branch, then `if going: rest`). A break becomes a
+  condition checked once the trip is complete (`Loop.exits`): the conjunction
+  of the branch tests on the way to it, in order (`not t2 and t4`), so that a
+  test is read only where the trip computed it. This keeps every loop
+  single-exit, so the reverse sweep replays whole trips.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from ..errors import UnsupportedSyntax
 from ..ir import Apply, If, Loop, Stmt, rename
 from ..rules.registry import lookup
+from .source import ParsedFunction
 
 if TYPE_CHECKING:
     from .normalize import _Normalizer
 
-_EXIT_HINT = "write `if condition: break` (or continue) as the last statement of an if directly in the loop body"
 
 
 def _lines(block: cst.BaseSuite) -> list[cst.BaseStatement]:
     return list(block.body) if isinstance(block, cst.IndentedBlock) else [block]  # type: ignore[list-item]
 
 
-def _exit_of(statements: list[cst.BaseStatement]) -> str | None:
-    """'break' or 'continue' if the block ends with one."""
-    if not statements or not isinstance(statements[-1], cst.SimpleStatementLine):
-        return None
-    last = statements[-1].body[-1]
-    return {cst.Break: "break", cst.Continue: "continue"}.get(type(last))
+_EXITS = (cst.Break, cst.Continue)
 
 
-def _without_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    line = statements[-1]
-    assert isinstance(line, cst.SimpleStatementLine)
-    rest = list(line.body[:-1])
-    return statements[:-1] + ([line.with_changes(body=rest)] if rest else [])
+def _exit_at(line: cst.SimpleStatementLine) -> int | None:
+    """The position of the first `break`/`continue` among a line's statements (what follows is dead)."""
+    return next((k for k, small in enumerate(line.body) if isinstance(small, _EXITS)), None)
+
+
+def _may_exit(node: cst.CSTNode) -> bool:
+    """Whether a statement holds a `break`/`continue` of the loop it is in (not of a nested loop)."""
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Break(self, node: cst.Break) -> None:
+            found.append(node)
+
+        def visit_Continue(self, node: cst.Continue) -> None:
+            found.append(node)
+
+        def visit_For(self, node: cst.For) -> bool:
+            return False
+
+        def visit_While(self, node: cst.While) -> bool:
+            return False
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+    node.visit(Find())
+    return bool(found)
+
+
+def _goes_on(statements: list[cst.BaseStatement]) -> bool:
+    """Whether some way through the block reaches its end (no break, continue or return first)."""
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine) and any(
+                isinstance(small, (*_EXITS, cst.Return)) for small in statement.body):
+            return False
+        if isinstance(statement, cst.If) and not _goes_on(_lines(statement.body)) \
+                and not _goes_on(_else_lines(statement)):
+            return False
+    return True
+
+
+def _flagged(statements: list[cst.BaseStatement], flag: str, parsed: ParsedFunction) -> list[cst.BaseStatement]:
+    """The block with `flag = False` before each of its exits and `flag = True` at its end."""
+
+    def setting(value: str) -> cst.SimpleStatementLine:
+        return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name(value))])
+
+    class Mark(_Rewriter):
+        def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                      updated: cst.SimpleStatementLine) -> cst.BaseStatement:
+            k = _exit_at(updated)
+            if k is None:
+                return updated
+            line = updated.with_changes(body=[*updated.body[:k], setting("False").body[0], updated.body[k]])
+            return parsed.moved(line, original)
+
+    marked = [statement.visit(Mark(parsed)) for statement in statements]
+    return [*marked, setting("True")]  # type: ignore[list-item]
+
+
+class _Rewriter(cst.CSTTransformer):
+    """A rewrite of a loop body that leaves nested loops (and functions) alone and keeps the
+    source location of every node it rebuilds."""
+
+    def __init__(self, parsed: ParsedFunction):
+        super().__init__()
+        self.parsed = parsed
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # noqa: ANN201
+        result = super().on_leave(original, updated)
+        if isinstance(result, cst.CSTNode):
+            self.parsed.moved(result, original)
+        return result
+
+    def visit_For(self, node: cst.For) -> bool:
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
 
 def _else_lines(node: cst.If) -> list[cst.BaseStatement]:
@@ -106,6 +186,23 @@ def _assigned_names(node: cst.CSTNode) -> set[str]:
     return found
 
 
+def _mentioned_outside(statements: list[cst.BaseStatement], node: cst.CSTNode) -> set[str]:
+    """The names the statements mention outside `node` (found by identity)."""
+    found: set[str] = set()
+
+    class Find(cst.CSTVisitor):
+        def on_visit(self, visited: cst.CSTNode) -> bool:
+            if visited is node:
+                return False
+            if isinstance(visited, cst.Name):
+                found.add(visited.value)
+            return True
+
+    for statement in statements:
+        statement.visit(Find())
+    return found
+
+
 def _target_names(target: cst.BaseExpression) -> list[str]:
     if isinstance(target, cst.Name):
         return [target.value]
@@ -114,14 +211,25 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-def loop_returns(statements: list[cst.BaseStatement], taken: set[str]) -> list[cst.BaseStatement]:
+def loop_returns(statements: list[cst.BaseStatement], taken: set[str],
+                 parsed: ParsedFunction) -> list[cst.BaseStatement]:
     """A `return` inside a loop becomes `value = v; returned = True; break`, and each loop
     it leaves is followed by `if returned: return value` (or `break`, in an outer loop)."""
-    if not any(isinstance(s, (cst.For, cst.While)) and _has_return(s) for s in statements):
+    if not _returns_in_loop(statements):
         return statements
     flag, value = _unused("returned", taken), _unused("returned_value", taken)
     start = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name("False"))])
-    return [start] + _rewrite_returns(statements, 0, flag, value)
+    return [start] + _Returns(flag, value, parsed, taken).block(statements, 0, True)
+
+
+def _returns_in_loop(statements: list[cst.BaseStatement]) -> bool:
+    for statement in statements:
+        if isinstance(statement, (cst.For, cst.While)) and _has_return(statement):
+            return True
+        if isinstance(statement, cst.If) and (_returns_in_loop(_lines(statement.body))
+                                              or _returns_in_loop(_else_lines(statement))):
+            return True
+    return False
 
 
 def _unused(base: str, taken: set[str]) -> str:
@@ -133,62 +241,146 @@ def _unused(base: str, taken: set[str]) -> str:
     return name
 
 
-def _rewrite_returns(statements: list[cst.BaseStatement], depth: int, flag: str,
-                     value: str) -> list[cst.BaseStatement]:
-    out: list[cst.BaseStatement] = []
-    for k, statement in enumerate(statements):
-        if isinstance(statement, (cst.For, cst.While)) and _has_return(statement):
-            body = _rewrite_returns(_lines(statement.body), depth + 1, flag, value)
-            out.append(statement.with_changes(body=cst.IndentedBlock(body)))
-            leave: cst.BaseSmallStatement = cst.Return(cst.Name(value)) if depth == 0 else cst.Break()
-            if depth == 0 and k == len(statements) - 1:  # nothing after the loop: it can only return
-                out.append(cst.SimpleStatementLine([leave]))
+@dataclass
+class _Returns:
+    """The rewrite of `loop_returns`; every node it builds keeps the place of the one it replaces."""
+
+    flag: str
+    value: str
+    parsed: ParsedFunction
+    taken: set[str]
+    values: list[str] | None = None  # one name per returned value (`return a, b`: two)
+    as_tuple: bool = False
+
+    def result(self) -> cst.BaseExpression:
+        names = [cst.Name(n) for n in self.values or [self.value]]
+        return cst.Tuple([cst.Element(n) for n in names]) if self.as_tuple else names[0]
+
+    def block(self, statements: list[cst.BaseStatement], depth: int, tail: bool) -> list[cst.BaseStatement]:
+        """`depth`: the loops around the block; `tail`: nothing runs after the block but a return."""
+        out: list[cst.BaseStatement] = []
+        for k, statement in enumerate(statements):
+            last = tail and k == len(statements) - 1
+            if isinstance(statement, (cst.For, cst.While)) and _has_return(statement):
+                body = self.block(_lines(statement.body), depth + 1, False)
+                out.append(self.parsed.moved(statement.with_changes(body=cst.IndentedBlock(body)), statement))
+                leave: cst.BaseSmallStatement = cst.Return(self.result()) if depth == 0 else cst.Break()
+                self.parsed.moved(leave, statement)
+                if depth == 0 and last:  # nothing after the loop: it can only return
+                    out.append(self.parsed.moved(cst.SimpleStatementLine([leave]), statement))
+                else:
+                    out.append(self.parsed.moved(cst.If(cst.Name(self.flag), cst.IndentedBlock(
+                        [cst.SimpleStatementLine([leave])])), statement))
+            elif isinstance(statement, cst.If) and _has_return(statement):
+                out.append(self.branches(statement, depth, last))
+            elif depth and isinstance(statement, cst.SimpleStatementLine) and \
+                    any(isinstance(small, cst.Return) for small in statement.body):
+                out += self.leave_loop(statement)
             else:
-                out.append(cst.If(cst.Name(flag), cst.IndentedBlock([cst.SimpleStatementLine([leave])])))
-        elif depth and isinstance(statement, cst.If) and _has_return(statement):
-            then = _rewrite_returns(_lines(statement.body), depth, flag, value)
-            other = _rewrite_returns(_else_lines(statement), depth, flag, value)
-            orelse = cst.Else(cst.IndentedBlock(other)) if other else None
-            out.append(statement.with_changes(body=cst.IndentedBlock(then), orelse=orelse))
-        elif depth and isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[-1], cst.Return):
-            result = statement.body[-1].value or cst.Name("None")  # type: ignore[attr-defined]
-            keep = [*statement.body[:-1], cst.Assign([cst.AssignTarget(cst.Name(value))], result),
-                    cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name("True"))]
-            out += [cst.SimpleStatementLine([small]) for small in keep]
-            out.append(cst.SimpleStatementLine([cst.Break()]))
+                out.append(statement)
+        return out
+
+    def branches(self, statement: cst.If, depth: int, tail: bool) -> cst.If:
+        then = self.block(_lines(statement.body), depth, tail)
+        if isinstance(statement.orelse, cst.If):  # an elif: rewritten as the if it is
+            orelse: cst.If | cst.Else | None = self.branches(statement.orelse, depth, tail)
+        elif isinstance(statement.orelse, cst.Else):
+            other = self.block(_lines(statement.orelse.body), depth, tail)
+            orelse = self.parsed.moved(cst.Else(cst.IndentedBlock(other)), statement.orelse)  # type: ignore
         else:
-            out.append(statement)
-    return out
+            orelse = None
+        return self.parsed.moved(statement.with_changes(body=cst.IndentedBlock(then), orelse=orelse),
+                                 statement)  # type: ignore[return-value]
+
+    def leave_loop(self, line: cst.SimpleStatementLine) -> list[cst.BaseStatement]:
+        """`...; return v` in a loop: `...`, `returned_value = v`, `returned = True`, `break`."""
+        k = next(j for j, small in enumerate(line.body) if isinstance(small, cst.Return))
+        returned = line.body[k]
+        result = returned.value or cst.Name("None")  # type: ignore[attr-defined]
+        parts = [e.value for e in result.elements] if isinstance(result, cst.Tuple) else [result]
+        if self.values is None:  # `return a, b` gives two values, kept in a name each
+            self.as_tuple = isinstance(result, cst.Tuple)
+            self.values = [self.value] + [_unused(self.value, self.taken) for _ in parts[1:]]
+        if len(parts) != len(self.values) or self.as_tuple != isinstance(result, cst.Tuple):
+            raise UnsupportedSyntax("the returns of this function give different numbers of values",
+                                    self.parsed.span(returned), "return the same number of values everywhere")
+        smalls = [*line.body[:k], *(cst.Assign([cst.AssignTarget(cst.Name(n))], part)
+                                    for n, part in zip(self.values, parts)),
+                  cst.Assign([cst.AssignTarget(cst.Name(self.flag))], cst.Name("True")), cst.Break()]
+        for small in smalls[k:]:
+            self.parsed.moved(small, returned)
+        return [self.parsed.moved(cst.SimpleStatementLine([small]), line) for small in smalls]
 
 
-def single_exit(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+def single_exit(statements: list[cst.BaseStatement], parsed: ParsedFunction) -> list[cst.BaseStatement]:
     """An early `return` in a branch: the rest of the block moves into the other branch,
-    so that every way through the function ends with a return of its own."""
+    so that every way through the function ends with a return of its own. What follows a
+    return in its block never runs, and is dropped."""
+    statements = _until_return(statements, parsed)
     for i, statement in enumerate(statements):
         if isinstance(statement, cst.If) and _has_return(statement):
             rest = statements[i + 1:]
             branches = []
             for block in (_lines(statement.body), _else_lines(statement)):
-                alone = single_exit(block)
-                branches.append(alone if _ends_in_return(alone) else single_exit(block + rest))
+                alone = single_exit(block, parsed)
+                branches.append(alone if _ends_in_return(alone) else single_exit(block + rest, parsed))
             orelse = cst.Else(body=cst.IndentedBlock(body=branches[1])) if branches[1] else None
-            return statements[:i] + [statement.with_changes(body=cst.IndentedBlock(body=branches[0]), orelse=orelse)]
+            if orelse is not None:
+                parsed.moved(orelse, statement.orelse or statement)
+            changed = statement.with_changes(body=cst.IndentedBlock(body=branches[0]), orelse=orelse)
+            return statements[:i] + [parsed.moved(changed, statement)]  # type: ignore[list-item]
+    return statements
+
+
+def _until_return(statements: list[cst.BaseStatement], parsed: ParsedFunction) -> list[cst.BaseStatement]:
+    """The block up to its first return statement (Python never runs what follows it)."""
+    for k, statement in enumerate(statements):
+        if isinstance(statement, cst.SimpleStatementLine):
+            at = next((j for j, small in enumerate(statement.body) if isinstance(small, cst.Return)), None)
+            if at is not None:
+                line = statement.with_changes(body=statement.body[:at + 1])
+                return [*statements[:k], parsed.moved(line, statement)]  # type: ignore[list-item]
     return statements
 
 
 class ControlFlow:
     """The compound-statement half of the normalizer (mixed into `_Normalizer`)."""
 
+    path: tuple[tuple[ast.expr, bool], ...] = ()  # the branch tests (and sides) from the trip's start
+    top: tuple[cst.BaseStatement, ...] = ()  # the function's statements, once returns are lowered
+
+    def placeholders(self: _Normalizer, node: cst.For | cst.While | cst.If, skip: set[str] = frozenset()) -> None:
+        """`v = None` before a loop or an if that binds v first, where v is mentioned elsewhere:
+        as in Python, v then holds its last value after the loop (and its old one on a path
+        that does not bind it), so it is carried (or joined) like a variable bound before, and
+        the derivative code never reads it unbound. No program Python runs reads the None."""
+        outside = _mentioned_outside(list(self.top), node)
+        for name in sorted(_assigned_names(node) - set(self.current) - skip):
+            if name in outside:
+                self.emit((self.bind(name),), ast.Constant(None), node)
+
     def block(self: _Normalizer, statements: list[cst.BaseStatement]) -> list[Stmt]:
+        """Normalize a block; in a loop, one that ends where the trip ends (`self.loop_top`) may
+        hold a `break` or `continue` (nested in its branches too): what follows one never runs."""
         saved, self.body = self.body, []
-        at_loop_top, self.loop_top = self.loop_top, False
+        holds_rest, self.loop_top = self.loop_top, False
         for i, statement in enumerate(statements):
             self.statement = statement
             if isinstance(statement, cst.SimpleStatementLine):
-                self.statement_line(statement)
+                k = _exit_at(statement)
+                if k is None:
+                    self.statement_line(statement)
+                    continue
+                if k:
+                    self.statement_line(self.parsed.moved(statement.with_changes(body=statement.body[:k]),
+                                                          statement))
+                self.leave_trip(statement.body[k], holds_rest)
+                break  # the rest of the block is never run
             elif isinstance(statement, cst.If):
-                if self.if_statement(statement, statements[i + 1:], at_loop_top):
-                    break  # the rest of the block moved into a branch
+                if holds_rest and _may_exit(statement):
+                    self.exiting_if(statement, statements[i + 1:])
+                    break  # the rest of the block moved into the branches
+                self.if_statement(statement)
             elif isinstance(statement, cst.For):
                 self.for_loop(statement)
             elif isinstance(statement, cst.While):
@@ -196,44 +388,70 @@ class ControlFlow:
             else:
                 raise self.unsupported(statement, f"{self.describe_statement(statement)} is not supported",
                                        hint="rewrite it with assignments, if, for and while")
-        block, self.body, self.loop_top = self.body, saved, at_loop_top
+        block, self.body, self.loop_top = self.body, saved, holds_rest
         return block
 
     # ------------------------------------------------------------ if
 
-    def if_statement(self: _Normalizer, node: cst.If, rest: list[cst.BaseStatement], at_loop_top: bool) -> bool:
-        """Normalize an if (elif chains nest); returns whether `rest` was absorbed into a branch."""
-        then = _lines(node.body)
-        orelse: list[cst.BaseStatement] = []
-        if isinstance(node.orelse, cst.Else):
-            orelse = _lines(node.orelse.body)
-        elif isinstance(node.orelse, cst.If):
-            orelse = [node.orelse]
-        test = self.atom(node.test)
-        exits = (_exit_of(then), _exit_of(orelse))
-        absorbed = any(exits)
-        rest_in = (False, False)  # which branch now holds the rest of the trip
-        if absorbed:
-            if not at_loop_top or all(exits):
-                raise self.unsupported(node, "this `break`/`continue` is not supported here", hint=_EXIT_HINT)
-            if exits[0]:
-                then, orelse, rest_in = _without_exit(then), orelse + rest, (False, True)
-            else:
-                then, orelse, rest_in = then + rest, _without_exit(orelse), (True, False)
-            if "break" in exits:
-                self.exits.append(test if exits[0] else ast.UnaryOp(ast.Not(), test))
-        self.branches(test, then, orelse, node, rest_in)
-        return absorbed
+    def if_statement(self: _Normalizer, node: cst.If) -> None:
+        """Normalize an if without exits (elif chains nest)."""
+        test = self.test(node.test)
+        self.placeholders(node)
+        self.branches(test, _lines(node.body), _else_lines(node), node, (False, False))
+
+    def exiting_if(self: _Normalizer, node: cst.If, rest: list[cst.BaseStatement]) -> None:
+        """An if in a loop that may break or continue: the rest of the trip moves into the branch
+        that goes on, or, if both may, runs after it under a flag every way through it sets."""
+        then, orelse = _lines(node.body), _else_lines(node)
+        test = self.test(node.test)
+        goes_on = (_goes_on(then), _goes_on(orelse))
+        guard = None
+        if rest and all(goes_on):
+            guard = _unused("going", self.taken)
+            then, orelse = _flagged(then, guard, self.parsed), _flagged(orelse, guard, self.parsed)
+        elif goes_on[0]:
+            then = then + rest
+        elif goes_on[1]:
+            orelse = orelse + rest
+        self.branches(test, then, orelse, node, (True, True))
+        if guard is not None:  # `if going: rest`
+            self.statement = rest[0]
+            self.branches(ast.Name(self.current[guard]), rest, [], rest[0], (True, True))
+
+    def test(self: _Normalizer, node: cst.BaseExpression) -> ast.expr:
+        """The test of an if as an atom that keeps its value: a variable's version is copied, since
+        a loop may later carry a new value into it, and the exit conditions at the trip's end and
+        the reverse sweep read the test again (copy propagation drops the copy where it can)."""
+        test = self.atom(node)
+        if isinstance(test, ast.Name) and test.id in self.current.values():
+            copy = self.temporary()
+            self.emit((copy,), test, node)
+            return ast.Name(copy)
+        return test
+
+    def leave_trip(self: _Normalizer, exit: cst.BaseSmallStatement, in_loop: bool) -> None:
+        """A `break` or `continue` ends the trip; a break also ends the loop once the trip is done,
+        under the conjunction of the branch tests on the way to it."""
+        if not in_loop:
+            raise self.unsupported(exit, "this `break`/`continue` is not supported here",
+                                   hint="write break and continue in the loop's own body or in its if statements")
+        if isinstance(exit, cst.Continue):
+            return
+        tests = [test if side else ast.UnaryOp(ast.Not(), test) for test, side in self.path]
+        self.exits.append(ast.Constant(True) if not tests else tests[0] if len(tests) == 1
+                          else ast.BoolOp(ast.And(), tests))
 
     def branches(self: _Normalizer, test: ast.expr, then: list[cst.BaseStatement],
                  orelse: list[cst.BaseStatement], node: cst.CSTNode, rest_in: tuple[bool, bool]) -> None:
-        before = dict(self.current)
+        before, path = dict(self.current), self.path
         self.loop_top = rest_in[0]  # a branch holding the rest of a trip may break or continue too
+        self.path = path + ((test, True),)
         body = self.block(then)
         after_then, self.current = self.current, dict(before)
         self.loop_top = rest_in[1]
+        self.path = path + ((test, False),)
         other = self.block(orelse)
-        self.loop_top = False
+        self.loop_top, self.path = False, path
         after_else = self.current
         merged = dict(before)
         for name in sorted(set(after_then) | set(after_else)):
@@ -262,7 +480,7 @@ class ControlFlow:
 
     def conditional(self: _Normalizer, node: cst.IfExp) -> ast.expr:
         """`a if c else b`: an if statement whose branches assign one value (only one side runs)."""
-        test = self.atom(node.test)
+        test = self.test(node.test)
         key = self.fresh("chosen")
         self.generated.add(key)
         assign = [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(key))], side)])
@@ -299,6 +517,7 @@ class ControlFlow:
             raise self.unsupported(node, "`for ... else` and `async for` are not supported",
                                    hint="move the else part after the loop, using a flag")
         iterable, index_name, items = self.iteration(node)
+        self.placeholders(node, {index_name} if index_name is not None else set())
         if index_name is not None:
             index = self.bind(index_name)
         else:
@@ -343,6 +562,10 @@ class ControlFlow:
         trip, so a variable the body assigns again is copied first (`for r in x: x = x + r` takes
         the rows of the x it started with)."""
         sequence = self.atom(source)
+        if isinstance(sequence, (ast.Tuple, ast.List)) and self.holds_locals(sequence):
+            display = self.temporary()  # `for w in (a, b)`: the items carry derivatives
+            self.emit((display,), sequence, source)
+            return ast.Name(display)
         if isinstance(source, cst.Name) and isinstance(sequence, ast.Name) \
                 and source.value in _assigned_names(node.body):
             copy = self.temporary()
@@ -359,6 +582,7 @@ class ControlFlow:
         if node.orelse is not None:
             raise self.unsupported(node, "`while ... else` is not supported",
                                    hint="move the else part after the loop, using a flag")
+        self.placeholders(node)
         before = dict(self.current)
         saved, self.body = self.body, []
         test = self.atom(node.test)
@@ -371,7 +595,7 @@ class ControlFlow:
              iterable: ast.expr | None, test_body: list[Stmt], test: ast.expr | None,
              before: dict[str, str], items: list[tuple[cst.BaseExpression, ast.expr]]) -> None:
         saved_exits, self.exits = self.exits, []
-        saved_top = self.loop_top
+        saved_top, saved_path, self.path = self.loop_top, self.path, ()
         saved_body, self.body = self.body, []
         for item, sequence in items:  # `for row in X`: row = X[i]; `for W, b in layers`: W, b = layers[i]
             index = ast.Name(target)  # type: ignore[arg-type]
@@ -382,7 +606,7 @@ class ControlFlow:
         self.loop_depth += 1
         body = prefix + self.block(_lines(node.body))
         self.loop_depth -= 1
-        self.loop_top = saved_top
+        self.loop_top, self.path = saved_top, saved_path
         carry = [Apply((before[name],), lookup("identity"), {"a": ast.Name(version)},  # type: ignore[arg-type]
                        ast.Name(version), None)
                  for name, version in self.current.items() if name in before and before[name] != version]

@@ -19,9 +19,10 @@ from typing import Any, Callable, ClassVar
 import libcst as cst
 
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
-from ..ir import Apply, Effect, Function, Param, Stmt, names_in, walk
+from ..ir import Apply, Effect, Function, Param, Stmt, names_in
 from ..rules.registry import Rule, lookup, sequence_rule
 from .calls import Calls, _Op
+from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
 from .control import ControlFlow, _ends_in_return, loop_returns, single_exit
 from .source import ParsedFunction
 
@@ -75,7 +76,7 @@ def _unpackable(target: cst.Tuple | cst.List) -> bool:
 
 
 @dataclass
-class _Normalizer(ControlFlow, Calls):
+class _Normalizer(ControlFlow, Calls, SharedUpdates):
     parsed: ParsedFunction
     body: list[Stmt] = field(default_factory=list)
     loop_top: bool = False  # the statements being normalized are a loop body's own
@@ -86,9 +87,12 @@ class _Normalizer(ControlFlow, Calls):
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
+    described: dict[str, str] = field(default_factory=dict)  # name -> the user's words for its value
+    copies: dict[str, tuple[str, int]] = field(default_factory=dict)  # `s = a`: s -> (a, id(block))
     callees: dict[Callable, Rule] = field(default_factory=dict)  # the user's functions it calls
     parameters: tuple[str, ...] = ()
     writes_into_parameters: list[cst.CSTNode] = field(default_factory=list)  # `v[i] = ...` with v a parameter
+    updates_parameters: list[tuple[str, cst.CSTNode]] = field(default_factory=list)  # `p += v`, p a parameter
     results: list[str] | None = None  # names of the result, when the function returns in several places
     results_tuple: bool = False
     loop_depth: int = 0
@@ -136,7 +140,7 @@ class _Normalizer(ControlFlow, Calls):
     def emit(self, targets: tuple[str, ...], op: _Op | ast.expr, node: cst.CSTNode) -> None:
         stmt_source = self.code(self.statement) if self.statement is not None else ""
         if isinstance(op, (ast.List, ast.Tuple)) and self.holds_locals(op) and len(targets) == 1:
-            op = self.display_op(op, node)
+            op = self.display_op(self.nested_displays(op, node), node)
         if isinstance(op, _Op):
             apply = Apply(targets, op.rule, op.args, op.primal, self.span(op.node), stmt_source)
         elif isinstance(op, ast.Name) and op.id in self.current.values() and len(targets) == 1:
@@ -145,10 +149,28 @@ class _Normalizer(ControlFlow, Calls):
             apply = Apply(targets, CONSTANT, {}, op, self.span(node), stmt_source)
         self.body.append(apply)
         self.track_alias(apply)
+        self.copied(apply)
+        for target in targets:
+            user = next((u for u, v in self.current.items() if v == target), None)
+            if user is None and isinstance(op, ast.Name):  # a copy: the value copied, in the user's words
+                user = self.described.get(op.id, op.id)
+            self.described[target] = user or (self.code(node) if node is not None else target)
 
     def holds_locals(self, expr: ast.expr) -> bool:
         """Whether an atom mentions a value of the function (a parameter, variable or temporary)."""
         return bool(names_in(expr) & (set(self.current.values()) | self.generated))
+
+    def nested_displays(self, display: ast.List | ast.Tuple, node: cst.CSTNode) -> ast.List | ast.Tuple:
+        """`(a, (b, w))`: each inner display holding values of the function becomes a value of its
+        own (a temporary), so that derivatives go item by item at every depth."""
+        items: list[ast.expr] = []
+        for item in display.elts:
+            if isinstance(item, (ast.List, ast.Tuple)) and self.holds_locals(item):
+                name = self.temporary()
+                self.emit((name,), item, node)
+                item = ast.Name(name)
+            items.append(item)
+        return type(display)(items)
 
     def display_op(self, display: ast.List | ast.Tuple, node: cst.CSTNode) -> _Op:
         """`[a, b]` holding values of the function: a primitive, so derivatives go item by item."""
@@ -198,12 +220,19 @@ class _Normalizer(ControlFlow, Calls):
     def assign_parallel(self, target: cst.Tuple | cst.List, value: cst.Tuple | cst.List) -> None:
         if len(target.elements) != len(value.elements):
             raise self.unsupported(target, "the two sides of this unpacking differ in length")
-        ops = [self.lower(e.value) for e in value.elements]  # all right sides first
+        ops = [self.value_copy(self.lower(e.value), e.value) for e in value.elements]  # all right sides first
         for element, op, v in zip(target.elements, ops, value.elements):
             self.assign_to(element.value, op, v.value)
 
+    def value_copy(self, op: _Op | ast.expr, node: cst.CSTNode) -> _Op | ast.expr:
+        """A variable's value as a copy (`x = x`, `a, b = b, a`), decided before any target is bound."""
+        if isinstance(op, ast.Name) and op.id in self.current.values():
+            return _Op(lookup("identity"), {"a": op}, op, node)
+        return op
+
     def assign_to(self, target: cst.BaseExpression, op: _Op | ast.expr, value: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):
+            op = self.value_copy(op, value)
             self.emit((self.bind(target.value),), op, value)
             return
         if isinstance(target, (cst.Tuple, cst.List)) and _unpackable(target):
@@ -248,6 +277,7 @@ class _Normalizer(ControlFlow, Calls):
             self.writes_into_parameters.append(target)
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
+        self.share_update(target.value.value, old.id, target, None)  # type: ignore[attr-defined]
 
     def atom_of(self, op: _Op | ast.expr, node: cst.CSTNode) -> ast.expr:
         if not isinstance(op, _Op):
@@ -274,11 +304,14 @@ class _Normalizer(ControlFlow, Calls):
         if not isinstance(node.target, cst.Name):
             raise self.unsupported(node.target, "augmented assignment to an attribute is not supported")
         old = self.read_name(node.target)
+        if self.roots.get(old.id, old.id) in self.parameters:  # an array argument is updated in place
+            self.updates_parameters.append((self.roots.get(old.id, old.id), node))
         right = self.atom(node.value)
         key, ast_op = _BINARY[operator]
         op = self.operator_op(key, ast.BinOp(old, ast_op(), right), {"x": old, "y": right}, node)
         self.assign_to(node.target, op, node)
         self.inplace.append((self.body[-1], old.id, node))  # type: ignore[arg-type]
+        self.share_update(node.target.value, old.id, node, ast.Constant(_IN_PLACE[key]))
 
     def expression_statement(self, node: cst.Expr) -> None:
         if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
@@ -311,9 +344,13 @@ class _Normalizer(ControlFlow, Calls):
             raise self.unsupported(call, "append takes one value")
         old = self.read_name(call.func.value)  # type: ignore[attr-defined]
         value = self.atom(call.args[0].value)
+        if isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):  # caches.append((h, z))
+            value = self.atom_of(self.display_op(self.nested_displays(value, call), call), call)
         primal = ast.BinOp(old, ast.Add(), ast.List([value]))
         op = _Op(lookup("list.append"), {"a": old, "value": value}, primal, call)
         self.emit((self.bind(call.func.value.value),), op, call)  # type: ignore[attr-defined]
+        self.inplace.append((self.body[-1], old.id, call))  # type: ignore[arg-type]
+        self.share_update(call.func.value.value, old.id, call, None)  # type: ignore[attr-defined]
 
     def assert_statement(self, node: cst.Assert) -> None:
         test = self.atom(node.test)
@@ -489,7 +526,8 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm.parameters = tuple(p.name for p in params)
     statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
     _refuse_generators(norm, fn)
-    statements = single_exit(loop_returns(statements, set(norm.taken)))
+    statements = single_exit(loop_returns(statements, set(norm.taken), parsed), parsed)
+    norm.top = tuple(statements)
     if statements and not _is_return_line(statements[-1]) and _ends_in_return(statements):
         return _normalize_returns(norm, statements, params)
     if not statements or not _is_return_line(statements[-1]):
@@ -510,6 +548,7 @@ def normalize(parsed: ParsedFunction) -> Function:
         names=set(norm.taken),
         generated=set(norm.generated),
         writes_into_parameters=[norm.span(n) for n in norm.writes_into_parameters],
+        updates_parameters=[(p, norm.span(n)) for p, n in norm.updates_parameters],
     )
 
 
@@ -523,7 +562,8 @@ def _normalize_returns(norm: _Normalizer, statements: list[cst.BaseStatement], p
     fn = norm.parsed.node
     return Function(fn.name.value, params, norm.body, returns, norm.results_tuple,
                     norm.parsed.span(fn.name), set(norm.taken), set(norm.generated),  # type: ignore[arg-type]
-                    [norm.span(n) for n in norm.writes_into_parameters])
+                    [norm.span(n) for n in norm.writes_into_parameters],
+                    [(p, norm.span(n)) for p, n in norm.updates_parameters])
 
 
 def _refuse_generators(norm: _Normalizer, fn: cst.FunctionDef) -> None:
@@ -557,6 +597,8 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     for element in elements:
         op = norm.lower(element)
         atom = op if not isinstance(op, _Op) else None
+        if isinstance(atom, (ast.Tuple, ast.List)) and norm.holds_locals(atom):
+            atom = None  # `return out, (x, w)`: the tuple is a value of its own, with its own adjoint
         reuse = isinstance(atom, ast.Name) and atom.id in norm.current.values() and \
             atom.id not in params and atom.id not in {a.id for a in atoms if isinstance(a, ast.Name)}
         if atom is not None and (reuse or not (isinstance(atom, ast.Name) and atom.id in norm.current.values())):
@@ -570,27 +612,30 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
 
 
 def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:
-    """`y += v` updates y's array in place; refuse when another live name shares that array."""
-    statements = list(walk(norm.body))
-    for apply, old, node in norm.inplace:
-        root = norm.roots.get(old, old)
-        sharing = {n for n, r in norm.roots.items() if r == root} | {root}
-        sharing.discard(old)
-        later_reads: set[str] = set()
-        for stmt in statements[statements.index(apply) + 1:]:
-            if isinstance(stmt, Apply):
-                later_reads |= names_in(stmt.primal)
-        for r in returns:
-            later_reads |= names_in(r)
-        shared = sorted(sharing & later_reads)
-        if shared:
-            if isinstance(node, cst.Subscript):  # a write into an array: `y[i] = v`, `y[i] += v`
-                array = norm.code(node.value)
-                hint = f"write into a copy: `{array} = {array}.copy()` before this line"
-            else:
-                hint = f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array"
-            raise norm.unsupported(
-                node, f"this in-place update also changes `{shared[0]}`, which shares the array", hint=hint)
+    """`y += v` updates y's array in place: refuse where a name sharing it shows the change."""
+    updates = [Update(apply, _refusal(norm, node)) for apply, _, node in norm.inplace]
+
+    def copies(apply: Apply) -> bool:
+        return apply.rule.key == "getitem" and norm.advanced(apply.args.get("index"))
+
+    check_updates(norm.body, norm.parameters, returns, updates, lambda name: norm.described.get(name, name), copies)
+
+
+def _refusal(norm: _Normalizer, node: cst.CSTNode) -> Callable[[str], UnsupportedSyntax]:
+    if isinstance(node, cst.Subscript):  # a write into an array: `y[i] = v`, `y[i] += v`
+        array = norm.code(node.value)
+        hint = f"write into a copy: `{array} = {array}.copy()` before this line"
+    elif isinstance(node, cst.Call):  # xs.append(v)
+        items = norm.code(node.func.value)  # type: ignore[attr-defined]
+        hint = f"make a new list: `{items} = {items} + [...]`"
+    else:
+        hint = f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array"  # type: ignore
+
+    def refuse(shared: str) -> UnsupportedSyntax:
+        return norm.unsupported(node, f"this in-place update also changes `{shared}`, which shares the array "
+                                "and is read after it", hint=hint)
+
+    return refuse
 
 
 def _parameters(parsed: ParsedFunction) -> list[Param]:

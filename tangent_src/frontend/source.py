@@ -48,6 +48,12 @@ class ParsedFunction:
             text,
         )
 
+    def moved(self, new: cst.CSTNode, old: cst.CSTNode) -> cst.CSTNode:
+        """A node a rewrite built from `old` sits where old does (so its errors name that place)."""
+        if new is not old and old in self.positions:
+            self.positions.setdefault(new, self.positions[old])
+        return new
+
     def lookup(self, name: str) -> Any:
         """The object a free name of the function refers to (closure, global, builtin)."""
         for scope in (self.closure, self.globals, vars(builtins)):
@@ -74,7 +80,7 @@ def parse_function(fn: Callable) -> ParsedFunction:
     source = textwrap.dedent(raw)
     indent = len(lines[0]) - len(lines[0].lstrip()) if source != raw else 0
     wrapper = MetadataWrapper(cst.parse_module(source))
-    positions = wrapper.resolve(PositionProvider)
+    positions = dict(wrapper.resolve(PositionProvider))  # rewrites add the nodes they build
     node = wrapper.module.body[0]
     if not isinstance(node, cst.FunctionDef):
         raise UnsupportedSyntax(f"{fn.__qualname__} is not defined by a `def` statement",

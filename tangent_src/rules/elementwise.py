@@ -38,8 +38,14 @@ def truediv(x, y, z):
 
 @elementwise("operator.pow", domain={"x": positive, "y": nonzero}, aliases=("numpy.power", "builtins.pow"))
 def pow(x, y, z):
-    """z = x ** y: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0)"""
-    return y * x ** (y - 1), z * np.log(x)
+    """z = x ** y: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0, or x = 0 < y)"""
+    # x**0 is 1 everywhere, also at x = 0, where y x**(y-1) would be 0 * inf (and 0.0 ** -1.0 a
+    # ZeroDivisionError): the exponent is raised by 0 ** (y * y), which is 1 where y == 0 and 0
+    # elsewhere, and folds away for a literal exponent (x ** 2 gives 2 * x). Where the slope is
+    # infinite (x = 0, 0 < y < 1) it is inf for arrays; Python floats raise there, as 0.0 ** -0.5
+    # does. 0**y is 0 for y > 0, constant in y, where z log(x) would be 0 * -inf: log(1) is
+    # taken where z == 0. For x < 0 numpy's x**y is NaN at non-integer y: the dy term is NaN.
+    return y * x ** (y - 1 + 0 ** (y * y)), z * np.log(np.where(z == 0, 1, x))
 
 
 @elementwise("operator.neg", aliases=("numpy.negative",))
@@ -140,7 +146,7 @@ def expm1(x, z):
 
 @elementwise("numpy.sqrt", domain=positive)
 def sqrt(x, z):
-    """d sqrt(x) = dx / (2 sqrt(x))"""
+    """d sqrt(x) = dx / (2 sqrt(x)); infinite at x = 0 (inf, a one-sided derivative)"""
     return 0.5 / z
 
 
@@ -174,10 +180,17 @@ def minimum(x, y, z):
 @elementwise("numpy.where")
 def where(condition, x, y, z):
     """z = x where condition holds, else y"""
-    return None, condition, np.logical_not(condition)
+    # `condition != 0`, not the condition itself: numpy takes any nonzero number as true, and a
+    # float condition of -1.0 must give the slope 1, not -1.
+    return None, condition != 0, condition == 0
 
 
 @elementwise("numpy.clip")
 def clip(a, a_min=None, a_max=None, z=None):
     """z = a clipped to [a_min, a_max]: the derivative goes to whichever of the three z equals (to a at a tie)"""
-    return z == a, (z == a_min) & (z != a), (z == a_max) & (z != a)
+    # At a == a_min (or a_max) a gets the one-sided slope 1 of the side where it moves z; when
+    # a == a_min == a_max, z is pinned and does not move with a: the slope 1 goes to a_max, whose
+    # one-sided slope it is, as when a_min == a_max pins z away from a. (numpy does not check
+    # a_min <= a_max; above it z = a_max, and a tie of a with a_max there still gives a slope 1.)
+    return ((z == a) & ((z != a_min) | (z != a_max)), (z == a_min) & (z != a) & (z != a_max),
+            (z == a_max) & ((z != a) | (z == a_min)))

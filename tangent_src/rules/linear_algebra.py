@@ -205,11 +205,12 @@ def slogdet(a):
         return per_matrix(bz[1]) * mT(np.linalg.inv(a))
 
 
-# numpy reads only the lower triangle of a symmetric input (cholesky, eigh, eigvalsh), so
-# its derivative along a nonsymmetric da would only see tril(da). These rules give the
-# derivative for the symmetric part (da + da^T) / 2 instead, and a symmetric gradient, as
-# JAX, PyTorch and ChainRules do: the derivative in the space of symmetric matrices, where
-# the input lives; the two agree whenever da is symmetric.
+# numpy reads only one triangle of a symmetric input (cholesky, eigh, eigvalsh: the lower one
+# unless upper=True or UPLO='U') and decomposes S = tril(a) + tril(a, -1)^T. These rules give
+# the derivative of that function, the one numpy computes, for any a: the tangent reads da
+# the same way, and the gradient is zero on the unread triangle and counts each read
+# off-diagonal entry twice (it stands for two entries of S). For a symmetric a and da this is
+# the derivative on symmetric matrices; it is not JAX's or PyTorch's symmetrized gradient.
 
 
 @rule("numpy.linalg.cholesky", diff=("a",), domain={"a": symmetric_positive_definite})
@@ -225,25 +226,26 @@ def cholesky(a, upper=False):
 
 @rule("numpy.linalg.eigh", diff=("a",), domain={"a": symmetric_positive_definite})
 def eigh(a, UPLO="L"):  # noqa: N803  (numpy's name)
-    """w, V = eigh(a), a = V diag(w) V^T, distinct eigenvalues: dw = diag(V^T da V),
-    dV = V (F * V^T da V), F[i, j] = 1 / (w_j - w_i)"""
+    """w, V = eigh(a), S = V diag(w) V^T, distinct eigenvalues: dw = diag(V^T dS V),
+    dV = V (F * V^T dS V), F[i, j] = 1 / (w_j - w_i), S = tril(a) + tril(a, -1)^T (UPLO='L')"""
 
     def tangent(da, z):
-        return eigh_tangent(da, z)
+        return eigh_tangent(da, z, UPLO=UPLO)
 
     def adjoint(bz, z):
-        return eigh_adjoint(bz, z)
+        return eigh_adjoint(bz, z, UPLO=UPLO)
 
 
 @rule("numpy.linalg.eigvalsh", diff=("a",), domain={"a": symmetric_positive_definite})
 def eigvalsh(a, UPLO="L"):  # noqa: N803  (numpy's name)
-    """w = eigvalsh(a), distinct eigenvalues: dw_i = v_i^T da v_i; ba = V diag(bw) V^T"""
+    """w = eigvalsh(a), distinct eigenvalues: dw_i = v_i^T dS v_i, dS = tril(da) + tril(da, -1)^T (UPLO='L');
+    ba = the read triangle of V diag(bw) V^T, its off-diagonal entries twice"""
 
     def tangent(da):
-        return eigvalsh_tangent(a, da)
+        return eigvalsh_tangent(a, da, UPLO=UPLO)
 
     def adjoint(bz):
-        return eigvalsh_adjoint(bz, a)
+        return eigvalsh_adjoint(bz, a, UPLO=UPLO)
 
 
 @rule("numpy.linalg.qr", diff=("a",), domain={"a": full_column_rank})

@@ -97,6 +97,9 @@ class Rule:
     origin: str = "tangent_src.rules"  # the module the rule was written in
     strict: tuple[str, ...] = ()  # parameters of a non-differentiable primitive that must not vary
     effect: bool = False  # calling it changes state (a random draw): never dropped as dead code
+    # parameters the result is locally constant in, which may hold differentiated values (arange's
+    # stop only sets the length; `like=` only gives the array type): no derivative, and no refusal
+    constant_in: tuple[str, ...] = ()
     # the parameter whose elements the result adds up, when only it is given (np.sum(a)): then
     # an adjoint of 1 for the result is ones for it, which `grad` need not write out
     total_of: str | None = None
@@ -267,12 +270,16 @@ def rule(
     aliases: Iterable[str] = (),
     view: bool = False,
     total_of: str | None = None,
+    effect: bool = False,
+    constant_in: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
     """Register a primitive whose body holds nested `tangent` and `adjoint` templates.
 
     `key` is the primitive's qualified name ("numpy.sum") or the function object
     itself (a function of yours, or of a library). `total_of` names the parameter
-    whose elements the result adds up when no other argument is given (see Rule).
+    whose elements the result adds up when no other argument is given (see Rule); `effect`
+    marks a primitive whose call changes state (a random draw), never dropped as dead code;
+    `constant_in` names parameters the result is locally constant in (see Rule).
     """
     name = _key(key)
 
@@ -293,6 +300,8 @@ def rule(
             adjoint=adjoint,
             view=view,
             total_of=total_of,
+            effect=effect,
+            constant_in=constant_in,
             doc=inspect.getdoc(fn) or "",
             domain=domain or {},
             globals=_template_globals(fn, [tangent, adjoint], signature.parameters),

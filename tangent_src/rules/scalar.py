@@ -30,14 +30,14 @@ def tan(x, z):
 
 @elementwise("math.asin", domain=unit_interval)
 def asin(x, z):
-    """d asin(x) = dx / sqrt(1 - x**2)"""
-    return 1 / math.sqrt(1 - x**2)
+    """d asin(x) = dx / sqrt(1 - x**2); infinite at x = +-1 (math.inf, not a ZeroDivisionError)"""
+    return 1 / math.sqrt(1 - x**2) if abs(x) != 1 else math.inf
 
 
 @elementwise("math.acos", domain=unit_interval)
 def acos(x, z):
-    """d acos(x) = -dx / sqrt(1 - x**2)"""
-    return -1 / math.sqrt(1 - x**2)
+    """d acos(x) = -dx / sqrt(1 - x**2); infinite at x = +-1 (-math.inf, not a ZeroDivisionError)"""
+    return -1 / math.sqrt(1 - x**2) if abs(x) != 1 else -math.inf
 
 
 @elementwise("math.atan")
@@ -90,14 +90,18 @@ def log1p(x, z):
 
 @elementwise("math.sqrt", domain=positive)
 def sqrt(x, z):
-    """d sqrt(x) = dx / (2 sqrt(x))"""
-    return 0.5 / z
+    """d sqrt(x) = dx / (2 sqrt(x)); infinite at x = 0 (math.inf there, not a ZeroDivisionError)"""
+    return 0.5 / z if z != 0 else math.inf
 
 
 @elementwise("math.pow", domain={"x": positive, "y": positive})
 def pow(x, y, z):
     """z = x ** y (floats): dz = y x**(y-1) dx + z log(x) dy"""
-    return y * x ** (y - 1), z * math.log(x)
+    # At x = 0: slope 0 for y = 0 (z = 1 is constant) and y > 1, 1 for y = 1, infinite for
+    # 0 < y < 1 (math.inf, where 0.0 ** (y - 1) would raise). In y: 0 where z = 0 (0**y, y > 0),
+    # NaN for x < 0 (math.pow is defined there only at integer y: no derivative in y).
+    return (y * x ** (y - 1) if x != 0 or y >= 1 else (0.0 if y == 0 else math.inf),
+            z * math.log(x) if x > 0 else (0.0 if z == 0 else math.nan))
 
 
 @elementwise("math.fabs")

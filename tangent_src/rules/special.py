@@ -8,6 +8,8 @@ another special function (digamma for gammaln) calls the helper
 cupy arrays) when it runs. (logsumexp is in statistics.py.)
 """
 
+import math
+
 import numpy as np
 
 from .registry import elementwise, positive, rule
@@ -40,13 +42,13 @@ def logit(x, z):
 @elementwise("scipy.special.erf")
 def erf(x, z):
     """d erf(x) = 2 / sqrt(pi) exp(-x**2) dx"""
-    return 2 / np.sqrt(np.pi) * np.exp(-(x**2))
+    return 2 / math.sqrt(math.pi) * np.exp(-(x**2))
 
 
 @elementwise("scipy.special.erfc")
 def erfc(x, z):
     """d erfc(x) = d (1 - erf(x)) = -2 / sqrt(pi) exp(-x**2) dx"""
-    return -2 / np.sqrt(np.pi) * np.exp(-(x**2))
+    return -2 / math.sqrt(math.pi) * np.exp(-(x**2))
 
 
 # ---- the gamma function

@@ -90,8 +90,10 @@ def reciprocal(x, z):
 
 @elementwise("numpy.float_power", domain={"x": positive, "y": nonzero})
 def float_power(x, y, z):
-    """z = x ** y in float64: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0)"""
-    return y * np.float_power(x, y - 1), z * np.log(x)
+    """z = x ** y in float64: dz = y x**(y-1) dx + z log(x) dy (the dy term needs x > 0, or x = 0 < y)"""
+    # The edge points are those of operator.pow (rules/elementwise.py): x**0 has slope 0 also
+    # at x = 0, and 0**y slope 0 in y for y > 0.
+    return y * np.float_power(x, y - 1 + 0 ** (y * y)), z * np.log(np.where(z == 0, 1, x))
 
 
 # ---- geometry: lengths and angles
@@ -222,9 +224,23 @@ nondiff("numpy.isnan", "numpy.isinf", "numpy.isfinite", "numpy.signbit", "numpy.
 nondiff("numpy.rint", "numpy.trunc", "numpy.fix", "numpy.around", "numpy.heaviside", "numpy.floor_divide")
 # sorting, searching and counting: integers and booleans
 nondiff("numpy.argsort", "numpy.nonzero", "numpy.count_nonzero", "numpy.any", "numpy.all",
-        "numpy.searchsorted", "numpy.digitize", "numpy.bincount", "numpy.histogram")
+        "numpy.searchsorted", "numpy.digitize")
+
+
+def _bincount(x, weights=None, minlength=0): ...  # noqa: E704
+
+
+def _histogram(a, bins=10, range=None, density=None, weights=None): ...  # noqa: E704, A002
+
+
+# counts are integers, but bincount's weights add up (linear in them), and histogram's bin
+# edges (from a's min and max, or `range`), its density and its weighted counts move with a:
+# refused if they vary, never dropped
+nondiff("numpy.bincount", signature=_bincount, strict=("weights",))
+nondiff("numpy.histogram", signature=_histogram, strict=("a", "bins", "range", "weights"))
 # array creation from shapes and constants (zeros and ones are in nondiff.py)
-nondiff("numpy.empty", "numpy.eye", "numpy.identity", "numpy.arange", "numpy.linspace", "numpy.empty_like")
+# (linspace and arange move with their endpoints: rules/creation.py)
+nondiff("numpy.empty", "numpy.eye", "numpy.identity", "numpy.empty_like")
 
 
 def _full(shape, fill_value, dtype=None, order="C", *, like=None): ...  # noqa: E704
@@ -236,35 +252,7 @@ def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, 
 # the value an array is filled with would carry a derivative: refused if it varies, never dropped
 nondiff("numpy.full", signature=_full, strict=("fill_value",))
 nondiff("numpy.full_like", signature=_full_like, strict=("fill_value",))
-# random numbers: the legacy module-level functions
-nondiff(*(f"numpy.random.{name}" for name in (
-    "seed", "rand", "randn", "random", "random_sample", "normal", "uniform", "standard_normal", "randint",
-    "default_rng")), effect=True)
-
-
-def _choice(a, size=None, replace=True, p=None): ...  # noqa: E704
-
-
-def _permutation(x): ...  # noqa: E704
-
-
-def _generator_choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True): ...  # noqa: E704
-
-
-def _generator_permutation(self, x, axis=0): ...  # noqa: E704
-
-
-# choice and permutation of an array pick its elements: they would carry its derivative
-nondiff("numpy.random.choice", signature=_choice, strict=("a", "p"), effect=True)
-nondiff("numpy.random.permutation", signature=_permutation, strict=("x",), effect=True)
-# and the methods of a Generator from default_rng, called on a local value: `rng.normal(size=3)`
-for _name in ("random", "normal", "uniform", "standard_normal", "integers"):
-    nondiff(f"numpy.random.Generator.{_name}", effect=True)
-    array_method(_name, f"numpy.random.Generator.{_name}")
-nondiff("numpy.random.Generator.choice", signature=_generator_choice, strict=("a", "p"), effect=True)
-nondiff("numpy.random.Generator.permutation", signature=_generator_permutation, strict=("x",), effect=True)
-array_method("choice", "numpy.random.Generator.choice")
-array_method("permutation", "numpy.random.Generator.permutation")
+# random draws: rules/draws.py
 
 array_method("argsort", "numpy.argsort")
 array_method("nonzero", "numpy.nonzero")

@@ -6,6 +6,10 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 import numpy as np
 
 def _shape(x):
+    """x's shape; a list (of numbers or arrays) has the shape of the array numpy makes of it
+    where it takes it as an argument (np.sum([1.0, a]))."""
+    if isinstance(x, (list, tuple)):
+        return np.shape(x)
     return getattr(x, "shape", ())
 
 
@@ -21,13 +25,13 @@ def unbroadcast(g, like):
     over the first axis: each element of x was used four times. `like` may be
     the value itself or just its shape.
     """
-    shape = like if isinstance(like, tuple) else getattr(like, "shape", ())
+    shape = like if _is_shape(like) else _shape(like)
     gshape = getattr(g, "shape", ())
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:
-        return np.zeros_like(g, shape=shape) + g if isinstance(like, tuple) else broadcast_like(g, like)
+        return np.zeros_like(g, shape=shape) + g if _is_shape(like) else broadcast_like(g, like)
     if lead > 0 and gshape[lead:] == shape:  # only leading axes to sum (a bias): no keepdims, no reshape
         return g.sum(axis=tuple(range(lead)))  # the method: half the call overhead of np.sum
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
@@ -35,6 +39,11 @@ def unbroadcast(g, like):
     if not lead:
         return g
     return np.reshape(g, shape)[()] if shape == () else np.reshape(g, shape)
+
+
+def _is_shape(like):
+    """Whether `like` is a shape (a tuple of ints) rather than a value (a tuple of numbers or arrays)."""
+    return isinstance(like, tuple) and all(type(n) is int for n in like)
 
 
 def broadcast_like(t, like):
@@ -145,7 +154,15 @@ def zeros_like_tree(x):
     if isinstance(x, (tuple, list)):
         kind = List if isinstance(x, list) else Tuple
         return kind(zeros_like_tree(v) for v in x)
+    if type(x) in (float, int):  # a Python number's zero, which adds to an array on any device
+        return 0.0
     return np.zeros_like(x)
+
+
+def updated_in_place(x, method):
+    """Whether `x += v` (method "__iadd__", and so on) changes x's value in place, as it does for
+    an array or a list, rather than binding a new value, as for a number."""
+    return hasattr(type(x), method)
 
 
 def pack_like(parts, like):
@@ -286,13 +303,35 @@ def _check_dot(a, b):
         )
 
 
-def scalar_seed(out):
-    """d out / d out = 1, after checking that out is a scalar (gradients need one)."""
+def scalar_seed(out, function="the function", constant=False):
+    """d out / d out = 1, after checking that out, the value `function` returns, is a scalar.
+
+    A scalar is a Python int or float, a numpy scalar or an array of shape (); an
+    array of shape (1,) is not one (as in JAX), nor a bool, a string or a tuple.
+    `constant`: the result does not depend on the differentiated inputs (its
+    gradient is zero); then an integer (`len(x)`, a count) is refused too, as
+    the sign of a mistake.
+    """
+    dtype = getattr(out, "dtype", None)
+    if constant and (isinstance(out, int) and not isinstance(out, bool) or dtype is not None and dtype.kind in "iu"):
+        raise TypeError(
+            f"grad needs a real-valued output, but the value {function} returns is an integer that does not "
+            "depend on the differentiated inputs (a length, a count): its gradient would be zero; return a float"
+        )
+    if isinstance(out, bool) or not (isinstance(out, (int, float)) or (dtype is not None and dtype.kind in "iuf")):
+        what = f"a {type(out).__name__}" if dtype is None else f"an array of {dtype}"
+        if isinstance(out, (tuple, list)):
+            what = f"a {type(out).__name__} of {len(out)} values"
+        raise TypeError(
+            f"grad needs a scalar output, but the value {function} returns is {what}, not a real number; "
+            "return (value, aux) with has_aux=True to return other values beside a scalar, "
+            "or use vjp for the derivatives of several results"
+        )
     shape = _shape(out)
     if shape != ():
         raise ValueError(
-            f"grad needs a function with a scalar output, but it returned shape {shape}; "
-            "use vjp with a cotangent shaped like the output instead"
+            f"grad needs a scalar output, but the value {function} returns has shape {shape}; "
+            "return its sum (`.sum()`) or its one element, or use vjp with a cotangent shaped like it"
         )
     if isinstance(out, np.generic):  # a numpy scalar: its own type's 1, without making an array
         return out.dtype.type(1)
@@ -309,6 +348,58 @@ def sinc_slope(x, z):
     quotient = (np.cos(np.pi * x) - z) / np.where(small, 1, x)
     series = -(np.pi**2) * x / 3 * (1 - (np.pi * x) ** 2 / 10 * (1 - (np.pi * x) ** 2 / 28))
     return np.where(small, series, quotient)[()]  # [()]: a float's slope is a numpy scalar, not a 0-d array
+
+
+# ---------------------------------------------------------------- linspace (rules/creation.py)
+
+
+def _moves(z):
+    """Whether the values of a made array can move at all: not for integers (floored values)."""
+    return np.issubdtype(z.dtype, np.inexact)
+
+
+def linspace_fractions(z, endpoint=True, axis=0):
+    """t, with z = linspace(start, stop, num) = start + (stop - start) t: k / (num - 1), or k / num
+    without the endpoint, for the k-th sample along `axis` (0 for num = 1); shaped like z.
+    Zero for an integer dtype, whose samples do not move."""
+    if isinstance(z, tuple):
+        raise TypeError("linspace(..., retstep=True) is not differentiable here; compute the step "
+                        "as (stop - start) / (num - 1) instead")
+    if not _moves(z):
+        return np.zeros_like(z, dtype=float)
+    n = z.shape[axis]
+    k = np.cumsum(np.ones_like(z), axis=axis) - 1
+    return k / max(n - 1 if endpoint else n, 1)
+
+
+def arange_start_slope(z, stop):
+    """dz/dstart of z = arange(start, stop, step) = start + k step: ones; zeros for arange(n),
+    whose one argument is the stop (the samples 0, 1, ... do not move), and for integers."""
+    if stop is None or not _moves(z):
+        return np.zeros_like(z, dtype=float)
+    return np.ones_like(z)
+
+
+def arange_index(z):
+    """dz/dstep of z = arange(start, stop, step) = start + k step: k = 0, 1, 2, ... (zeros for integers)."""
+    if not _moves(z):
+        return np.zeros_like(z, dtype=float)
+    return np.cumsum(np.ones_like(z)) - 1
+
+
+def along(v, like, axis=0):
+    """v, shaped like linspace's start or stop, lined up with like = linspace(...): broadcast to
+    like's shape without its sample axis `axis`, then that axis inserted with length 1."""
+    if _shape(v) == ():
+        return v
+    shape = list(like.shape)
+    del shape[axis]
+    return np.expand_dims(np.broadcast_to(v, tuple(shape)), axis)
+
+
+def unalong(g, like, axis=0):
+    """The adjoint of `along`: g summed over the sample axis, then over what was broadcast."""
+    return unbroadcast(np.sum(g, axis=axis), like)
 
 
 # ---------------------------------------------------------------- statistics: prod, var/std, cumulative ops,

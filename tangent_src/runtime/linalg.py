@@ -270,6 +270,27 @@ def symmetric_part(x):
     return (x + mT(x)) / 2
 
 
+def read_triangle(x, lower=True):
+    """The symmetric matrix numpy decomposes when given x (cholesky, eigh and eigvalsh read one
+    triangle and ignore the other): tril(x) + tril(x, -1)^T, or from the upper triangle."""
+    if lower:
+        return np.tril(x) + mT(np.tril(x, -1))
+    return np.triu(x) + mT(np.triu(x, 1))
+
+
+def unread_triangle(g, lower=True):
+    """The adjoint of `read_triangle` for a symmetric g: the read triangle of g with its
+    off-diagonal entries counted twice (each is read into two places), zero in the other."""
+    if lower:
+        return np.tril(g) + np.tril(g, -1)
+    return np.triu(g) + np.triu(g, 1)
+
+
+def _lower(uplo):
+    """Whether eigh/eigvalsh's UPLO ('L' or 'U', any case) reads the lower triangle."""
+    return uplo.upper() == "L"
+
+
 def _cholesky_phi(x):
     """Phi(x): the lower triangle of x with its diagonal halved (Murray 2016)."""
     return (np.tril(x) + np.tril(x, -1)) / 2
@@ -277,19 +298,22 @@ def _cholesky_phi(x):
 
 def cholesky_tangent(da, z, upper=False):
     """Tangent of L = cholesky(a), a = L L^T (Murray 2016): dL = L Phi(L^-1 da L^-T), Phi the lower
-    triangle with the diagonal halved; da is taken symmetric, (da + da^T) / 2. With upper=True, z = L^T."""
+    triangle with the diagonal halved; da is read as numpy reads a, from its lower triangle (its
+    upper one with upper=True, z = L^T then)."""
     low = mT(z) if upper else z
-    inner = np.linalg.solve(low, mT(np.linalg.solve(low, symmetric_part(da))))  # L^-1 da L^-T
+    inner = np.linalg.solve(low, mT(np.linalg.solve(low, read_triangle(da, lower=not upper))))  # L^-1 da L^-T
     dlow = low @ _cholesky_phi(inner)
     return mT(dlow) if upper else dlow
 
 
 def cholesky_adjoint(g, z, upper=False):
-    """Adjoint of L = cholesky(a) (Murray 2016): ba = sym(L^-T Phi(L^T bL) L^-1), sym(x) = (x + x^T) / 2:
-    the gradient is symmetric, as a is."""
+    """Adjoint of L = cholesky(a) (Murray 2016): G = sym(L^-T Phi(L^T bL) L^-1), sym(x) = (x + x^T) / 2,
+    the gradient for the symmetric matrix numpy reads, then ba = its read triangle, off-diagonal
+    entries twice (the unread triangle of a gets 0)."""
     low, glow = (mT(z), mT(g)) if upper else (z, g)
     p = _cholesky_phi(mT(low) @ glow)
-    return symmetric_part(np.linalg.solve(mT(low), mT(np.linalg.solve(mT(low), mT(p)))))
+    sym = symmetric_part(np.linalg.solve(mT(low), mT(np.linalg.solve(mT(low), mT(p)))))
+    return unread_triangle(sym, lower=not upper)
 
 
 def _eigh_gaps(w):
@@ -301,32 +325,36 @@ def _eigh_gaps(w):
     return (gaps != 0) / (gaps + (gaps == 0))
 
 
-def eigh_tangent(da, z):
+def eigh_tangent(da, z, UPLO="L"):  # noqa: N803  (numpy's name)
     """Tangent of w, V = eigh(a), a = V diag(w) V^T with distinct eigenvalues (Giles 2008, 3.1):
-    with X = V^T da V (da taken symmetric): dw = diag(X), dV = V (F * X), F[i, j] = 1 / (w_j - w_i)."""
+    with X = V^T dS V: dw = diag(X), dV = V (F * X), F[i, j] = 1 / (w_j - w_i); dS is da read as
+    numpy reads a, from the triangle UPLO names (tril(da) + tril(da, -1)^T for 'L')."""
     w, v = z
-    x = mT(v) @ symmetric_part(da) @ v
+    x = mT(v) @ read_triangle(da, _lower(UPLO)) @ v
     return np.diagonal(x, axis1=-2, axis2=-1), v @ (_eigh_gaps(w) * x)
 
 
-def eigh_adjoint(g, z):
-    """Adjoint of w, V = eigh(a) (Giles 2008, 3.1): ba = sym(V (diag(bw) + F * (V^T bV)) V^T)."""
+def eigh_adjoint(g, z, UPLO="L"):  # noqa: N803  (numpy's name)
+    """Adjoint of w, V = eigh(a) (Giles 2008, 3.1): G = sym(V (diag(bw) + F * (V^T bV)) V^T) for the
+    symmetric matrix numpy reads; ba is G's read triangle, off-diagonal entries twice, 0 elsewhere."""
     w, v = z
     gw, gv = g
     inner = _eigh_gaps(w) * (mT(v) @ gv) + np.expand_dims(gw, -1) * _ones_on_diagonal(w, np.shape(w)[-1])
-    return symmetric_part(v @ inner @ mT(v))
+    return unread_triangle(symmetric_part(v @ inner @ mT(v)), _lower(UPLO))
 
 
-def eigvalsh_tangent(a, da):
-    """Tangent of w = eigvalsh(a) (distinct eigenvalues): dw_i = v_i^T da v_i, V the eigenvectors of a."""
-    v = np.linalg.eigh(a)[1]
-    return np.sum(v * (symmetric_part(da) @ v), axis=-2)
+def eigvalsh_tangent(a, da, UPLO="L"):  # noqa: N803  (numpy's name)
+    """Tangent of w = eigvalsh(a) (distinct eigenvalues): dw_i = v_i^T dS v_i, V the eigenvectors of
+    a and dS da read from the triangle UPLO names, as numpy reads a."""
+    v = np.linalg.eigh(a, UPLO=UPLO)[1]
+    return np.sum(v * (read_triangle(da, _lower(UPLO)) @ v), axis=-2)
 
 
-def eigvalsh_adjoint(g, a):
-    """Adjoint of w = eigvalsh(a): ba = V diag(bw) V^T, V the eigenvectors of a."""
-    v = np.linalg.eigh(a)[1]
-    return (v * np.expand_dims(g, -2)) @ mT(v)
+def eigvalsh_adjoint(g, a, UPLO="L"):  # noqa: N803  (numpy's name)
+    """Adjoint of w = eigvalsh(a): V diag(bw) V^T, V the eigenvectors of a, for the symmetric
+    matrix numpy reads; ba is its read triangle, off-diagonal entries twice, 0 elsewhere."""
+    v = np.linalg.eigh(a, UPLO=UPLO)[1]
+    return unread_triangle((v * np.expand_dims(g, -2)) @ mT(v), _lower(UPLO))
 
 
 def _qr_factors(z, mode):

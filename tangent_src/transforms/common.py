@@ -16,7 +16,7 @@ from ..analysis.activity import Activity
 from ..errors import TransformError
 from ..analysis.shapes import Basis, basis_of
 from ..codegen.templates import Bindings, instantiate, is_zero, simplify, zero, zero_value
-from ..ir import Apply, Function, names_in
+from ..ir import Apply, Function, names_in, walk
 from ..rules.registry import Rule
 
 HELPERS = frozenset(n for n, v in vars(runtime).items() if inspect.isfunction(v) and not n.startswith("_"))
@@ -59,6 +59,8 @@ class Context:
     containers: set[str] = field(default_factory=set)  # names holding lists, tuples or dicts of values
     annotate: bool = False  # tag derivative statements with the primal statement they come from
     derivative_names: set[str] = field(default_factory=set)
+    effects: Callable | None = None  # a function of the user's -> its Effects (analysis/effects.py)
+    arrays: set[str] | None = None  # names certainly holding arrays or numbers (see certain_arrays)
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)
@@ -172,18 +174,35 @@ def is_differentiable(rule: Rule) -> bool:
 def derivative_call(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...],
                     keywords: dict[str, ast.expr]) -> ast.Call:
     """The call, in place of `apply`'s call of a function of the user's, of its derivative."""
-    try:
-        variant = ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
-    except TransformError as err:
-        if err.span is not None:
-            raise
-        raise type(err)(err.message, apply.span, err.hint) from None  # say where the call is
+    variant = callee_variant(ctx, apply, mode, wrt)
     primal = apply.primal
     assert isinstance(primal, ast.Call)
     names = variant.tangent_params if mode == "jvp" else {}
     extra = [ast.keyword(names.get(k, k) if mode == "jvp" else variant.cotangent_param, v)
              for k, v in keywords.items()]
     return ast.Call(ast.Name(variant.name), list(primal.args), list(primal.keywords) + extra)
+
+
+def callee_variant(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...]):  # noqa: ANN201
+    """The derivative (a pipeline Variant) of the function of the user's that `apply` calls."""
+    try:
+        return ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
+    except TransformError as err:
+        if err.span is not None:
+            raise
+        raise type(err)(err.message, apply.span, err.hint) from None  # say where the call is
+
+
+def has_effects(ctx: Context, apply: Apply) -> bool:
+    """Whether `apply` calls a function of the user's that changes state when it runs
+    (then the reverse sweep must not run it again)."""
+    return apply.rule.callee is not None and ctx.effects is not None and bool(ctx.effects(apply.rule.callee))
+
+
+def keeps(ctx: Context, apply: Apply) -> bool:
+    """Whether the primal statement must run even where nothing reads its result: it has an effect
+    (a random draw changes the state the next draw starts from; a callee may print)."""
+    return apply.rule.effect or has_effects(ctx, apply)
 
 
 def call_wrt(ctx: Context, apply: Apply, names: set[str]) -> tuple[str, ...]:
@@ -193,5 +212,63 @@ def call_wrt(ctx: Context, apply: Apply, names: set[str]) -> tuple[str, ...]:
 
 
 def zeros_like(ctx: Context, name: str) -> ast.expr:
-    """`np.zeros_like(name)`: a derivative that is zero, shaped and placed like the value."""
+    """A derivative that is zero, shaped and placed like the value: `np.zeros_like(name)` where
+    the value is certainly an array or a number, else `zeros_like_tree(name)` (a parameter, an
+    item or slice of a list, a part of a helper's result may be a tuple, list or dict of arrays
+    of unequal shapes, whose zero has its structure)."""
+    if ctx.arrays is None:
+        ctx.arrays = certain_arrays(ctx.fn, ctx.containers)
+    if name not in ctx.arrays:
+        return ast.Call(ast.Name("zeros_like_tree"), [ast.Name(name)], [])
     return zero_value(ast.Name(name), ctx.numpy, ctx.containers)
+
+
+# non-elementwise primitives whose result is always one array (never a tuple or list of them)
+_ARRAY_RESULTS = frozenset({
+    "operator.matmul", "numpy.dot", "numpy.matmul", "numpy.tensordot", "numpy.einsum", "numpy.outer",
+    "numpy.inner", "numpy.vdot", "numpy.kron", "numpy.sum", "numpy.mean", "numpy.max", "numpy.min",
+    "numpy.prod", "numpy.var", "numpy.std", "numpy.reshape", "numpy.transpose", "ndarray.T",
+    "ndarray.flatten", "numpy.ravel", "numpy.concatenate", "numpy.stack", "numpy.hstack", "numpy.vstack",
+    "numpy.cumsum", "numpy.cumprod", "numpy.linalg.inv", "numpy.linalg.det", "numpy.linalg.solve",
+    "numpy.linalg.norm", "numpy.linalg.cholesky", "numpy.expand_dims", "numpy.squeeze", "numpy.diag",
+    "numpy.trace", "numpy.copy", "numpy.tile", "numpy.repeat", "numpy.broadcast_to", "numpy.pad",
+    "numpy.zeros", "numpy.ones", "numpy.zeros_like", "numpy.ones_like", "numpy.full", "numpy.full_like",
+    "numpy.eye", "numpy.arange", "numpy.linspace", "scipy.special.logsumexp", "scipy.special.softmax",
+    "scipy.special.log_softmax",
+})
+
+
+def certain_arrays(fn: Function, containers: set[str]) -> set[str]:
+    """Names every statement assigning which certainly gives an array or a number: an elementwise
+    primitive (not `+` or `*` of a list, which join or repeat it), a primitive of `_ARRAY_RESULTS`,
+    a number, or a copy of such a name. Parameters, items, slices and unpacked parts of values,
+    and the results of the user's functions are not known to be arrays."""
+    producers: dict[str, list[Apply]] = {}
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Apply):
+            for target in stmt.targets:
+                producers.setdefault(target, []).append(stmt)
+    found: set[str] = set()
+    size = -1
+    while size != len(found):
+        size = len(found)
+        for name, applies in producers.items():
+            if name not in found and name not in containers and all(_makes_array(a, found, containers)
+                                                                       for a in applies):
+                found.add(name)
+    return found
+
+
+def _makes_array(apply: Apply, arrays: set[str], containers: set[str]) -> bool:
+    rule = apply.rule
+    if len(apply.targets) != 1 or rule.callee is not None:
+        return False
+    if rule.key == "identity":
+        value = apply.args.get("a")
+        return isinstance(value, ast.Name) and value.id in arrays
+    if rule.key == "constant":
+        return isinstance(apply.primal, ast.Constant) and isinstance(apply.primal.value, (int, float))
+    if rule.key in ("operator.add", "operator.mul"):
+        return not any(isinstance(v, (ast.List, ast.Tuple)) or (isinstance(v, ast.Name) and v.id in containers)
+                       for v in apply.args.values())
+    return rule.elementwise or rule.key in _ARRAY_RESULTS

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import zero_value
 from ..ir import Apply, Effect, If, Loop, Stmt, is_literal
-from .common import Context, call_wrt, derivative_call, is_differentiable, tangent_expression, zeros_like
+from .common import (Context, call_wrt, derivative_call, has_effects, is_differentiable, keeps, tangent_expression,
+                     zeros_like)
 
 
 @dataclass
@@ -69,9 +70,9 @@ def _derivative_statements(ctx: Context, apply: Apply) -> list[ast.stmt]:
         if call_wrt(ctx, apply, set(ctx.activity.varied)):
             return [_call(ctx, apply)]
         # no argument varies here, though the result varies elsewhere (a loop carries it): zero
-        return [assign(apply.targets, apply.primal, apply.rule.effect)] + [
+        return [assign(apply.targets, apply.primal, keeps(ctx, apply))] + [
             assign((ctx.d("d", t),), zeros_like(ctx, t)) for t in apply.targets]
-    out: list[ast.stmt] = [assign(apply.targets, apply.primal, apply.rule.effect)]
+    out: list[ast.stmt] = [assign(apply.targets, apply.primal, keeps(ctx, apply))]
     if apply.target not in ctx.activity.varied:
         return out
     if is_differentiable(apply.rule):
@@ -94,7 +95,9 @@ def _call(ctx: Context, apply: Apply) -> ast.stmt:
         target = ast.Tuple([values[0], derivatives[0]], ast.Store())
     else:
         target = ast.Tuple([ast.Tuple(values, ast.Store()), ast.Tuple(derivatives, ast.Store())], ast.Store())
-    return ast.Assign([target], call, lineno=0)
+    node = ast.Assign([target], call, lineno=0)
+    node.keep = has_effects(ctx, apply)  # type: ignore[attr-defined]  # run even if nothing reads its result
+    return node
 
 
 def loop_statements(loop: Loop, test_body: list[ast.stmt], trip: list[ast.stmt], carry: list[ast.stmt],

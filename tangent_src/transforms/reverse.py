@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
-from .common import (Context, adjoint_contributions, call_wrt, derivative_call, is_differentiable,
-                     statement_basis, zeros_like)
+from .common import (Context, adjoint_contributions, call_wrt, callee_variant, derivative_call, has_effects,
+                     is_differentiable, keeps, statement_basis, zeros_like)
 from .forward import assign, loop_statements
 
 
@@ -36,24 +36,40 @@ class ReverseCode:
     values: list[ast.expr]
     cotangent_params: list[str]  # one per returned value (vjp), in order
     gradients: list[ast.expr]  # one per wrt parameter
+    split: int = 0  # body[:split] is the forward sweep, body[split:] the reverse sweep
 
 
-def transform(ctx: Context, seed_scalar: bool) -> ReverseCode:
+def transform(ctx: Context, seed_scalar: bool, has_aux: bool = False,
+              result: str = "the function") -> ReverseCode:
+    """seed_scalar: grad's seed 1 (after checking the result is a scalar; `result` names the function
+    in the message); has_aux: the function returns (value, aux) and only the value is differentiated."""
     fn = ctx.fn
     sweep = _Sweep(ctx)
-    cotangents = [ctx.d("b", r.id) if isinstance(r, ast.Name) else ctx.names.fresh("bout") for r in fn.returns]
-    defined = {c for r, c in zip(fn.returns, cotangents) if isinstance(r, ast.Name) and ctx.activity.active(r.id)}
+    differentiated = fn.returns[:1] if has_aux else fn.returns
+    cotangents = [ctx.d("b", r.id) if isinstance(r, ast.Name) else ctx.names.fresh("bout") for r in differentiated]
+    defined = {c for r, c in zip(differentiated, cotangents)
+               if isinstance(r, ast.Name) and ctx.activity.active(r.id)}
     seeds: list[ast.stmt] = []
     if seed_scalar:
         sweep.final_sum = _final_sum(ctx)
-        seeds = [assign((c,), ast.Call(ast.Name("scalar_seed"), [r], [])) for r, c in zip(fn.returns, cotangents)
-                 if c in defined and sweep.final_sum is None]
+        seeds = [_seed(r, c, c in defined, result) for r, c in zip(differentiated, cotangents)
+                 if sweep.final_sum is None]
     backward = sweep.reverse_block(fn.body, defined, None)
     sweep.keep_carried(backward)
     forward = sweep.forward_block(fn.body, None)
     gradients = [_gradient_of(ctx, name, defined) for name in ctx.wrt]
     values, keep = _kept_values(ctx, fn.returns, backward)
-    return ReverseCode(forward + keep + seeds + backward, values, cotangents, gradients)
+    return ReverseCode(forward + keep + seeds + backward, values, cotangents, gradients,
+                       len(forward + keep + seeds))
+
+
+def _seed(value: ast.expr, cotangent: str, active: bool, result: str) -> ast.stmt:
+    """`bout = scalar_seed(out, ...)`; a result that does not depend on the input is checked all the
+    same (a vector or a string is no scalar, even when its gradient would be zero)."""
+    if active:
+        return assign((cotangent,), ast.Call(ast.Name("scalar_seed"), [value, ast.Constant(result)], []))
+    constant = [ast.keyword("constant", ast.Constant(True))]
+    return ast.Expr(ast.Call(ast.Name("scalar_seed"), [value, ast.Constant(result)], constant))
 
 
 def _kept_values(ctx: Context, returns: list[ast.expr], backward: list[ast.stmt]) -> tuple[list[ast.expr], list]:
@@ -121,6 +137,9 @@ class _Sweep:
     bound: set[str] = field(default_factory=set)  # names certainly bound where the statement at hand starts
     shape_uses: dict[str, list[ast.Name]] = field(default_factory=dict)  # x_shape -> the `like=` it renamed
     final_sum: tuple[Apply, Apply] | None = None  # grad of `return np.sum(t)`: see _final_sum
+    # id(call) -> (the name of its reverse sweep, the call of its forward sweep), for the calls
+    # of functions with effects, which the reverse sweep must not run again: see reverse_call
+    splits: dict[int, tuple[str, ast.Call]] = field(default_factory=dict)
 
     def tape(self, loop: Loop) -> str:
         if id(loop) not in self.tapes:
@@ -165,7 +184,8 @@ class _Sweep:
         ones are made (`bt = np.ones_like(t)`) and multiplied as usual."""
         whole = statement_basis(self.ctx, apply)
         _, contributions = adjoint_contributions(self.ctx, apply, ast.Constant(1.0))
-        if all(_covers(self.ctx, expr, whole) for expr in contributions.values()):
+        if all(_covers(self.ctx, expr, whole) and _certainly_float(expr, self.ctx.activity.varied)
+               for expr in contributions.values()):
             return self.adjoints(apply, defined, ast.Constant(1.0))
         ones = self.ctx.d("b", apply.target)
         make = ast.Call(ast.Attribute(ast.Name(self.ctx.numpy), "ones_like"), [ast.Name(apply.target)], [])
@@ -192,7 +212,12 @@ class _Sweep:
         return out
 
     def reverse_call(self, apply: Apply, defined: set[str]) -> list[ast.stmt]:
-        """`bx_g, by_g = vjp_g(x, y, bz=bz)`, then each part added to its adjoint."""
+        """`bx_g, by_g = vjp_g(x, y, bz=bz)`, then each part added to its adjoint.
+
+        A function with effects (random draws, prints, in-place updates of its arguments) is
+        never run again: the forward sweep calls its forward sweep, `z, bwd_g = fwd_g(x, y)`,
+        which returns its reverse sweep bound to what that one run computed, and here
+        `bx_g, by_g = bwd_g(bz=bz)`."""
         ctx = self.ctx
         adjoints = [ctx.d("b", t) if t in ctx.activity.varied else None for t in apply.targets]
         live = [a for a in adjoints if a in defined]
@@ -202,7 +227,8 @@ class _Sweep:
             cotangents = [ast.Name(a) if a in defined else zeros_like(ctx, t)
                           for a, t in zip(adjoints, apply.targets)]
             cotangent = cotangents[0] if len(cotangents) == 1 else ast.Tuple(cotangents)
-            call = derivative_call(ctx, apply, "vjp", wrt, {"cotangent": cotangent})
+            call = self.split_call(apply, wrt, cotangent) if has_effects(ctx, apply) else \
+                derivative_call(ctx, apply, "vjp", wrt, {"cotangent": cotangent})
             sources = [apply.args[p].id for p in wrt]  # type: ignore[union-attr]
             name = getattr(apply.rule.callee, "__name__", "call")
             parts = [ctx.names.fresh(f"{ctx.d('b', s)}_{name}") for s in sources]
@@ -218,6 +244,15 @@ class _Sweep:
         for adjoint in adjoints:
             defined.discard(adjoint)  # type: ignore[arg-type]
         return out
+
+    def split_call(self, apply: Apply, wrt: tuple[str, ...], cotangent: ast.expr) -> ast.Call:
+        """`bwd_g(bz=bz)`, the reverse sweep that the forward sweep's `z, bwd_g = fwd_g(x)` returned."""
+        variant = callee_variant(self.ctx, apply, "split", wrt)
+        back = self.ctx.names.fresh(variant.name.replace("fwd_", "bwd_", 1))
+        primal = apply.primal
+        assert isinstance(primal, ast.Call)
+        self.splits[id(apply)] = (back, ast.Call(ast.Name(variant.name), list(primal.args), list(primal.keywords)))
+        return ast.Call(ast.Name(back), [], [ast.keyword(variant.cotangent_param, cotangent)])
 
     def reverse_if(self, stmt: If, defined: set[str], loop: Loop | None) -> list[ast.stmt]:
         then_defined, else_defined = set(defined), set(defined)
@@ -378,7 +413,8 @@ class _Sweep:
         out: list[ast.stmt] = []
         for stmt in block:
             if isinstance(stmt, Apply):
-                primal = assign(stmt.targets, stmt.primal, stmt.rule.effect)
+                primal = self.forward_call(stmt) if id(stmt) in self.splits else \
+                    assign(stmt.targets, stmt.primal, keeps(self.ctx, stmt))
                 out.append(locate(primal, stmt) if self.ctx.annotate else primal)
             elif isinstance(stmt, Effect):
                 out.append(stmt.statement)
@@ -392,6 +428,14 @@ class _Sweep:
             else:
                 out += self.forward_loop(stmt)
         return out
+
+    def forward_call(self, apply: Apply) -> ast.Assign:
+        """`z, bwd_g = fwd_g(x)`: the call of a function with effects, run once (see reverse_call)."""
+        back, call = self.splits[id(apply)]
+        value = assign(apply.targets, call).targets[0]
+        node = ast.Assign([ast.Tuple([value, ast.Name(back, ast.Store())], ast.Store())], call, lineno=0)
+        node.keep = True  # type: ignore[attr-defined]
+        return node
 
     def forward_loop(self, loop: Loop) -> list[ast.stmt]:
         tape = self.tape(loop)
@@ -409,12 +453,31 @@ def _definite(block: list[Stmt], sweep: _Sweep) -> set[str]:
     for stmt in block:
         if isinstance(stmt, Apply):
             found.update(stmt.targets)
+            if id(stmt) in sweep.splits:
+                found.add(sweep.splits[id(stmt)][0])  # `z, bwd_g = fwd_g(x)`
         elif isinstance(stmt, If):
             found |= _definite(stmt.body, sweep) & _definite(stmt.orelse, sweep)
         elif isinstance(stmt, Loop):
             found.add(sweep.tape(stmt))
             found.update(a.target for a in stmt.carry)  # bound before the loop already
     return found
+
+
+def _certainly_float(expr: ast.expr, varied: frozenset[str]) -> bool:
+    """Whether a partial derivative, used as a value by the final-sum shortcut, certainly has a
+    float type: arithmetic on a differentiated value. A mask (`x >= y`, a condition, `a & b`) or
+    a constant operand is not, and gets multiplied by ones of the result's type instead."""
+    if isinstance(expr, ast.Name):
+        return expr.id in varied
+    if isinstance(expr, ast.UnaryOp):
+        return isinstance(expr.op, (ast.USub, ast.UAdd)) and _certainly_float(expr.operand, varied)
+    if isinstance(expr, ast.BinOp):
+        arithmetic = isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow))
+        return arithmetic and (_certainly_float(expr.left, varied) or _certainly_float(expr.right, varied))
+    if isinstance(expr, ast.Call):
+        name = expr.func.attr if isinstance(expr.func, ast.Attribute) else getattr(expr.func, "id", "")
+        return not name.startswith("logical_") and any(_certainly_float(a, varied) for a in expr.args)
+    return False
 
 
 def _covers(ctx: Context, expr: ast.expr, whole: frozenset) -> bool:

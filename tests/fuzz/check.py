@@ -9,19 +9,37 @@ source, so the function must live in a real file), then:
 - checks J v against a fourth-order central difference of f along v, in float64;
 - checks that each derivative has the shape of its argument and the tangent the
   shape of the value, that jvp's value is f's value, and that no call modified
-  an input.
+  an input;
+- for the construct programs (tests/fuzz/constructs.py, `check_case`), also the
+  modes "aux" (grad and value_and_grad with has_aux=True) and "refuse" (grad of a
+  visibly non-float result must raise TransformError with file:line), and seeds
+  numpy's and Python's random state before every evaluation where the program
+  draws random numbers;
+- with TANGENT_SRC_FUZZ_STRICT=1, runs the derivatives on StrictArray inputs too.
 
-It returns an Outcome: "passed", "refused" (a TransformError: a construct
-tangent_src does not support, which the generator should not produce) or
-"failed", with a message that contains the program's source.
+Every TransformError must name file:line and no name the program does not have
+(an internal temporary `t3`, an SSA rename `x_2`).
+
+It returns an Outcome: "passed"; "refused" (a TransformError with file:line: a
+construct tangent_src does not support); or one of FAILING: "wrong" (a
+derivative disagrees, has the wrong shape, or an input was modified; a grad of
+a visibly tuple result accepted), "crashed" (the generated derivative raised),
+"internal" (the transformation crashed or raised InternalError), "bad-refusal"
+(a TransformError without file:line, or naming a name the program does not
+have, such as a temporary `t3`); or "invalid" (f itself failed: the fuzzer's own
+bug, or a shrinking candidate that is not a program). The message contains the
+program's source.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.util
+import inspect
 import itertools
 import os
+import random
+import re
 import shutil
 import sys
 import tempfile
@@ -39,6 +57,9 @@ HEADER = "import math\n\nimport numpy as np\nimport scipy.special\n\n\n"
 STEP = 2e-4  # of the fourth-order central difference along a unit direction
 FD_RTOL = 1e-6
 DOT_RTOL = 1e-9
+RESEED = 20260  # the seed of numpy's and Python's global random state before every evaluation
+STRICT = os.environ.get("TANGENT_SRC_FUZZ_STRICT") == "1"  # also run the derivatives on StrictArray inputs
+FAILING = ("wrong", "crashed", "internal", "bad-refusal")  # outcomes that are tangent_src's bugs
 
 _DIRECTORY: str | None = None
 _COUNTER = itertools.count()
@@ -81,7 +102,7 @@ def check_program(program: Program, seed: int = 0) -> Outcome:
     try:
         outcome = _check(program, module.f, np.random.default_rng(seed))
     except ProgramFailure as e:
-        return Outcome("failed", report(program, str(e)))
+        return Outcome(e.status, report(program, str(e)))
     finally:
         forget_module(module)
     if outcome.status == "refused":
@@ -90,24 +111,48 @@ def check_program(program: Program, seed: int = 0) -> Outcome:
 
 
 class ProgramFailure(Exception):
-    pass
+    def __init__(self, message: str, status: str = "wrong"):
+        super().__init__(message)
+        self.status = status
 
 
-def _fail(message: str) -> None:
-    raise ProgramFailure(message)
+def _fail(message: str, status: str = "wrong") -> None:
+    raise ProgramFailure(message, status)
 
 
-def check_source(source: str, inputs: list, wrt: tuple[int, ...], scalar: bool, seed: int = 0) -> None:
+def check_source(source: str, inputs: list, wrt: tuple[int, ...], scalar: bool | str, seed: int = 0,
+                 reseed: bool = False, expect: str = "passed") -> None:
     """Check the function `f` of `source` (a regression test's program) as a generated one is
-    checked, without the interpreter; raises AssertionError with the message on failure."""
+    checked, without the interpreter (`scalar`: a mode of check_function; `reseed`: seed the
+    global random state before each evaluation); raises AssertionError unless the outcome is
+    `expect` ("passed", or "refused" for a construct refused with file:line)."""
     module = write_module(source)
     try:
-        outcome = check_function(module.f, inputs, wrt, scalar, np.random.default_rng(seed))
+        outcome = check_function(module.f, inputs, wrt, scalar, np.random.default_rng(seed), reseed)
     except ProgramFailure as e:
-        outcome = Outcome("failed", str(e))
+        outcome = Outcome(e.status, str(e))
     finally:
         forget_module(module)
-    assert outcome.status == "passed", f"{outcome.status}: {outcome.message}\n\n{source}"
+    assert outcome.status == expect, f"{outcome.status}: {outcome.message}\n\n{source}"
+
+
+def check_case(case: Any, seed: int = 0) -> Outcome:
+    """Check a Case of tests/fuzz/constructs.py (its source defines f; the reference is f itself)."""
+    try:
+        module = write_module(case.source)
+    except Exception as e:  # noqa: BLE001 - a candidate of the shrinker that is not a program
+        return Outcome("invalid", f"{e!r}\n\n--- program ---\n{case.source}")
+    try:
+        outcome = check_function(module.f, case.inputs, case.wrt, case.mode, np.random.default_rng(seed),
+                                 case.reseed)
+    except ProgramFailure as e:
+        outcome = Outcome(e.status, str(e))
+    finally:
+        forget_module(module)
+    if outcome.status != "passed":
+        outcome.message = f"{outcome.message}\n\n--- program ({case.family}) ---\n{case.source}" \
+                          f"--- inputs ---\n{case.describe_inputs()}\n"
+    return outcome
 
 
 def _check(program: Program, f: Callable, rng: np.random.Generator) -> Outcome:
@@ -117,41 +162,59 @@ def _check(program: Program, f: Callable, rng: np.random.Generator) -> Outcome:
     return check_function(f, program.inputs, program.wrt, program.scalar, rng)
 
 
-def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool,
-                   rng: np.random.Generator) -> Outcome:
+def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool | str,
+                   rng: np.random.Generator, reseed: bool = False) -> Outcome:
+    """Check f's derivatives; `scalar` is a mode (see tests/fuzz/constructs.py) or a bool:
+    True for "scalar" (grad), False for "array" (vjp)."""
+    mode = scalar if isinstance(scalar, str) else ("scalar" if scalar else "array")
     args = tuple(inputs)
     spec = wrt[0] if len(wrt) == 1 else wrt  # a bare index gives a bare derivative
-    value = _call("f", f, args)
+    value = _call("f", f, args, reseed, status="invalid")
+    if mode == "aux" and not has_aux():
+        mode = "array"  # until grad takes has_aux: the pair is checked with vjp
+    if mode == "refuse":
+        for make in (ts.grad, ts.value_and_grad):
+            _expect_refusal(make, f, spec, args, reseed)
+        mode = "array"
 
     # reverse mode first: refusal (TransformError) is decided when the derivative is made
     try:
-        reverse = ts.grad(f, spec) if scalar else ts.vjp(f, spec)
+        if mode == "aux":
+            reverse = ts.grad(f, spec, has_aux=True)
+            both = ts.value_and_grad(f, spec, has_aux=True)
+        else:
+            reverse = ts.grad(f, spec) if mode == "scalar" else ts.vjp(f, spec)
         forward = ts.jvp(f, spec)
     except ts.TransformError as e:
-        if type(e).__name__ == "InternalError":  # tangent_src's own bug, reported as a TransformError
-            _fail(f"InternalError: {e}")
-        return Outcome("refused", f"TransformError: {e}")
+        return _refused(e, f)
     except Exception:  # noqa: BLE001 - a crash of the transformation is a bug
-        _fail("the transformation crashed:\n" + traceback.format_exc())
+        _fail("the transformation crashed:\n" + traceback.format_exc(), "internal")
 
     tangents = tuple(_unit_like(args[i], rng) for i in wrt)
     norm = np.sqrt(sum(_inner(t, t) for t in tangents))
     tangents = tuple(_scale(t, 1.0 / norm) for t in tangents)
-    jvp_value, jv = _call("jvp_f", forward, args + tangents)
+    jvp_value, jv = _call("jvp_f", forward, args + tangents, reseed)
     _close("jvp_f's value", jvp_value, value, 1e-10)
     _same_shapes("the tangent", jv, value)
+    if STRICT:
+        _check_strict(f, forward, reverse, mode, args, tangents, reseed)
 
-    if scalar:
+    if mode == "scalar":
         if np.ndim(value) != 0:
-            _fail(f"f returned shape {np.shape(value)}, not a scalar")
+            _fail(f"f returned shape {np.shape(value)}, not a scalar", "invalid")
         u: Any = 1.0
-        pulled = _call("grad_f", reverse, args)
+        pulled = _call("grad_f", reverse, args, reseed)
+    elif mode == "aux":
+        if not (isinstance(value, tuple) and len(value) == 2 and np.ndim(value[0]) == 0):
+            _fail(f"f returned {value!r}, not (scalar, aux)", "invalid")
+        u = (1.0, _zeros_like(value[1]))
+        pulled = _check_aux(reverse, both, args, value, reseed)
     else:
         u = _random_like(value, rng)
-        pulled = _call("vjp_f", reverse, args + (u,))
+        pulled = _call("vjp_f", reverse, args + (u,), reseed)
     pulled = pulled if len(wrt) > 1 else (pulled,)
-    if len(pulled) != len(wrt):
-        _fail(f"the reverse derivative returned {len(pulled)} gradients for wrt = {wrt}")
+    if not isinstance(pulled, tuple) or len(pulled) != len(wrt):
+        _fail(f"the reverse derivative returned {pulled!r}, not {len(wrt)} gradients for wrt = {wrt}")
     for g, i in zip(pulled, wrt):
         _same_shapes(f"the gradient of x{i}", g, args[i])
 
@@ -163,7 +226,7 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
 
     size = error = np.inf
     for step in (STEP, STEP / 8, STEP / 64, STEP / 512):  # smaller steps where higher derivatives are large
-        fd = _central_difference(f, args, wrt, tangents, step)
+        fd = _central_difference(f, args, wrt, tangents, step, reseed)
         error = _difference(jv, fd)
         size = max(_norm(fd), _norm(jv))
         if error <= FD_RTOL * size + 1e-8 * (1.0 + _norm(value)):
@@ -172,6 +235,105 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         _fail(f"jvp disagrees with finite differences: |J v - fd| = {error:.3g}, |fd| = {_norm(fd):.3g}\n"
               f"J v = {jv!r}\nfd  = {fd!r}")
     return Outcome("passed")
+
+
+def _check_strict(f: Callable, forward: Callable, reverse: Callable, mode: str, args: tuple, tangents: tuple,
+                  reseed: bool) -> None:
+    """With TANGENT_SRC_FUZZ_STRICT=1: where f itself runs on StrictArray inputs (a stand-in for a
+    CuPy array that refuses conversion to numpy, tests/strict_array.py), its derivatives must too."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+    from strict_array import wrap  # noqa: PLC0415 - tests/strict_array.py, only when asked for
+
+    strict = wrap(args)
+    try:
+        _reseed(reseed)
+        f(*strict)
+    except Exception:  # noqa: BLE001 - f itself makes numpy arrays: nothing to check
+        return
+    plain = tuple(float(t) if isinstance(t, (float, np.floating)) else t for t in tangents)  # floats stay floats
+    _call("jvp_f on StrictArray inputs", forward, strict + wrap(plain), reseed)
+    if mode == "scalar" or mode == "aux":
+        _call("grad_f on StrictArray inputs", reverse, strict, reseed)
+
+
+def has_aux() -> bool:
+    """Whether ts.grad and ts.value_and_grad take `has_aux` (the JAX convention)."""
+    return all("has_aux" in inspect.signature(fn).parameters for fn in (ts.grad, ts.value_and_grad))
+
+
+def _check_aux(reverse: Callable, both: Callable, args: tuple, value: Any, reseed: bool) -> Any:
+    """grad(f, has_aux=True) gives (gradient, aux); value_and_grad ((value, aux), gradient)."""
+    got = _call("grad_f", reverse, args, reseed)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        _fail(f"grad(f, has_aux=True) returned {got!r}, not (gradient, aux)")
+    pulled, aux = got
+    _close("grad_f's aux", aux, value[1], 1e-10)
+    got = _call("value_and_grad_f", both, args, reseed)
+    if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[0], tuple) and len(got[0]) == 2):
+        _fail(f"value_and_grad(f, has_aux=True) returned {got!r}, not ((value, aux), gradient)")
+    (v, aux2), g2 = got
+    _close("value_and_grad_f's value", v, value[0], 1e-10)
+    _close("value_and_grad_f's aux", aux2, value[1], 1e-10)
+    _close("value_and_grad_f's gradient", g2, pulled, 1e-10)
+    return pulled
+
+
+LOCATION = re.compile(r"\.py:\d+:\d+: ")
+INTERNAL_NAME = re.compile(r"\b(t\d+|[A-Za-z_]\w*?_\d+)\b")
+
+
+def _refusal_problem(e: Exception, f: Callable) -> str | None:
+    """What is wrong with a refusal: no file:line, or a name the user never wrote."""
+    text = str(e)
+    if type(e).__name__ == "InternalError":
+        return "internal"
+    if not LOCATION.search(text):
+        return "a refusal without file:line"
+    path = f.__code__.co_filename
+    with open(path, encoding="utf-8") as handle:
+        words = set(re.findall(r"\w+", handle.read()))
+    text = text.replace(path, "").replace(os.path.basename(path), "")
+    internal = sorted({m for m in INTERNAL_NAME.findall(text) if m not in words})
+    return f"a refusal naming {', '.join(internal)}, which the program does not" if internal else None
+
+
+def _refused(e: Exception, f: Callable) -> Outcome:
+    problem = _refusal_problem(e, f)
+    if problem == "internal":
+        _fail(f"InternalError: {e}", "internal")
+    if problem:
+        _fail(f"{problem}: {type(e).__name__}: {e}", "bad-refusal")
+    return Outcome("refused", f"{type(e).__name__}: {e}")
+
+
+def _expect_refusal(make: Callable, f: Callable, spec: Any, args: tuple, reseed: bool) -> None:
+    """make(f) (grad or value_and_grad) must refuse f, which visibly returns a tuple."""
+    try:
+        derivative = make(f, spec)
+    except ts.TransformError as e:
+        problem = _refusal_problem(e, f)
+        if problem == "internal":
+            _fail(f"InternalError: {e}", "internal")
+        if problem:
+            _fail(f"{make.__name__} of a tuple result: {problem}: {e}", "bad-refusal")
+        return
+    except Exception:  # noqa: BLE001
+        _fail(f"{make.__name__} of a tuple result crashed:\n" + traceback.format_exc(), "internal")
+    try:
+        _reseed(reseed)
+        got = derivative(*args)
+    except ts.TransformError as e:
+        _fail(f"{make.__name__} of a tuple result refused only when called: {e}", "bad-refusal")
+    except Exception:  # noqa: BLE001
+        _fail(f"{make.__name__} of a tuple result raised when called:\n" + traceback.format_exc(), "crashed")
+    _fail(f"{make.__name__} of a result that is not a float (a tuple, a string, ...) was not refused: "
+          f"it returned {got!r}", "wrong")
+
+
+def _reseed(on: bool) -> None:
+    if on:
+        np.random.seed(RESEED)
+        random.seed(RESEED)
 
 
 def _interpret(program: Program) -> Any:
@@ -187,33 +349,35 @@ def _interpret(program: Program) -> Any:
     raise AssertionError("the generated program did not return")
 
 
-def _call(what: str, fn: Callable, args: tuple) -> Any:
-    """fn(*args), checking that no argument is modified; any exception is a failure."""
+def _call(what: str, fn: Callable, args: tuple, reseed: bool = False, status: str = "crashed") -> Any:
+    """fn(*args), checking that no argument is modified; any exception is a failure (`status`:
+    "crashed" for the generated derivatives, "invalid" for f itself, the fuzzer's own bug)."""
     before = [_copy(a) for a in args]
     try:
+        _reseed(reseed)
         result = fn(*args)
     except Exception:  # noqa: BLE001 - the derivative code crashing is a bug
-        _fail(f"{what} raised:\n" + traceback.format_exc())
+        _fail(f"{what} raised:\n" + traceback.format_exc(), status)
     for k, (b, a) in enumerate(zip(before, args)):
         if not _equal(a, b):
-            _fail(f"{what} modified its argument {k}")
+            _fail(f"{what} modified its argument {k}", "wrong" if status == "crashed" else status)
     return result
 
 
 def _copy(x: Any) -> Any:
-    if isinstance(x, tuple):
-        return tuple(_copy(v) for v in x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(_copy(v) for v in x)
     return x.copy() if isinstance(x, np.ndarray) else x
 
 
 def _equal(a: Any, b: Any) -> bool:
-    if isinstance(b, tuple):
-        return isinstance(a, tuple) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(b, (tuple, list)):
+        return isinstance(a, type(b)) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
 
 
 def _flat(x: Any) -> np.ndarray:
-    if isinstance(x, tuple):
+    if isinstance(x, (tuple, list)):
         return np.concatenate([_flat(v) for v in x]) if x else np.zeros(0)
     return np.asarray(x, dtype=float).reshape(-1)
 
@@ -237,8 +401,8 @@ def _close(what: str, found: Any, expected: Any, rtol: float) -> None:
 
 
 def _same_shapes(what: str, found: Any, like: Any) -> None:
-    if isinstance(like, tuple):
-        if not isinstance(found, tuple) or len(found) != len(like):
+    if isinstance(like, (tuple, list)):
+        if not isinstance(found, (tuple, list)) or len(found) != len(like):
             _fail(f"{what} is {type(found).__name__} {found!r}, expected a tuple of {len(like)}")
         for k, (a, b) in enumerate(zip(found, like)):
             _same_shapes(f"{what}[{k}]", a, b)
@@ -248,10 +412,16 @@ def _same_shapes(what: str, found: Any, like: Any) -> None:
 
 
 def _random_like(x: Any, rng: np.random.Generator) -> Any:
-    if isinstance(x, tuple):
-        return tuple(_random_like(v, rng) for v in x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(_random_like(v, rng) for v in x)
     shape = np.shape(x)
     return rng.standard_normal(shape) if shape else float(rng.standard_normal())
+
+
+def _zeros_like(x: Any) -> Any:
+    if isinstance(x, (tuple, list)):
+        return tuple(_zeros_like(v) for v in x)
+    return np.zeros(np.shape(x)) if np.shape(x) else 0.0
 
 
 def _unit_like(x: Any, rng: np.random.Generator) -> Any:
@@ -262,7 +432,8 @@ def _scale(x: Any, s: float) -> Any:
     return x * s
 
 
-def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple, h: float = STEP) -> Any:
+def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple, h: float = STEP,
+                        reseed: bool = False) -> Any:
     """(-f(x+2hv) + 8 f(x+hv) - 8 f(x-hv) + f(x-2hv)) / 12h, error O(h^4)."""
 
     def at(s: float) -> np.ndarray:
@@ -271,6 +442,7 @@ def _central_difference(f: Callable, args: tuple, wrt: tuple, tangents: tuple, h
             moved[i] = args[i] + s * t
             if isinstance(args[i], float):
                 moved[i] = float(moved[i])
+        _reseed(reseed)
         return _flat(f(*moved))
 
     return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)

@@ -116,3 +116,75 @@ def _replace(block: list, path: tuple, new: list) -> list:
     inner = getattr(holder, rest[0])
     setattr(holder, rest[0], inner[: rest[1]] + new + inner[rest[1] + 1:])
     return block
+
+
+# ------------------------------------------------------------------ programs of tests/fuzz/constructs.py
+
+
+def shrink_case(case, fails: Callable | None = None, budget: int = 300):
+    """A smaller Case (tests/fuzz/constructs.py) that still fails as `case` does.
+
+    Cases are source text, so this deletes lines: a statement with the block under it, or a
+    block's header with its body dedented (an `if`, `for` or `while` replaced by its body);
+    a deletion that leaves an invalid program is not kept. It also drops inputs from wrt.
+    """
+    from .check import check_case
+
+    if fails is None:
+        first = check_case(case)
+        kind = (first.status, signature(first.message))
+
+        def fails(c) -> bool:
+            try:
+                outcome = check_case(c)
+            except Exception:  # noqa: BLE001 - an invalid candidate
+                return False
+            return (outcome.status, signature(outcome.message)) == kind
+
+    tries = 0
+    changed = True
+    while changed and tries < budget:
+        changed = False
+        for candidate in _case_candidates(case):
+            tries += 1
+            if tries >= budget:
+                break
+            if fails(candidate):
+                case, changed = candidate, True
+                break
+    return case
+
+
+def _case_candidates(case):
+    if len(case.wrt) > 1:
+        for k in range(len(case.wrt)):
+            yield _with(case, wrt=case.wrt[:k] + case.wrt[k + 1:])
+    lines = case.source.splitlines()
+    for k, line in enumerate(lines):
+        text = line.strip()
+        if not text or text.startswith(("def ", "import ")) or line.startswith("    return "):
+            continue  # a function's header and its final return stay
+        end = _block_end(lines, k)
+        yield _with(case, source="\n".join(lines[:k] + lines[end:]) + "\n")
+        if text.endswith(":") and end > k + 1:  # the header only, its body dedented
+            body = [b[4:] for b in lines[k + 1:end]]
+            yield _with(case, source="\n".join(lines[:k] + body + lines[end:]) + "\n")
+
+
+def _block_end(lines: list[str], k: int) -> int:
+    indent = len(lines[k]) - len(lines[k].lstrip())
+    end = k + 1
+    while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+        end += 1
+    # an `elif`/`else` continues the statement of the `if` before it
+    while end < len(lines) and lines[end].strip().startswith(("elif", "else")) and \
+            len(lines[end]) - len(lines[end].lstrip()) == indent:
+        end = _block_end(lines, end)
+    return end
+
+
+def _with(case, **changes):
+    new = copy.copy(case)
+    for key, value in changes.items():
+        setattr(new, key, value)
+    return new

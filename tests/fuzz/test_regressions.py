@@ -301,3 +301,235 @@ def f(x0):
         ts.grad(module.f, 0)
     except ts.TransformError as e:
         assert type(e).__name__ != "InternalError", str(e)
+
+
+# Programs of the construct families (tests/fuzz/constructs.py) that failed, kept as drawn or
+# shrunk: (source, inputs, wrt, mode, reseed); mode as in check_function ("scalar", "array",
+# "aux", "refuse"), reseed: the checker seeds numpy's and Python's random state before each call.
+CONSTRUCT_CASES = {
+    # Issue 10 point 7/10: `break` and `continue` in nested `while True` loops with an `elif` that
+    # returns from the inner loop: InternalError in the normalize stage (`_flagged()` TypeError).
+    "while_true_loops_with_break_continue_and_elif_return": (
+        """
+def f(x0, x1):
+    s = np.arctan(x0)
+    i = 0
+    while True:
+        i += 1
+        if i > 4:
+            break
+        if i >= 2:
+            break
+        s = 0.5 * s + np.sin(x1[i % 4])
+        j = 0
+        while True:
+            j += 1
+            if j > 3:
+                break
+            s = np.tanh(s + x1[j % 4])
+            if j == 0:
+                s = np.sin(s)
+            elif j == 0:
+                return np.mean(np.sin(s)) * 2.0
+            s = s * np.cos(x1[j % 4])
+            if j >= 3:
+                break
+        if i % 3 == 0:
+            continue
+        s = np.tanh(s + x1[i % 4])
+    return np.sum(s * 0.5)
+""",
+        [np.array([[-0.1707961, 0.73049934, -0.12475346], [0.37786774, 0.21272093, -0.35645696]]),
+         np.array([[-0.56212738, -0.82009253, 0.28232362], [-0.69399761, 0.73474065, -0.02281893],
+                   [-0.90680527, 0.40197927, -0.10236947], [-0.6098264, -0.45946679, -0.61192602]])],
+        (0, 1), "scalar", False,
+    ),
+    # Issue 10 point 8: a nested tuple result (the aux of a pair) made jvp call np.zeros_like on
+    # a tuple of arrays of unequal shapes: ValueError (inhomogeneous shape) inside jvp_f.
+    "pair_result_with_a_nested_tuple_of_unequal_shapes": (
+        """
+def h(a):
+    w = np.cos(a)
+    return np.sum(w * 0.5), w
+
+
+def f(x0, x1):
+    l, w = h(0.5 * x0 + np.sin(x1))
+    loss = l * 2.0
+    return loss, ((w, 2.0 * loss))
+""",
+        [np.array([[-0.8841471, -0.2938785, 0.109016], [-0.93802605, -0.73334478, 0.62110139]]),
+         np.array([0.2375527, 0.48454296, 0.01100369])], (0,), "aux", False,
+    ),
+    # Finding F1 (issue 10 point 3): one loop variable `W` reused by two loops over a list of
+    # matrices of unequal shapes: the second loop's adjoint of W was carried into the first loop's
+    # reverse sweep. grad raised ValueError (operands could not be broadcast, (1, 3) and (3, 2)).
+    "loop_variable_reused_by_two_loops_over_unequal_shapes": (
+        """
+def f(x0, x1, x2):
+    Ws = [x1, x2]
+    h = x0
+    for W in Ws:
+        h = np.tanh(W @ h)
+    loss = 0.0
+    for W in Ws:
+        loss = loss + np.sum(np.sin(W))
+    return loss + np.sum(h ** 2)
+""",
+        [np.array([-0.32148418, 0.26567737]),
+         np.array([[-0.95184395, -0.10781776], [0.67741946, -0.98915094], [0.65432341, -0.99848846]]),
+         np.array([[-0.62008267, 0.93326534, -0.82706329]])], (0, 1, 2), "scalar", False,
+    ),
+    # Finding F2 (point 11): `for W in [x0, h]`, a list display of differentiated values after a
+    # loop that rebinds h: jvp and grad both wrong (0.659 against 0.857 by finite differences).
+    "loop_over_a_list_display_of_differentiated_values": (
+        """
+def f(x0, x1, x2):
+    Ws = [x1, x2]
+    h = x0
+    for W in Ws:
+        h = np.tanh(W @ h)
+    loss = 0.0
+    for W in [x0, h]:
+        loss = loss + np.sum(np.exp(0.3 * W))
+    return loss + np.sum(np.tanh(h))
+""",
+        [np.array([0.35258215, 0.31392518, -0.1225519]),
+         np.array([[0.75390152, -0.91580733, -0.62593827], [0.46895247, -0.0386204, 0.57147779],
+                   [0.22900867, -0.26772515, -0.07995824]]),
+         np.array([[-0.20434304, -0.23950443, 0.56910089], [0.45770044, -0.22977017, 0.91489989]])],
+        (0, 1, 2), "scalar", False,
+    ),
+    # Finding F2 (point 11): a tuple display's last value read after the loop: a zero derivative.
+    "loop_over_a_tuple_display_its_variable_read_after": (
+        """
+def f(x0, x1):
+    s = 0.0
+    for w in (x0, x1, x0 * x1):
+        s = s * w
+    s = s + w
+    return np.sum(s)
+""",
+        [0.24025576785551195, 0.300805416816079], (0, 1), "scalar", False,
+    ),
+    # Finding F3a (point 17): writing y[i] in a loop into an array made before it was refused as
+    # an alias, naming the temporary `t4`.
+    "write_into_an_array_made_before_the_loop": (
+        """
+def f(x0, x1):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = x1[i] * x1[i]
+    return y[0] * y[2] + np.mean(np.sin(y))
+""",
+        [0.1299368288733198, np.array([0.67622656, -0.1584512, 0.31910956])], (0, 1), "scalar", False,
+    ),
+    # Finding F3c (point 8): a helper returning a list holding a tuple of arrays of unequal shapes
+    # was refused (NonDifferentiableInput naming `t1` and `list.display2`).
+    "helper_returning_a_list_holding_a_tuple": (
+        """
+def parts(x, w):
+    a = x @ w
+    return [a, (np.sin(a), w)]
+
+
+def f(x0, x1):
+    p = parts(x0, x1)
+    a = p[0]
+    s, ww = p[1]
+    return np.sum(np.tanh(a)) + np.sum(s * s) + np.sum(ww)
+""",
+        [np.array([[-0.24695868, -0.04637933, -0.61831763], [0.09633996, 0.09084457, -0.02347852]]),
+         np.array([[0.35612856, 0.81455816], [0.71643313, -0.32727136], [0.31521302, 0.03124374]])],
+        (0, 1), "scalar", False,
+    ),
+    # Finding F4 (point 14): an inner loop's variable read in the outer loop after the inner loop:
+    # reverse mode used its last value at every outer trip (dot-product test -0.631 vs -0.534).
+    "inner_loop_variable_read_in_the_outer_loop": (
+        """
+def f(x0, x1):
+    for t in range(2):
+        for item in x1:
+            pass
+        x1 = 0.5 * x1 + np.sin(item)
+    return x1.sum()
+""",
+        [np.array([[-0.60983529, -0.6666626, -0.99899637], [-0.23081883, 0.08475926, 0.06687141]]),
+         np.array([0.11497035, 0.46093181, -0.54837376])], (0, 1), "scalar", False,
+    ),
+    # Finding F3b (point 17): `t_ = s; t_ *= 2.0` updates the array both names hold (Python runs
+    # it correctly); it was refused, naming the SSA rename `s_2`.
+    "in_place_update_through_a_second_name": (
+        """
+def f(x0, x1):
+    s = x1 * 1.0
+    s += x0
+    t_ = s
+    t_ *= 2.0
+    return np.sum(s) + np.sum(t_ ** 2)
+""",
+        [0.11028782049938957, np.array([-0.70785903, 0.97855239, 0.53726832])], (0, 1), "scalar", False,
+    ),
+    # Finding F7 (points 1 and 17): a pair returned from inside a loop and a pair at the end were
+    # refused as "the returns of this function give different numbers of values" (grad with
+    # has_aux, vjp and jvp alike).
+    "pair_returned_from_inside_a_loop_with_has_aux": (
+        """
+def f(x0, x1):
+    v = x0 * x1
+    loss = np.sum(v)
+    for i in range(2):
+        v = np.tanh(v + x0)
+        if i == 5:
+            return loss, np.mean(v)
+    return np.sum(v), np.mean(v)
+""",
+        [np.array([0.3, -0.2, 0.5]), 0.7], (0, 1), "aux", False,
+    ),
+    # Finding F10 (point 4): np.arange with a differentiated start: first a wrong value (jvp 0.43
+    # against 0.14 by finite differences), later refused; arange is linear in start.
+    "arange_with_a_differentiated_start": (
+        """
+def f(x0, x2):
+    t = np.arange(x0, x0 + 1.5)
+    return np.sum((t + 1.0) ** 2 * x2)
+""",
+        [-0.6221456763991271, np.array([0.38577869, -0.66902841])], (0, 1), "scalar", False,
+    ),
+    # Finding F11 (point 8): np.mean of a tuple display of floats: reverse mode indexed the 0-d
+    # adjoint of the tuple (IndexError: invalid index to scalar variable).
+    "mean_of_a_tuple_display_of_floats": (
+        """
+def f(x0, x1):
+    v = (x0, 2.0 * x0)
+    return np.mean(v) * np.sum(x1 ** 2)
+""",
+        [0.4, np.array([0.3, -0.2])], (0, 1), "scalar", False,
+    ),
+    # Finding F12 (points 8 and 17): the CS231n forward pass keeping `(h, z)` caches in a list
+    # was refused (NonDifferentiableInput naming the SSA rename `z_2`).
+    "caches_appended_as_tuples_in_a_loop": (
+        """
+def f(x0, x1, x2):
+    caches = []
+    h = x0
+    for W in [x1, x2]:
+        z = h @ W
+        caches.append((h, z))
+        h = np.tanh(z)
+    loss = np.sum(h * 0.5)
+    for hh, z in caches:
+        loss = loss + 0.01 * np.sum(z * z)
+    return loss
+""",
+        [np.array([[-0.67, -0.21, -0.69], [-0.89, -0.62, -0.25]]),
+         np.array([[-0.84, -0.42, -0.76], [-0.12, 0.45, 0.66], [0.35, 0.93, -0.69]]),
+         np.array([[0.47, -0.33], [0.09, 0.19], [-0.25, -0.095]])], (0, 1, 2), "scalar", False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCT_CASES))
+def test_fuzz_construct_regression(name):
+    source, inputs, wrt, mode, reseed = CONSTRUCT_CASES[name]
+    check_source(source.strip() + "\n", inputs, wrt, mode, reseed=reseed)

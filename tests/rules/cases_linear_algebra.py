@@ -4,9 +4,10 @@ Matrix inputs come from samplers that keep them where the derivative exists:
 well-conditioned square matrices for inv, solve, det and matrix_power,
 symmetric positive definite matrices with well separated eigenvalues for
 cholesky and eigh, tall matrices of full column rank for qr and lstsq.
-Cholesky and eigh read only the lower triangle of their input; their rules
-give the derivative for symmetric inputs, so their cases symmetrize the
-input inside the function, (x + x^T) / 2, which makes every direction symmetric.
+Cholesky and eigh read only one triangle of their input; their rules give the
+derivative of what numpy computes. Some cases symmetrize the input inside the
+function, (x + x^T) / 2; others pass a nonsymmetric x (`lower_read`, `upper_read`)
+whose unread triangle is noise, which must get a zero gradient.
 """
 
 from __future__ import annotations
@@ -19,6 +20,17 @@ from tangent_src.rules.linear_algebra import full_column_rank, invertible, symme
 spd = symmetric_positive_definite
 SYM = "(x + x.T) / 2"  # a symmetric matrix from x (its values unchanged when x is symmetric)
 SYM3 = "(x + np.transpose(x, (0, 2, 1))) / 2"  # the same for a stack of matrices
+
+
+def lower_read(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Nonsymmetric matrices whose lower triangle is that of a well-conditioned SPD matrix: the
+    upper triangle, which numpy ignores (UPLO='L', cholesky), is noise."""
+    return spd(rng, shape) + np.triu(rng.standard_normal(shape), 1)
+
+
+def upper_read(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """The same with noise in the lower triangle, ignored with UPLO='U' (cholesky's upper=True)."""
+    return spd(rng, shape) + np.tril(rng.standard_normal(shape), -1)
 
 
 def negative_det(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -161,6 +173,10 @@ CASES = {
         case(f"np.linalg.cholesky({SYM}, upper=True)", (3, 3), x=spd),
         case("np.linalg.cholesky(x @ x.T)", (3, 3), x=invertible),
         case(f"np.sum(np.log(np.diagonal(np.linalg.cholesky({SYM}))))", (4, 4), x=spd),
+        # nonsymmetric inputs: the derivative of what numpy computes, which reads one triangle
+        case("np.linalg.cholesky(x)", (3, 3), x=lower_read),
+        case("np.linalg.cholesky(x, upper=True)", (3, 3), x=upper_read),
+        case("np.linalg.cholesky(x)", (2, 3, 3), x=lower_read),
     ],
     "numpy.linalg.eigh": [
         case(f"w, v = np.linalg.eigh({SYM})\nreturn np.sum(w * y) + np.sum(v * c)", (3, 3), (3,), (3, 3),
@@ -171,10 +187,20 @@ CASES = {
         case(f"w, v = np.linalg.eigh({SYM})\nreturn v", (3, 3), x=spd),
         case(f"np.linalg.eigh({SYM})[1] ** 2", (3, 3), x=spd),
         case(f"w, v = np.linalg.eigh({SYM}, UPLO='U')\nreturn (v * np.sqrt(w)) @ v.T", (3, 3), x=spd),
+        case("w, v = np.linalg.eigh(x)\nreturn np.sum(w * y) + np.sum(v * c)", (3, 3), (3,), (3, 3),
+             names="x, y, c", x=lower_read),
+        case("w, v = np.linalg.eigh(x, UPLO='U')\nreturn np.sum(w * y) + np.sum(v * c)", (3, 3), (3,), (3, 3),
+             names="x, y, c", x=upper_read),
+        case("w, v = np.linalg.eigh(x, 'U')\nreturn w", (2, 3, 3), x=upper_read),
+        case("np.linalg.eigh(x)[0]", (4, 4), x=lower_read),
     ],
     "numpy.linalg.eigvalsh": [
         case(f"np.linalg.eigvalsh({SYM})", (3, 3), x=spd),
         case(f"np.linalg.eigvalsh({SYM3})", (2, 3, 3), x=spd),
+        case("np.linalg.eigvalsh(x)", (3, 3), x=lower_read),
+        case("np.linalg.eigvalsh(x, UPLO='U')", (3, 3), x=upper_read),
+        case("np.linalg.eigvalsh(x, 'u')", (2, 3, 3), x=upper_read),
+        case("np.sum(np.linalg.eigvalsh(x) ** 2)", (4, 4), x=lower_read),
     ],
     "numpy.linalg.qr": [
         case("q, r = np.linalg.qr(x)\nreturn np.sum(q * y) + np.sum(r * c)", (4, 3), (4, 3), (3, 3),

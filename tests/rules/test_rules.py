@@ -474,13 +474,16 @@ def _wrap(x: Any) -> Any:
 
 def _converts_to_numpy(c: Case) -> bool:
     """Whether the function itself (not its derivative) converts its input to numpy."""
-    return any(s in c.body for s in ("np.array(", "np.asarray(", "scipy.special.logsumexp(", "softmax("))
+    return any(s in c.body for s in ("np.array(", "np.asarray(", "scipy.special.logsumexp(", "softmax(",
+                                     "np.random.", "np.histogram(np.linspace"))  # numpy arrays made inside
 
 
 @parametrize_cases
 def test_strict_array(c: Case):
     if _converts_to_numpy(c):
         pytest.skip("the function itself converts its input to a numpy array")
+    if all(s == F for s in c.shapes):
+        pytest.skip("only Python numbers in: an array the function makes is a numpy array")
     _check_on(c, _wrap, lambda x: isinstance(x, StrictArray))
 
 

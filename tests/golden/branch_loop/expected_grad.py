@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import check_real, scalar_seed, unbroadcast
+from tangent_src.runtime import check_real, scalar_seed, unbroadcast, zeros_like_tree
 
 
 def grad_f(v0, leak, drive):
@@ -30,10 +30,10 @@ def grad_f(v0, leak, drive):
         if t5:
             break
     out = v * v
-    bout = scalar_seed(out)
+    bout = scalar_seed(out, "f")
     bv = 2 * v * bout
-    bdrive = np.zeros_like(drive)
-    bleak = np.zeros_like(leak)
+    bdrive = zeros_like_tree(drive)
+    bleak = zeros_like_tree(leak)
     while tape:
         t1, v = tape.pop()
         bv_4 = bv

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import check_real, unbroadcast
+from tangent_src.runtime import check_real, unbroadcast, zeros_like_tree
 
 
 def vjp_f(v0, leak, drive, bout):
@@ -31,8 +31,8 @@ def vjp_f(v0, leak, drive, bout):
         if t5:
             break
     bv = 2 * v * bout
-    bdrive = np.zeros_like(drive)
-    bleak = np.zeros_like(leak)
+    bdrive = zeros_like_tree(drive)
+    bleak = zeros_like_tree(leak)
     while tape:
         t1, v = tape.pop()
         bv_4 = bv

@@ -14,7 +14,7 @@ def grad_f(x, y):
     t1 = y**2
     t2 = x + t1
     out = np.sin(t2)
-    bout = scalar_seed(out)
+    bout = scalar_seed(out, "f")
     bt2 = np.cos(t2) * bout
     bx = unbroadcast(bt2, like=x)
     bt1 = unbroadcast(bt2, like=t1)

@@ -33,7 +33,7 @@ def grad_loss(w, b, X, y):
     t11 = t6 + t10
     t12 = np.mean(t11)
     out = -t12
-    bout = scalar_seed(out)
+    bout = scalar_seed(out, "loss")
     bt12 = -bout
     bt11 = unreduce(bt12, like=t11) / reduced_size(t11, t12)
     bt9 = unbroadcast(t7 * bt11, like=t9)

@@ -4,6 +4,7 @@ from tangent_src.runtime import (
     matmul_adjoint_lhs,
     matmul_adjoint_rhs,
     unbroadcast,
+    zeros_like_tree,
 )
 
 
@@ -30,9 +31,9 @@ def grad_loss(W, U, b, xs, h0):
         tape.append((h, np.shape(t3), t4, np.shape(t5), np.shape(t6)))
         h = h_2
     bh = 2 * h
-    bU = np.zeros_like(U)
-    bW = np.zeros_like(W)
-    bb = np.zeros_like(b)
+    bU = zeros_like_tree(U)
+    bW = zeros_like_tree(W)
+    bb = zeros_like_tree(b)
     while tape:
         h_2 = h
         h, t3_shape, t4, t5_shape, t6_shape = tape.pop()

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import check_real
+from tangent_src.runtime import check_real, zeros_like_tree
 
 
 def jvp_loss(W, U, b, xs, h0, dW, dU, db):
@@ -13,7 +13,7 @@ def jvp_loss(W, U, b, xs, h0, dW, dU, db):
     """
     check_real(W, U, b)
     h = h0
-    dh = np.zeros_like(h)
+    dh = zeros_like_tree(h)
     t1 = xs.shape
     t2 = t1[0]
     for t in range(t2):

@@ -5,6 +5,7 @@ from tangent_src.runtime import (
     matmul_adjoint_rhs,
     unbroadcast,
     unreduce,
+    zeros_like_tree,
 )
 
 
@@ -34,9 +35,9 @@ def vjp_loss(W, U, b, xs, h0, bout):
     t8 = h**2
     bt8 = unreduce(bout, like=t8)
     bh = 2 * h * bt8
-    bU = np.zeros_like(U)
-    bW = np.zeros_like(W)
-    bb = np.zeros_like(b)
+    bU = zeros_like_tree(U)
+    bW = zeros_like_tree(W)
+    bb = zeros_like_tree(b)
     while tape:
         h_2 = h
         h, t3_shape, t4, t5_shape, t6_shape = tape.pop()

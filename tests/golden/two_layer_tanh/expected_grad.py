@@ -35,7 +35,7 @@ def grad_loss(W1, b1, W2, b2, X, Y):
     t9 = np.sum(t8, axis=1)
     t10 = np.mean(t9)
     out = -t10
-    bout = scalar_seed(out)
+    bout = scalar_seed(out, "loss")
     bt10 = -bout
     bt9 = unreduce(bt10, like=t9) / reduced_size(t9, t10)
     bt8 = unreduce(bt9, like=t8, axis=1)

@@ -1,0 +1,1 @@
+"""A control-flow fuzzer of a second design (see generator.py)."""
