@@ -369,3 +369,44 @@ def test_zero_of_an_unused_list_item_has_the_items_structure():
     found = ts.grad(f, wrt=1)(x, Ws)
     assert [np.shape(g) for g in found] == [(4, 3), (2, 4), (1, 2)]
     assert not np.any(found[2])  # the last layer is not used
+
+
+# ------------------------------------------------------------------ one-element unpacking (RW2)
+# `out, = layer(x)` / `(a,) = t`: the item of a 1-tuple, not the tuple itself (it was read as
+# `a = t`: a silently wrong gradient, or a crash)
+
+def relu_layer(x, w):
+    out = np.maximum(x @ w, 0.0)
+    return out,  # the habit of returning a 1-tuple
+
+
+def one_tuple_layer_loss(x, w):
+    out, = relu_layer(x, w)
+    (scores,) = (out * 2.0,)
+    [total] = [np.sum(scores ** 2)]
+    return total
+
+
+ONE_TUPLE_PROGRAMS = {
+    "display": "def f(x):\n    t = (x * 3.0,)\n    (a,) = t\n    return np.sum(a * a)\n",
+    "helper": "def g(x):\n    return x * 3.0,\n\n\ndef f(x):\n    a, = g(x)\n    return np.sum(a * a)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_TUPLE_PROGRAMS))
+def test_one_element_unpacking(name):
+    f = make_function(ONE_TUPLE_PROGRAMS[name])
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(ts.grad(f)(x), 18.0 * x, rtol=1e-12)  # d/dx sum(9 x^2)
+    _check_both_modes(f, (x,), 0)
+
+
+def test_one_element_unpacking_in_course_code():
+    rng = _rng()
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    _check_both_modes(one_tuple_layer_loss, (x, w), (0, 1))
+    h = np.maximum(x @ w, 0.0)
+    dz = 8.0 * h * (x @ w > 0)  # d sum((2 h)^2) / d(x w)
+    bx, bw = ts.grad(one_tuple_layer_loss, wrt=(0, 1))(x, w)
+    np.testing.assert_allclose(bx, dz @ w.T, rtol=1e-12)
+    np.testing.assert_allclose(bw, x.T @ dz, rtol=1e-12)

@@ -33,6 +33,13 @@ if TYPE_CHECKING:
 Objects = frozenset
 
 
+def _is_number(expr: ast.expr | None) -> bool:
+    """A literal Python number (`0.0`, `-1`): never an array."""
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        expr = expr.operand
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool)
+
+
 @dataclass
 class Update:
     """An in-place update: the statement, the name of the value it updates, and how to refuse it."""
@@ -138,6 +145,9 @@ class _Check:
             for name, objects in state.objects.items():
                 if name not in apply.targets and objects & hit:
                     state.stale.setdefault(name, number)
+            return
+        if rule.key == "constant" and _is_number(apply.primal):
+            self.bind(apply, frozenset(), state)  # `t = 0.0`: a number holds no array (`t += dt` rebinds)
             return
         own = f"{apply.target}@{id(apply)}"
         if rule.key.startswith("list.display") or (rule.key == "constant" and isinstance(apply.primal, ast.List)):

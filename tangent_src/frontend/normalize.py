@@ -23,7 +23,8 @@ from ..ir import Apply, Effect, Function, Param, Stmt, names_in
 from ..rules.registry import Rule, lookup, sequence_rule
 from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
-from .control import ControlFlow, _ends_in_return, loop_returns, single_exit
+from .control import ControlFlow
+from .exits import _ends_in_return, loop_returns, single_exit
 from .source import ParsedFunction
 
 _BINARY = {
@@ -234,6 +235,11 @@ class _Normalizer(ControlFlow, Calls, SharedUpdates):
         if isinstance(target, cst.Name):
             op = self.value_copy(op, value)
             self.emit((self.bind(target.value),), op, value)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)) and _unpackable(target) and len(target.elements) == 1:
+            sequence = self.atom_of(op, value)  # `(a,) = seq`, `a, = f(x)`: the one item, seq[0]
+            item = self.subscript_op(sequence, ast.Constant(0), ast.Subscript(sequence, ast.Constant(0)), value)
+            self.assign_to(target.elements[0].value, item, value)
             return
         if isinstance(target, (cst.Tuple, cst.List)) and _unpackable(target):
             if isinstance(op, _Op) and op.rule.differentiable and op.rule.callee is None:

@@ -64,8 +64,6 @@ REFUSED_FOR_NOW = {
 
 # programs whose derivative is wrong or crashes today: name -> finding title in /tmp/r/findings.md
 KNOWN_WRONG = {
-    "helper_returns_one_tuple": "RW2: one-element tuple targets `(h,) = helper(...)` read as `h = ...`",
-    "forced_oscillator_time_in_helper": "RW6: `t += dt` on a float passed to a helper refused as an alias",
 }
 
 
