@@ -410,3 +410,13 @@ def test_one_element_unpacking_in_course_code():
     bx, bw = ts.grad(one_tuple_layer_loss, wrt=(0, 1))(x, w)
     np.testing.assert_allclose(bx, dz @ w.T, rtol=1e-12)
     np.testing.assert_allclose(bw, x.T @ dz, rtol=1e-12)
+
+
+def test_a_constant_tuple_result_has_a_zero_tangent_of_its_structure():
+    """`return loss, (1.0, np.ones(2))`: the second result does not vary; its tangent is zeros
+    shaped like it (jvp crashed on np.zeros_like of the tuple), its cotangent is ignored."""
+    f = make_function("def f(x):\n    return np.sum(x ** 2), (1.0, np.ones(2))\n")
+    x = np.array([0.5, -1.0, 2.0])
+    (value, aux), (dvalue, daux) = ts.jvp(f)(x, np.ones(3))
+    assert dvalue == pytest.approx(2 * np.sum(x)) and daux[0] == 0.0 and np.array_equal(daux[1], np.zeros(2))
+    np.testing.assert_allclose(ts.vjp(f)(x, (1.0, (5.0, np.ones(2)))), 2 * x)

@@ -522,6 +522,26 @@ _Normalizer._EXPR = {
 
 
 
+class _ExpandSuites(cst.CSTTransformer):
+    """One-line suites (`def f(x): return x`, `if verbose: print(x)`) as indented blocks of one
+    line; every node the rewrite rebuilds keeps its original's place (for error messages)."""
+
+    def __init__(self, parsed: ParsedFunction):
+        super().__init__()
+        self.parsed = parsed
+
+    def leave_SimpleStatementSuite(self, original: cst.SimpleStatementSuite,
+                                   updated: cst.SimpleStatementSuite) -> cst.IndentedBlock:
+        line = self.parsed.moved(cst.SimpleStatementLine(body=updated.body), original)
+        return cst.IndentedBlock(body=[line])  # type: ignore[list-item]
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):  # type: ignore[override]
+        result = super().on_leave(original, updated)
+        if isinstance(result, cst.CSTNode):
+            self.parsed.moved(result, original)
+        return result
+
+
 def normalize(parsed: ParsedFunction) -> Function:
     """Lower the parsed function to single-assignment primitive applications."""
     fn = parsed.node
@@ -530,7 +550,9 @@ def normalize(parsed: ParsedFunction) -> Function:
     norm.taken = _all_names(fn) | {p.name for p in params}
     norm.current = {p.name: p.name for p in params}
     norm.parameters = tuple(p.name for p in params)
-    statements = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else [fn.body]
+    body = fn.body.visit(_ExpandSuites(parsed))
+    assert isinstance(body, cst.IndentedBlock)
+    statements = list(body.body)
     _refuse_generators(norm, fn)
     statements = single_exit(loop_returns(statements, set(norm.taken), parsed), parsed)
     norm.top = tuple(statements)

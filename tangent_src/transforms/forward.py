@@ -130,8 +130,9 @@ def _assigns(stmt: ast.stmt) -> set[str]:
 def _tangent_of(ctx: Context, value: ast.expr) -> ast.expr:
     if isinstance(value, ast.Name) and value.id in ctx.activity.varied:
         return ast.Name(ctx.d("d", value.id))
-    zeros_like = ast.Attribute(ast.Name(ctx.numpy), "zeros_like")
-    return ast.Call(zeros_like, [value], [])
+    if isinstance(value, ast.Name):
+        return zeros_like(ctx, value.id)  # zeros with the value's structure (a tuple result too)
+    return ast.Call(ast.Name("zeros_like_tree"), [value], [])
 
 
 def assign(targets: tuple[str, ...], value: ast.expr, keep: bool = False) -> ast.Assign:
