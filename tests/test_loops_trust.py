@@ -26,6 +26,14 @@ def _v(*shape):
 
 
 CASES = {
+    # ---- a loop over a constant tuple whose variable a branch rebinds to a differentiated value
+    "constant_items_rebound_in_a_branch": ("""
+def f(x, v):
+    for item in (0.07, 0.2):
+        if item > 0.09:
+            item = x * v[1]
+    return x * item
+""", [0.5, _v(3)], (0, 1)),
     # ---- point 3: one loop variable reused by two loops over layers of unequal shapes
     "reused_loop_variable_minimal": ("""
 def f(x, Ws):

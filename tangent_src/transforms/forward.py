@@ -50,7 +50,11 @@ def _block(ctx: Context, block: list[Stmt]) -> list[ast.stmt]:
             out.append(ast.If(stmt.test, _block(ctx, stmt.body) or [ast.Pass()],
                               _block(ctx, stmt.orelse)))
         else:
-            out += loop_statements(stmt, _block(ctx, stmt.test_body), _block(ctx, stmt.body),
+            # the items of a constant sequence carry no tangent, though the loop variable may
+            # vary from a trip's branch on (`for w in (0.1, 0.2): if c: w = x`): each trip starts at zero
+            start = [assign((ctx.d("d", stmt.target),), zeros_like(ctx, stmt.target))] \
+                if stmt.kind == "for" and stmt.target in ctx.activity.varied else []
+            out += loop_statements(stmt, _block(ctx, stmt.test_body), start + _block(ctx, stmt.body),
                                    _block(ctx, list(stmt.carry)))
     return out
 
