@@ -326,6 +326,15 @@ def f(x):
         y = x
     return y * x
 """, [0.3], (0,)),
+    # ---- an adjoint first defined inside a reverse loop that may make no trip (cf_fuzz seed 100548)
+    "adjoint_first_defined_in_a_loop_of_no_trips": ("""
+def f(x, v):
+    for item in np.array([np.sum(v), 0.5, x]):
+        for k in range(0):
+            for j in range(2):
+                x = x * item
+    return 0.5 * item
+""", [0.5, _v(3)], (0, 1)),
 }
 
 

@@ -271,12 +271,15 @@ class _Sweep:
         return [ast.If(stmt.test, then or [ast.Pass()], other)]
 
     def reverse_loop(self, loop: Loop, defined: set[str]) -> list[ast.stmt]:
-        inits = self.fill(self.entering(loop) - defined, None, self.bound)
+        before = set(defined)
         defined |= self.entering(loop)
         head = set(defined)
         body = self.reverse_block(list(loop.carry), defined, loop)
         body += self.reverse_block(loop.body, defined, loop)
         body += self.fill(head - defined)
+        # adjoints that enter the loop, and those a trip defines first (defined after the loop
+        # only if it made a trip): zero before it, so that a loop of no trips leaves them bound
+        inits = self.fill((head | defined) - before, None, self.bound)
         defined |= head
         tape = self.tape(loop)
         trip = loop.test_body + loop.body + list(loop.carry)
