@@ -181,3 +181,13 @@ def test_refused_updates_name_the_users_variable(name):
     assert ":" in message.splitlines()[0] and "^" in message  # file:line:col and a caret
     for word in message.replace("`", " ").split():
         assert not (word.startswith("t") and word[1:].isdigit()), message  # no temporary t3
+
+
+def test_a_refusal_names_the_variable_not_its_renaming():
+    """x is renamed where the branches join (x_2, x_3 inside); the message says `x` (campaign seed 901816)."""
+    f = make_function("def f(x):\n    if np.sum(x) > 0:\n        x = x * 2.0\n    else:\n        x = np.tanh(x)\n"
+                      "    v = x[0, 1]\n    v += np.sin(v)\n    return np.sum(x) + v\n")
+    with pytest.raises(ts.TransformError) as info:
+        ts.grad(f)(np.ones((2, 3)))
+    message = str(info.value).splitlines()[0]
+    assert "`x`" in message and "x_" not in message, message

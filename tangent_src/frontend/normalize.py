@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
@@ -542,6 +543,15 @@ class _ExpandSuites(cst.CSTTransformer):
         return result
 
 
+def _user_words(norm: _Normalizer, name: str) -> str:
+    """A value's name in the user's words: what it was written as, or the user's variable an
+    internal renaming (`x_3`, made where control flow joins or a loop carries x) stands for."""
+    if name in norm.described:
+        return norm.described[name]
+    base = re.sub(r"_\d+$", "", name)
+    return base if base in norm.current else name
+
+
 def normalize(parsed: ParsedFunction) -> Function:
     """Lower the parsed function to single-assignment primitive applications."""
     fn = parsed.node
@@ -646,7 +656,7 @@ def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:
     def copies(apply: Apply) -> bool:
         return apply.rule.key == "getitem" and norm.advanced(apply.args.get("index"))
 
-    check_updates(norm.body, norm.parameters, returns, updates, lambda name: norm.described.get(name, name), copies)
+    check_updates(norm.body, norm.parameters, returns, updates, lambda name: _user_words(norm, name), copies)
 
 
 def _refusal(norm: _Normalizer, node: cst.CSTNode) -> Callable[[str], UnsupportedSyntax]:
