@@ -335,6 +335,64 @@ def f(x, v):
                 x = x * item
     return 0.5 * item
 """, [0.5, _v(3)], (0, 1)),
+    # ---- control-flow fuzzer seed 101874: a name first bound in an if that may return, in a
+    # while, is read by a later loop of the same trip (its tape read it unbound)
+    "first_bound_in_an_exiting_if_minimal": ("""
+def f(x, v, M):
+    c2 = 0
+    while c2 < 1:
+        c2 += 1
+        if c2 % 2 == 0:
+            for m, item in enumerate(np.tanh(v)):
+                return 0.5 * np.sin(np.cos(item))
+        for row in M:
+            for n, item in enumerate(v):
+                x = x * x
+                return np.tanh(item) + np.sum(row)
+    return np.sin(x)
+""", [0.3, _v(3), _v(3, 3)], (0, 1, 2)),
+    "early_return_from_a_search_in_an_iteration": ("""
+def f(scores, x, threshold):
+    step = 0
+    while step < 3:
+        step += 1
+        if step == 2:
+            for k, s in enumerate(np.tanh(scores * x)):
+                if s > threshold:
+                    return s * x
+        for row in scores.reshape(2, 2):
+            for s in row:
+                best = s * x
+        x = x * 0.9
+    return best + x
+""", [_v(4), 0.7, 5.0], (0, 1)),
+    # ---- control-flow fuzzer seed 101601: the carried value's zero at the end of a reverse trip
+    # of a while nested in loops was 0.0, and the matmul adjoint of the next trip read it
+    "carried_zero_of_an_inner_while_minimal": ("""
+def f(x, v, M):
+    u1 = np.tanh(np.sin(v))
+    for m, w in enumerate(np.array([x, 0.5, x]) + v[1]):
+        for n, w in enumerate(u1):
+            u1 = v * v
+            c4 = 0
+            while c4 < 2:
+                c4 += 1
+                u1 = M @ v
+    return np.tanh(w * x)
+""", [0.3, _v(3), _v(3, 3)], (0, 1, 2)),
+    "power_iteration_restarted_per_layer": ("""
+def f(W1, W2, x):
+    h = x
+    for W in (W1, W2):
+        u = np.ones(W.shape[1])
+        it = 0
+        while it < 3:
+            it += 1
+            u = W.T @ (W @ x)
+            u = u / np.sqrt(np.sum(u * u))
+        h = np.tanh(W @ h) + np.sum(u)
+    return np.sum(h * h)
+""", [_v(3, 3), _v(3, 3), _v(3)], (0, 1, 2)),
 }
 
 

@@ -108,6 +108,7 @@ class ControlFlow:
         that goes on, or, if both may, runs after it under a flag every way through it sets."""
         then, orelse = _lines(node.body), _else_lines(node)
         test = self.test(node.test)
+        self.placeholders(node)
         goes_on = (_goes_on(then), _goes_on(orelse))
         guard = None
         if rest and all(goes_on):

@@ -276,13 +276,15 @@ class _Sweep:
         head = set(defined)
         body = self.reverse_block(list(loop.carry), defined, loop)
         body += self.reverse_block(loop.body, defined, loop)
-        body += self.fill(head - defined)
+        # where a trip of the reverse sweep ends, the names bound before the loop are bound, and so
+        # are those every trip binds: the forward sweep made this trip, and nothing unbinds a name
+        trip = loop.test_body + loop.body + list(loop.carry)
+        body += self.fill(head - defined, None, self.bound | _definite(trip, self))
         # adjoints that enter the loop, and those a trip defines first (defined after the loop
         # only if it made a trip): zero before it, so that a loop of no trips leaves them bound
         inits = self.fill((head | defined) - before, None, self.bound)
         defined |= head
         tape = self.tape(loop)
-        trip = loop.test_body + loop.body + list(loop.carry)
         body = self.restore(trip, body, loop, tape_pop=True, also={loop.target} - {None}) + body
         reverse = ast.While(ast.Name(tape), body, [])
         self.reverse_loops.append((reverse, loop))
