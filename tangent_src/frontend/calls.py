@@ -105,7 +105,7 @@ class Calls:
         if isinstance(func, cst.Attribute) and self.is_local_root(func.value):
             return self.method_call(node, func, args, kwargs)
         if isinstance(func, cst.Name) and func.value in self.current:
-            raise self.unsupported(func, f"`{func.value}` is a local value; calling it is not supported")
+            return self.local_call(node, func, args, kwargs)
         obj = self.resolve(func)
         key = key_of(obj)
         rule = lookup(key) if key else None
@@ -130,6 +130,9 @@ class Calls:
         name = func.attr.value
         found = rules.method(name)
         if found is None:
+            op = self.object_method_call(node, func, args, kwargs)
+            if op is not None:
+                return op
             raise self.unsupported(func.attr, f"the array method `.{name}()` has no derivative rule",
                                    hint="call the numpy function instead, or add a rule for it")
         receiver = self.atom(func.value)

@@ -89,6 +89,8 @@ class ControlFlow:
                 self.for_loop(statement)
             elif isinstance(statement, cst.While):
                 self.while_loop(statement)
+            elif isinstance(statement, cst.FunctionDef):
+                self.function_statement(statement)
             else:
                 raise self.unsupported(statement, f"{self.describe_statement(statement)} is not supported",
                                        hint="rewrite it with assignments, if, for and while")

@@ -26,6 +26,7 @@ from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
 from .control import ControlFlow
 from .exits import _ends_in_return, loop_returns, single_exit
+from .functions import Functions
 from .source import ParsedFunction
 
 _BINARY = {
@@ -78,7 +79,7 @@ def _unpackable(target: cst.Tuple | cst.List) -> bool:
 
 
 @dataclass
-class _Normalizer(ControlFlow, Calls, SharedUpdates):
+class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
     parsed: ParsedFunction
     body: list[Stmt] = field(default_factory=list)
     loop_top: bool = False  # the statements being normalized are a loop body's own
@@ -519,6 +520,7 @@ _Normalizer._EXPR = {
     cst.IfExp: _Normalizer.conditional,
     cst.ListComp: _Normalizer.comprehension,
     cst.GeneratorExp: _Normalizer.comprehension,
+    cst.Lambda: _Normalizer.lambda_expr,
 }
 
 
