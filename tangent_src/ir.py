@@ -73,6 +73,9 @@ class Effect:
 
     statement: ast.stmt
     span: SourceSpan | None = None
+    # a write into a dict the caller passed (`bn_param["mean"] = m`): the caller's object, which
+    # the statement changes rather than reads
+    writes_into: str | None = None
 
 
 Stmt = Apply | If | Loop | Effect

@@ -269,6 +269,13 @@ class _Simplify(ast.NodeTransformer):
         node.elts = [self._materialize(e) for e in node.elts]
         return node
 
+    def visit_Dict(self, node: ast.Dict) -> ast.expr:
+        self.generic_visit(node)
+        if node.values and all(is_zero(v) for v in node.values):
+            return zero(ast.Dict(node.keys, [v.of for v in node.values]))  # type: ignore[attr-defined]
+        node.values = [self._materialize(v) for v in node.values]
+        return node
+
     def _materialize(self, node: ast.expr) -> ast.expr:
         return zero_value(node.of, self.numpy, self.containers) if is_zero(node) else node  # type: ignore[attr-defined]
 
@@ -277,6 +284,8 @@ def zero_value(of: ast.expr, numpy: str = "np", containers: set[str] | None = No
     """The zero derivative of the value `of`, written as simply as it can be."""
     if isinstance(of, ast.Name) and of.id in (containers or ()):
         return ast.Call(ast.Name("zeros_like_tree"), [of], [])  # a list of zeros
+    if isinstance(of, ast.Dict):
+        return ast.Call(ast.Name("zeros_like_tree"), [of], [])
     if _number(of) is not None:
         return ast.Constant(0.0)  # a Python number's zero, which takes any array's device
     if isinstance(of, (ast.List, ast.Tuple)) and all(_number(e) is not None for e in of.elts):

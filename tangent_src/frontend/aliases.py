@@ -95,8 +95,8 @@ class _Check:
                     self.tests[stmt.target] = self.tests[source.id]  # the test, copied
                 self.read(set().union(*(names_in(v) for v in stmt.args.values())) if stmt.args else set(), state)
                 self.apply(stmt, state)
-            elif isinstance(stmt, Effect):
-                self.read(names_in(stmt.statement), state)
+            elif isinstance(stmt, Effect):  # a write into a caller's dict changes it (not a read)
+                self.read(names_in(stmt.statement) - {stmt.writes_into}, state)
             elif isinstance(stmt, If):
                 self.read(names_in(stmt.test), state)
                 other = state.copy()

@@ -72,8 +72,7 @@ class Calls:
         name = node.attr.value
         key = rules.attribute(name)
         if key is None:
-            raise self.unsupported(node.attr, f"the attribute `.{name}` of an array is not supported",
-                                   hint="supported attributes: .T .shape .ndim .size")
+            return self.object_attribute(node, value)
         return self.bound_op(lookup(key), [value], {}, ast.Attribute(value, name), node)  # type: ignore[arg-type]
 
     def global_attribute(self: _Normalizer, node: cst.Attribute) -> ast.expr:
@@ -107,6 +106,8 @@ class Calls:
         if isinstance(func, cst.Name) and func.value in self.current:
             return self.local_call(node, func, args, kwargs)
         obj = self.resolve(func)
+        if obj is dict:
+            return self.dict_call(node, args, kwargs)  # type: ignore[return-value]
         key = key_of(obj)
         rule = lookup(key) if key else None
         if rule is None and getattr(obj, "__wrapped__", None) is not None:
@@ -128,6 +129,9 @@ class Calls:
     def method_call(self: _Normalizer, node: cst.Call, func: cst.Attribute, args: list[ast.expr],
                     kwargs: dict[str, ast.expr]) -> _Op:
         name = func.attr.value
+        op = self.container_method(node, func, args, kwargs)
+        if op is not None:
+            return op
         found = rules.method(name)
         if found is None:
             op = self.object_method_call(node, func, args, kwargs)
@@ -137,6 +141,9 @@ class Calls:
                                    hint="call the numpy function instead, or add a rule for it")
         receiver = self.atom(func.value)
         primal = ast.Call(ast.Attribute(receiver, name), list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
+        if found.pack_varargs and len(args) == 1 and isinstance(args[0], ast.Starred):
+            kwargs = {**kwargs, found.pack_varargs: args[0].value}  # x.reshape(*shape)
+            args = []
         if found.pack_varargs and len(args) > 1:
             kwargs = {**kwargs, found.pack_varargs: ast.Tuple(list(args))}
             args = []

@@ -196,25 +196,35 @@ class ControlFlow:
         return ast.Name(self.current[key])
 
     def comprehension(self: _Normalizer, node: cst.ListComp | cst.GeneratorExp) -> ast.expr:
-        """`[f(i) for i in ...]` (or a generator expression): a loop appending to a new list."""
-        clause = node.for_in
-        if clause.inner_for_in is not None or clause.asynchronous is not None:
-            raise self.unsupported(node, "a comprehension with several `for` clauses is not supported",
-                                   hint="write the loops out")
+        """`[f(i) for i in ...]` (or a generator expression): a loop appending to a new list; several
+        `for` clauses are nested loops, the first outermost."""
+        clauses = []
+        clause: cst.CompFor | None = node.for_in
+        while clause is not None:
+            if clause.asynchronous is not None:
+                raise self.unsupported(node, "an `async for` comprehension is not supported",
+                                       hint="write the loop out")
+            clauses.append(clause)
+            clause = clause.inner_for_in
         key = self.fresh("items")
         self.generated.add(key)
         append = cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Attribute(cst.Name(key), cst.Name("append")),
                                                             [cst.Arg(node.elt)]))])
         body: cst.BaseStatement = append
-        for condition in reversed(clause.ifs):
-            body = cst.If(condition.test, cst.IndentedBlock([body]))
-        loop = cst.For(clause.target, clause.iter, cst.IndentedBlock([body]))
+        built: list[cst.CSTNode] = [append]
+        for clause in reversed(clauses):
+            for condition in reversed(clause.ifs):
+                body = cst.If(condition.test, cst.IndentedBlock([body]))
+                built.append(body)
+            body = cst.For(clause.target, clause.iter, cst.IndentedBlock([body]))
+            built.append(body)
         start = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(key))], cst.List([]))])
-        for built in (append, body, loop, start):  # errors about them name the comprehension
-            self.parsed.moved(built, node)
-        hidden = {n: self.current[n] for n in _target_names(clause.target) if n in self.current}
-        self.body.extend(self.block([start, loop]))
-        for name in _target_names(clause.target):  # the loop variable does not leak out
+        for made in (*built, start):  # errors about them name the comprehension
+            self.parsed.moved(made, node)
+        names = [n for c in clauses for n in _target_names(c.target)]
+        hidden = {n: self.current[n] for n in names if n in self.current}
+        self.body.extend(self.block([start, body]))
+        for name in names:  # the loop variables do not leak out
             self.current.pop(name, None)
         self.current.update(hidden)
         return ast.Name(self.current[key])
@@ -239,6 +249,12 @@ class ControlFlow:
         """What the loop iterates over, the user's name for the index (if any), and the
         (target, sequence) pairs assigned sequence[index] at the start of each trip (a target is
         a name or a tuple of names: `for W, b in layers`)."""
+        found = self.dict_iteration(node)
+        if found is not None:
+            return found
+        found = self.reversed_iteration(node)
+        if found is not None:
+            return found
         target, source = node.target, node.iter
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "range" \
                 and source.func.value not in self.current:
@@ -265,6 +281,29 @@ class ControlFlow:
         if isinstance(sequence, (ast.Tuple, ast.List, ast.Constant)) and isinstance(target, cst.Name):
             return sequence, target.value, []  # a literal: constants, no derivative
         return self.length_range([sequence]), None, [(target, sequence)]
+
+    def reversed_iteration(self: _Normalizer, node: cst.For) -> tuple[ast.expr, str | None, list] | None:
+        """`for t in reversed(range(T))`: a range loop the other way; `for c in reversed(coeffs)`:
+        the items from the last to the first, read by index."""
+        source = node.iter
+        if not (isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "reversed"
+                and "reversed" not in self.current and len(source.args) == 1 and not source.args[0].keyword):
+            return None
+        inner = source.args[0].value
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "range" \
+                and "range" not in self.current:
+            if not isinstance(node.target, cst.Name):
+                raise self.unsupported(node.target, "a range loop needs one loop variable")
+            bounds = [self.atom(a.value) for a in inner.args]
+            return ast.Call(ast.Name("reversed"), [ast.Call(ast.Name("range"), bounds, [])], []), \
+                node.target.value, []
+        if not _item_target(node.target):
+            raise self.unsupported(node.target, "unpacking the items of a loop into this target is not supported",
+                                   hint="loop over reversed(range(len(x))) and index")
+        sequence = self.loop_sequence(inner, node)
+        last = ast.BinOp(ast.Call(ast.Name("len"), [sequence], []), ast.Sub(), ast.Constant(1))
+        return ast.Call(ast.Name("range"), [last, ast.Constant(-1), ast.Constant(-1)], []), None, \
+            [(node.target, sequence)]
 
     def loop_sequence(self: _Normalizer, source: cst.BaseExpression, node: cst.For) -> ast.expr:
         """The atom a loop takes its items from: Python reads the sequence once, before the first

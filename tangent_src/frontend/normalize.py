@@ -26,6 +26,7 @@ from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
 from .control import ControlFlow
 from .exits import _ends_in_return, loop_returns, single_exit
+from .data import DataModel
 from .functions import Functions
 from .source import ParsedFunction
 
@@ -79,7 +80,7 @@ def _unpackable(target: cst.Tuple | cst.List) -> bool:
 
 
 @dataclass
-class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
+class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     parsed: ParsedFunction
     body: list[Stmt] = field(default_factory=list)
     loop_top: bool = False  # the statements being normalized are a loop body's own
@@ -89,6 +90,8 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
     generated: set[str] = field(default_factory=set)
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
+    dicts: set[str] = field(default_factory=set)  # values the function made dicts (displays, copies)
+    passed: dict[str, str] = field(default_factory=dict)  # version of a caller's dict -> its parameter
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     described: dict[str, str] = field(default_factory=dict)  # name -> the user's words for its value
     copies: dict[str, tuple[str, int]] = field(default_factory=dict)  # `s = a`: s -> (a, id(block))
@@ -104,6 +107,7 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
     # ------------------------------------------------------------ names
 
     def fresh(self, base: str) -> str:
+        base = base.replace(".", "_")  # `self.h`, an attribute the function assigned
         name, k = base, 1
         while name in self.taken:
             k += 1
@@ -112,7 +116,7 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
         return name
 
     def bind(self, user_name: str) -> str:
-        name = self.fresh(user_name) if user_name in self.current else user_name
+        name = self.fresh(user_name) if user_name in self.current or "." in user_name else user_name
         self.taken.add(name)
         self.current[user_name] = name
         return name
@@ -146,11 +150,13 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
             op = self.display_op(self.nested_displays(op, node), node)
         if isinstance(op, _Op):
             apply = Apply(targets, op.rule, op.args, op.primal, self.span(op.node), stmt_source)
-        elif isinstance(op, ast.Name) and op.id in self.current.values() and len(targets) == 1:
+        elif isinstance(op, ast.Name) and (op.id in self.current.values() or op.id in self.generated) \
+                and len(targets) == 1:
             apply = Apply(targets, lookup("identity"), {"a": op}, op, self.span(node), stmt_source)
         else:
             apply = Apply(targets, CONSTANT, {}, op, self.span(node), stmt_source)
         self.body.append(apply)
+        self.track_kind(apply)
         self.track_alias(apply)
         self.copied(apply)
         for target in targets:
@@ -158,6 +164,15 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
             if user is None and isinstance(op, ast.Name):  # a copy: the value copied, in the user's words
                 user = self.described.get(op.id, op.id)
             self.described[target] = user or (self.code(node) if node is not None else target)
+
+    def track_kind(self, apply: Apply) -> None:
+        """Which values are dicts the function made: a display, a copy of one, one with an item set."""
+        key = apply.rule.key
+        made = key.startswith("dict.display") or key == "dict.copy" or isinstance(apply.primal, ast.Dict)
+        source = apply.args.get("a")
+        kept = key in ("setitem", "identity") and isinstance(source, ast.Name) and source.id in self.dicts
+        if made or kept:
+            self.dicts.update(apply.targets)
 
     def holds_locals(self, expr: ast.expr) -> bool:
         """Whether an atom mentions a value of the function (a parameter, variable or temporary)."""
@@ -206,9 +221,11 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
             handler(self, small)
 
     def assign(self, node: cst.Assign) -> None:
-        if len(node.targets) != 1:
-            raise self.unsupported(node, "chained assignment `a = b = ...` is not supported",
-                                   hint="assign to one name per statement")
+        if len(node.targets) != 1:  # `a = b = v`: v once, then each target from left to right
+            value = self.value_atom(node.value, node.value)
+            for target in node.targets:
+                self.assign_to(target.target, value, node.value)
+            return
         target = node.targets[0].target
         if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)):
             self.assign_parallel(target, node.value)
@@ -229,7 +246,7 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
 
     def value_copy(self, op: _Op | ast.expr, node: cst.CSTNode) -> _Op | ast.expr:
         """A variable's value as a copy (`x = x`, `a, b = b, a`), decided before any target is bound."""
-        if isinstance(op, ast.Name) and op.id in self.current.values():
+        if isinstance(op, ast.Name) and (op.id in self.current.values() or op.id in self.generated):
             return _Op(lookup("identity"), {"a": op}, op, node)
         return op
 
@@ -263,6 +280,12 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             self.assign_item(target, op, value)
             return
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Subscript):
+            self.assign_nested_item(target, op, value)
+            return
+        if isinstance(target, cst.Attribute):
+            self.assign_attribute(target, op, value)
+            return
         if isinstance(target, (cst.Tuple, cst.List)):
             raise self.unsupported(target, "starred unpacking, or unpacking into items or attributes, "
                                    "is not supported",
@@ -281,11 +304,37 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
         old = self.read_name(target.value)  # type: ignore[arg-type]
         primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
         write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target)
-        if self.roots.get(old.id, old.id) in self.parameters:
+        passed = self.passed.get(old.id, old.id if old.id in self.parameters else None)
+        if passed is not None and isinstance(index, ast.Constant) and isinstance(index.value, str):
+            self.write_back(passed, index, item, target)  # bn_param["running_mean"] = ...: the caller sees it
+        elif self.roots.get(old.id, old.id) in self.parameters:
             self.writes_into_parameters.append(target)
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
+        if passed is not None:
+            self.passed[self.body[-1].target] = passed  # type: ignore[union-attr]
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
         self.share_update(target.value.value, old.id, target, None)  # type: ignore[attr-defined]
+
+    def write_back(self, parameter: str, index: ast.expr, item: ast.expr, target: cst.Subscript) -> None:
+        """A write with a string key into a dict the caller passed: kept, so that the caller's dict
+        changes as your function changes it (a callee's caller may not read it afterwards)."""
+        statement = ast.Assign([ast.Subscript(ast.Name(parameter), index, ast.Store())], item, lineno=0)
+        statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
+        self.body.append(Effect(statement, self.span(target), writes_into=parameter))
+        self.updates_parameters.append((parameter, target))
+
+    def assign_nested_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
+        """`xs[t][i] = v`: xs[t] with [i] replaced, written back as xs[t] (Python writes into the
+        array xs[t] holds, which the dict or list xs then shows)."""
+        inner = target.value
+        item = self.atom_of(op, value)
+        current = self.atom(inner)  # type: ignore[arg-type]
+        index = self.index_of(target)
+        primal = ast.Call(ast.Name("with_item"), [current, index, item], [])
+        updated = self.temporary()
+        self.emit((updated,), _Op(lookup("setitem"), {"a": current, "index": index, "value": item}, primal, target),
+                  target)
+        self.assign_to(inner, ast.Name(updated), value)  # type: ignore[arg-type]
 
     def atom_of(self, op: _Op | ast.expr, node: cst.CSTNode) -> ast.expr:
         if not isinstance(op, _Op):
@@ -309,8 +358,14 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
             self.assign_item(node.target, self.operator_op(key, ast.BinOp(current, ast_op(), right),
                                                            {"x": current, "y": right}, node), node)
             return
+        if isinstance(node.target, cst.Attribute):  # self.count += 1
+            key, ast_op = _BINARY[operator]
+            current, right = self.atom(node.target), self.atom(node.value)
+            self.assign_attribute(node.target, self.operator_op(key, ast.BinOp(current, ast_op(), right),
+                                                                {"x": current, "y": right}, node), node)
+            return
         if not isinstance(node.target, cst.Name):
-            raise self.unsupported(node.target, "augmented assignment to an attribute is not supported")
+            raise self.unsupported(node.target, "augmented assignment to this target is not supported")
         old = self.read_name(node.target)
         if self.roots.get(old.id, old.id) in self.parameters:  # an array argument is updated in place
             self.updates_parameters.append((self.roots.get(old.id, old.id), node))
@@ -470,16 +525,26 @@ class _Normalizer(ControlFlow, Calls, Functions, SharedUpdates):
             return ast.UnaryOp(ast.USub(), operand) if key == "operator.neg" else operand
         return self.operator_op(key, ast.UnaryOp(ast_op(), operand), {"x": operand}, node)
 
-    def comparison(self, node: cst.Comparison) -> _Op:
-        if len(node.comparisons) != 1:
-            raise self.unsupported(node, "a chained comparison is not supported",
-                                   hint="split it: (a < b) & (b < c)")
+    def comparison(self, node: cst.Comparison) -> _Op | ast.expr:
+        if len(node.comparisons) != 1:  # `a < b < c` is `a < b and b < c`, b evaluated once
+            middle = self.parsed.moved(cst.Comparison(node.comparisons[0].comparator, node.comparisons[1:]), node)
+            first = self.parsed.moved(cst.Comparison(node.left, node.comparisons[:1]), node)
+            both = self.parsed.moved(cst.BooleanOperation(first, cst.And(), middle), node)
+            return self.boolean_operation(both)  # type: ignore[arg-type]
         target = node.comparisons[0]
+        left, right = self.atom(node.left), self.atom(target.comparator)
+        if isinstance(target.operator, (cst.In, cst.NotIn)):  # `k in d` is contains(d, k)
+            key = "operator.contains" if isinstance(target.operator, cst.In) else "operator.not_contains"
+            compare = ast.In() if isinstance(target.operator, cst.In) else ast.NotIn()
+            return self.operator_op(key, ast.Compare(left, [compare], [right]), {"x": right, "y": left}, node)
+        if isinstance(target.operator, (cst.Is, cst.IsNot)):
+            key, compare = ("operator.is_", ast.Is()) if isinstance(target.operator, cst.Is) \
+                else ("operator.is_not", ast.IsNot())
+            return self.operator_op(key, ast.Compare(left, [compare], [right]), {"x": left, "y": right}, node)
         found = _COMPARE.get(type(target.operator))
         if found is None:
             raise self.unsupported(node, f"the comparison `{self.code(target.operator)}` is not supported")
         key, ast_op = found
-        left, right = self.atom(node.left), self.atom(target.comparator)
         return self.operator_op(key, ast.Compare(left, [ast_op()], [right]), {"x": left, "y": right}, node)
 
     def operator_op(self, key: str, primal: ast.expr, args: dict[str, ast.expr], node: cst.CSTNode) -> _Op:
@@ -501,6 +566,7 @@ _Normalizer._SMALL = {
     cst.Assert: _Normalizer.assert_statement,
     cst.Break: _Normalizer.exit_statement,
     cst.Continue: _Normalizer.exit_statement,
+    cst.Raise: _Normalizer.raise_statement,
 }
 _Normalizer._EXPR = {
     cst.Name: _Normalizer.name_expr,
@@ -521,6 +587,9 @@ _Normalizer._EXPR = {
     cst.ListComp: _Normalizer.comprehension,
     cst.GeneratorExp: _Normalizer.comprehension,
     cst.Lambda: _Normalizer.lambda_expr,
+    cst.Dict: _Normalizer.dict_display,
+    cst.BooleanOperation: _Normalizer.boolean_operation,
+    cst.FormattedString: _Normalizer.formatted_string,
 }
 
 

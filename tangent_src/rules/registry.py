@@ -432,3 +432,20 @@ def sequence_rule(size: int, kind: str) -> Rule:
 
 
 _SEQUENCES: dict[str, Rule] = {}
+
+
+def dict_rule(size: int) -> Rule:
+    """`{k0: v0, k1: v1, ...}` as a primitive: the keys are constants, the tangent and the
+    adjoint go value by value (the adjoint of v_i is bz[k_i])."""
+    key = f"dict.display{size}"
+    found = _SEQUENCES.get(key)
+    if found is None:
+        keys, values = [f"k{i}" for i in range(size)], [f"v{i}" for i in range(size)]
+        params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in keys + values]
+        tangent = ast.Dict([ast.Name(k) for k in keys], [ast.Name(f"d{v}") for v in values])
+        adjoint = ast.Tuple([ast.Subscript(ast.Name("bz"), ast.Name(k)) for k in keys])
+        found = Rule(key=key, signature=inspect.Signature(params), diff=tuple(values),
+                     tangent=Template((), tangent, ast.unparse(tangent)),
+                     adjoint=Template((), adjoint, ast.unparse(adjoint)), doc="a dict of values")
+        _SEQUENCES[key] = found
+    return found

@@ -1,0 +1,226 @@
+"""Normalization of the Python data model around numpy code (part of the normalizer).
+
+Stage: frontend. Input: libcst dict displays, `and`/`or`, f-strings, identity
+and membership tests, attribute reads and writes of objects, dict methods,
+`raise`. Output: `_Op`s applying rules of the table (rules/containers.py) to
+atoms, `If`s for what Python evaluates lazily (`a and b` evaluates b only when
+a is true), and `Effect`s for what is kept for its effect.
+
+What carries no derivative (a string, a key, an object's attribute, `x is
+None`) is a non-differentiable primitive; an object read by attribute must not
+carry one (the rule's strict parameter), so nothing is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from ..ir import Effect
+from ..rules.registry import dict_rule, lookup
+from .calls import _Op
+
+if TYPE_CHECKING:
+    from .normalize import _Normalizer
+
+_DICT_ONLY = {"get", "items", "keys", "values", "setdefault", "update"}  # methods no array has
+_NOT_DIFFERENTIATED = ("str", "repr", "int", "bool", "len", "isinstance", "type")
+
+
+class DataModel:
+    """The data-model part of the normalizer (mixed into `_Normalizer`)."""
+
+    # ------------------------------------------------------------ dicts
+
+    def dict_display(self: _Normalizer, node: cst.Dict) -> _Op | ast.expr:
+        """`{}` and `{k: v, ...}`: a constant, or a primitive when a value is one of the function's."""
+        keys: list[ast.expr] = []
+        values: list[ast.expr] = []
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                raise self.unsupported(element, "`**` in a dict display is not supported",
+                                       hint="copy the dict (d = dict(other)) and set the other keys one by one")
+            keys.append(self.atom(element.key))
+            values.append(self.value_atom(element.value, node))
+        display = ast.Dict(keys, values)
+        if not any(self.holds_locals(v) for v in values):
+            if self.holds_locals(ast.Tuple(keys)):
+                return _Op(lookup("python.format"), {"args": ast.Tuple(keys)}, display, node)
+            return display
+        rule = dict_rule(len(keys))
+        op = _Op(rule, dict(zip(rule.params, keys + values)), display, node)
+        return op
+
+    def value_atom(self: _Normalizer, value: cst.BaseExpression, node: cst.CSTNode) -> ast.expr:
+        """An item of a display as an atom; an inner display of values is a value of its own."""
+        atom = self.atom(value)
+        if isinstance(atom, (ast.List, ast.Tuple)) and self.holds_locals(atom):
+            atom = self.atom_of(self.display_op(self.nested_displays(atom, node), node), node)
+        return atom
+
+    def dict_call(self: _Normalizer, node: cst.Call, args: list[ast.expr], kwargs: dict[str, ast.expr]) -> _Op | ast.expr:
+        """`dict(a=x, b=y)` is a display; `dict(d)` a copy of d."""
+        if len(args) == 1 and not kwargs and not isinstance(args[0], ast.Starred):
+            return _Op(lookup("dict.copy"), {"a": args[0]}, ast.Call(ast.Name("dict"), args, []), node)
+        if args:
+            raise self.unsupported(node, "this form of dict(...) is not supported",
+                                   hint="write a dict display {key: value, ...}")
+        keys: list[ast.expr] = [ast.Constant(k) for k in kwargs]
+        display = ast.Dict(keys, list(kwargs.values()))  # type: ignore[arg-type]
+        if not self.holds_locals(display):
+            return display
+        rule = dict_rule(len(keys))
+        return _Op(rule, dict(zip(rule.params, keys + list(kwargs.values()))), display, node)
+
+    def container_method(self: _Normalizer, node: cst.Call, func: cst.Attribute, args: list[ast.expr],
+                         kwargs: dict[str, ast.expr]) -> _Op | None:
+        """`d.get(k, default)`, `d.keys()`, `d.copy()` of a dict; None for any other method."""
+        name = func.attr.value
+        receiver_known = self.is_dict(func.value)
+        if name not in _DICT_ONLY and not (name == "copy" and receiver_known):
+            return None
+        receiver = self.atom(func.value)
+        primal = ast.Call(ast.Attribute(receiver, name), list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
+        if name == "get":
+            return self.bound_op(lookup("dict.get"), [receiver, *args], kwargs, primal, node)
+        if name == "copy":
+            return _Op(lookup("dict.copy"), {"a": receiver}, primal, node)
+        if name == "keys":
+            return _Op(lookup("dict.keys"), {"a": receiver}, ast.Call(ast.Name("list"), [receiver], []), node)
+        raise self.unsupported(func.attr, f"`.{name}()` of a dict is supported only in a `for` loop "
+                               "or a comprehension" if name in ("items", "values") else
+                               f"`.{name}(...)` of a dict is not supported",
+                               hint="loop over the dict: `for k, v in d.items():`" if name in ("items", "values")
+                               else "assign the items one by one: d[k] = v")
+
+    def is_dict(self: _Normalizer, node: cst.BaseExpression) -> bool:
+        """Whether the function itself made this value a dict (a display, dict(...), a copy)."""
+        return isinstance(node, cst.Name) and self.current.get(node.value) in self.dicts
+
+    def dict_iteration(self: _Normalizer, node: cst.For) -> tuple[ast.expr, str | None, list] | None:
+        """`for k in d`, `for k in d.keys()`, `for v in d.values()`, `for k, v in d.items()`: a loop
+        over the keys (constants), the values read by key. None where the loop is no such loop."""
+        target, source = node.target, node.iter
+        method = None
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and not source.args \
+                and source.func.attr.value in ("keys", "values", "items") and self.is_local_root(source.func.value):
+            method, source = source.func.attr.value, source.func.value
+        elif not self.is_dict(source):
+            return None
+        mapping = self.loop_sequence(source, node)
+        keys = self.atom_of(_Op(lookup("dict.keys"), {"a": mapping}, ast.Call(ast.Name("list"), [mapping], []),
+                                node), node)
+        if method in (None, "keys"):
+            if not isinstance(target, cst.Name):
+                raise self.unsupported(target, "the keys of a dict are one value each: loop with one name")
+            return keys, target.value, []
+        if method == "values":
+            key = self.fresh("key")
+            self.generated.add(key)
+            return keys, key, [(target, mapping)]
+        parts = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else []
+        if len(parts) != 2 or not isinstance(parts[0], cst.Name):
+            raise self.unsupported(target, "unpack the items of a dict into two names: `for k, v in d.items():`")
+        return keys, parts[0].value, [(parts[1], mapping)]
+
+    # ------------------------------------------------------------ and / or, f-strings
+
+    def boolean_operation(self: _Normalizer, node: cst.BooleanOperation) -> ast.expr:
+        """`a and b` is b if a is true, else a (b not evaluated); `a or b` is a if a is true, else
+        b: an if statement, as Python evaluates it."""
+        left = self.atom(node.left)
+        held = self.fresh("either")
+        self.generated.add(held)
+        self.current[held] = held
+        self.emit((held,), self.value_copy(left, node.left), node.left)
+        kept = cst.Name(held)
+        keep = [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(held))], kept)])]
+        other = [cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(held))], node.right)])]
+        for built in (*keep, *other, kept):
+            self.parsed.moved(built, node)
+        then, orelse = (other, keep) if isinstance(node.operator, cst.And) else (keep, other)
+        self.branches(self.test_of(ast.Name(self.current[held]), node), then, orelse, node, (False, False))
+        result = self.current.pop(held)
+        return ast.Name(result)
+
+    def test_of(self: _Normalizer, atom: ast.expr, node: cst.CSTNode) -> ast.expr:
+        copy = self.temporary()
+        self.emit((copy,), atom, node)
+        return ast.Name(copy)
+
+    def formatted_string(self: _Normalizer, node: cst.FormattedString) -> _Op | ast.expr:
+        """f"{loss:.3f}": a string made of values, which carries no derivative."""
+        parts: list[ast.expr] = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(ast.Constant(part.value.replace("{{", "{").replace("}}", "}")))
+                continue
+            spec = None
+            if part.format_spec is not None:
+                if any(not isinstance(p, cst.FormattedStringText) for p in part.format_spec):
+                    raise self.unsupported(part, "a format specification with `{...}` in it is not supported",
+                                           hint="format the number first: f\"{x:.3f}\"")
+                spec = ast.JoinedStr([ast.Constant("".join(p.value for p in part.format_spec))])  # type: ignore
+            conversion = ord(part.conversion) if part.conversion else -1
+            parts.append(ast.FormattedValue(self.atom(part.expression), conversion, spec))
+        text = ast.JoinedStr(parts)
+        if not self.holds_locals(text):
+            return text
+        values = [p.value for p in parts if isinstance(p, ast.FormattedValue)]
+        return _Op(lookup("python.format"), {"args": ast.Tuple(values)}, text, node)
+
+    # ------------------------------------------------------------ objects
+
+    def object_attribute(self: _Normalizer, node: cst.Attribute, value: ast.expr) -> _Op | ast.expr:
+        """`self.reg`, `config.lr`: an attribute that is no array's, read as a constant; one the
+        function assigned (`self.h = h`) is that value."""
+        path = self.attribute_path(node)
+        if path is not None and path in self.current:
+            return ast.Name(self.current[path])
+        return _Op(lookup("getattr"), {"obj": value, "name": ast.Constant(node.attr.value)},
+                   ast.Attribute(value, node.attr.value), node)
+
+    def attribute_path(self: _Normalizer, node: cst.BaseExpression) -> str | None:
+        """`self.cache.h` as a dotted path of names, or None."""
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            base = self.attribute_path(node.value)
+            return None if base is None else f"{base}.{node.attr.value}"
+        return None
+
+    def assign_attribute(self: _Normalizer, target: cst.Attribute, op: _Op | ast.expr, value: cst.CSTNode) -> None:
+        """`obj.attr = v`: kept (the object changes as in your function) and, for the rest of the
+        function, `obj.attr` is v."""
+        path = self.attribute_path(target)
+        if path is None or not isinstance(target.value, (cst.Name, cst.Attribute)):
+            raise self.unsupported(target, "assignment to this attribute is not supported",
+                                   hint="assign to an attribute of a name: obj.attr = value")
+        item = self.atom_of(self.value_copy(op, value), value)
+        obj = self.atom(target.value)
+        statement = ast.Assign([ast.Attribute(obj, target.attr.value, ast.Store())], item, lineno=0)
+        statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
+        self.body.append(Effect(statement, self.span(target)))
+        name = self.fresh(path.replace(".", "_"))
+        self.current[path] = name
+        self.emit((name,), self.value_copy(item, value), value)
+
+    # ------------------------------------------------------------ statements
+
+    def raise_statement(self: _Normalizer, node: cst.Raise) -> None:
+        """`raise ValueError(f"...")`: kept as it is, its arguments evaluated first."""
+        if node.cause is not None:
+            raise self.unsupported(node, "`raise ... from ...` is not supported", hint="raise the exception alone")
+        exc = node.exc
+        if exc is None:
+            self.body.append(Effect(ast.Raise(None, None), self.span(node)))
+            return
+        if isinstance(exc, cst.Call) and not self.is_local_root(exc.func):
+            args, kwargs = self.call_arguments(exc)
+            func = ast.parse(self.code(exc.func), mode="eval").body
+            raised: ast.expr = ast.Call(func, args, [ast.keyword(k, v) for k, v in kwargs.items()])
+        else:
+            raised = self.atom(exc)
+        self.body.append(Effect(ast.Raise(raised, None), self.span(node)))

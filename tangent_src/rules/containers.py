@@ -1,0 +1,74 @@
+"""Rules of Python's containers and the Python around numpy code: dicts, identity and
+membership tests, attribute reads of objects, strings made of values.
+
+A dict's tangent is the dict of its values' tangents, its adjoint the dict of
+their adjoints (runtime.Dict adds key by key). Identity (`is`), membership
+(`in`), an object's attributes and formatted strings carry no derivative: they
+are marked non-differentiable, and an object that carries one cannot be read
+by attribute (a strict parameter), so no derivative is ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from .registry import array_attribute, nondiff, rule
+
+_BINARY = inspect.Signature([inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
+                             inspect.Parameter("y", inspect.Parameter.POSITIONAL_ONLY)])
+
+
+def _binary(x, y):  # the signature of `x is y`, `k in d`
+    ...
+
+
+# `a is b`, `a is not b`: identity, no derivative (`if y is None: return scores`)
+nondiff("operator.is_", "operator.is_not", signature=_binary)
+# `k in d` is contains(d, k); `k not in d` its negation
+nondiff("operator.contains", "operator.not_contains", signature=_binary)
+
+
+def _keys(a):  # list(d): the keys of a dict, which a `for k in d` loop runs over
+    ...
+
+
+nondiff("dict.keys", signature=_keys)
+
+
+def _getattr(obj, name):
+    ...
+
+
+# `obj.attr` of an object that is not an array (self.reg, config.lr): a constant. An object that
+# carries a derivative (a parameter differentiated as a whole) cannot be read this way.
+nondiff("getattr", signature=_getattr, strict=("obj",))
+# `x.dtype`, `x.itemsize`: facts about an array, differentiated or not
+nondiff("ndarray.dtype", "ndarray.itemsize")
+array_attribute("dtype", "ndarray.dtype")
+array_attribute("itemsize", "ndarray.itemsize")
+
+
+# f"{loss:.3f}", a string made of values: no derivative
+nondiff("python.format")
+
+
+@rule("dict.get", diff=("a", "default"))
+def dict_get(a, key, default=None):
+    """z = a.get(key, default): a[key]'s tangent where the key is there, default's otherwise"""
+
+    def tangent(da, ddefault):
+        return da[key] if key in a else ddefault
+
+    def adjoint(bz):
+        return (unindex(bz, like=a, index=key) if key in a else zeros_like_tree(a)), (bz * 0.0 if key in a else bz)
+
+
+@rule("dict.copy", diff=("a",))
+def dict_copy(a):
+    """z = a.copy() (or dict(a)) of a dict: a new dict of the same values"""
+
+    def tangent(da):
+        return dict(da)
+
+    def adjoint(bz):
+        return bz
