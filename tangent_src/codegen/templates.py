@@ -269,6 +269,13 @@ class _Simplify(ast.NodeTransformer):
         node.elts = [self._materialize(e) for e in node.elts]
         return node
 
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        self.generic_visit(node)
+        if is_zero(node.body) and is_zero(node.orelse):
+            return node.body
+        node.body, node.orelse = self._materialize(node.body), self._materialize(node.orelse)
+        return node
+
     def visit_Dict(self, node: ast.Dict) -> ast.expr:
         self.generic_visit(node)
         if node.values and all(is_zero(v) for v in node.values):

@@ -142,7 +142,8 @@ class DataModel:
             self.parsed.moved(built, node)
         then, orelse = (other, keep) if isinstance(node.operator, cst.And) else (keep, other)
         self.branches(self.test_of(ast.Name(self.current[held]), node), then, orelse, node, (False, False))
-        result = self.current.pop(held)
+        result = self.current.pop(held)  # a value of its own (the name is not the user's)
+        self.generated.add(result)
         return ast.Name(result)
 
     def test_of(self: _Normalizer, atom: ast.expr, node: cst.CSTNode) -> ast.expr:

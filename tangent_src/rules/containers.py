@@ -42,6 +42,14 @@ def _getattr(obj, name):
 # `obj.attr` of an object that is not an array (self.reg, config.lr): a constant. An object that
 # carries a derivative (a parameter differentiated as a whole) cannot be read this way.
 nondiff("getattr", signature=_getattr, strict=("obj",))
+
+
+def _builtin_getattr(obj, name, default=None):
+    ...
+
+
+nondiff("builtins.getattr", signature=_builtin_getattr, strict=("obj",))
+nondiff("builtins.hasattr", "builtins.callable")
 # `x.dtype`, `x.itemsize`: facts about an array, differentiated or not
 nondiff("ndarray.dtype", "ndarray.itemsize")
 array_attribute("dtype", "ndarray.dtype")
