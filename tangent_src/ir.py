@@ -76,6 +76,9 @@ class Effect:
     # a write into a dict the caller passed (`bn_param["mean"] = m`): the caller's object, which
     # the statement changes rather than reads
     writes_into: str | None = None
+    # the dict is one the function reached through an object or a container (`self.bn_params[i]`),
+    # which other names may share: a differentiated value must not be written into it
+    shared: bool = False
 
 
 Stmt = Apply | If | Loop | Effect

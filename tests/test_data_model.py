@@ -291,3 +291,29 @@ def f(params, x):
     dh = 2 * h * (h > 0)
     np.testing.assert_allclose(g['W1'], np.outer(X3, dh) + 0.2 * M34)
     np.testing.assert_allclose(g['b1'], dh)
+
+
+class Model:
+    def __init__(self):
+        self.dropout_param = {'p': 0.5}
+        self.bn_params = [{'mode': 'test'}, {'mode': 'test'}]
+
+
+def test_writes_into_an_objects_dicts_are_kept_as_in_the_original():
+    f = make_function("""
+def f(x, model, mode='train'):
+    model.dropout_param['mode'] = mode
+    for bn_param in model.bn_params:
+        bn_param['mode'] = mode
+    scale = 2.0 if model.dropout_param['mode'] == 'train' else 1.0
+    if model.bn_params[1]['mode'] == 'train':
+        scale = scale * 3.0
+    return np.sum(x ** 2) * scale
+""")
+    plain, ours = Model(), Model()
+    expected = f(X3, plain)
+    assert expected == pytest.approx(6 * np.sum(X3 ** 2))
+    g = ts.grad(f)(X3, ours)
+    np.testing.assert_allclose(g, 12 * X3)
+    assert ours.dropout_param == plain.dropout_param and ours.bn_params == plain.bn_params
+    check(f, (X3, Model()))

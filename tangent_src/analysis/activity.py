@@ -18,7 +18,7 @@ import ast
 from dataclasses import dataclass
 
 from ..errors import NonDifferentiableInput
-from ..ir import Apply, Function, If, Loop, Stmt, names_in
+from ..ir import Apply, Effect, Function, If, Loop, Stmt, names_in
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,12 @@ def _vary(block: list[Stmt], varied: set[str]) -> None:
     for stmt in block:
         if isinstance(stmt, Apply):
             _vary_apply(stmt, varied)
+        elif isinstance(stmt, Effect) and stmt.shared and isinstance(stmt.statement, ast.Assign) \
+                and _varied_names(stmt.statement.value, varied):
+            raise NonDifferentiableInput(
+                "this writes a differentiated value into a dict the function did not make (it reached it "
+                "through an object or a container), which other names may share: their derivative would be lost",
+                stmt.span, hint="keep the value in a variable of the function, or in a dict the function makes")
         elif isinstance(stmt, If):
             _vary(stmt.body, varied)
             _vary(stmt.orelse, varied)

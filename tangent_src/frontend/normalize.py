@@ -91,7 +91,9 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
     dicts: set[str] = field(default_factory=set)  # values the function made dicts (displays, copies)
-    passed: dict[str, str] = field(default_factory=dict)  # version of a caller's dict -> its parameter
+    # a version of a dict the function did not make (a parameter's, an object's) -> the name holding
+    # that dict's object when the code runs (writes into it are kept: its owner sees them)
+    passed: dict[str, str] = field(default_factory=dict)
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     described: dict[str, str] = field(default_factory=dict)  # name -> the user's words for its value
     copies: dict[str, tuple[str, int]] = field(default_factory=dict)  # `s = a`: s -> (a, id(block))
@@ -157,6 +159,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             apply = Apply(targets, CONSTANT, {}, op, self.span(node), stmt_source)
         self.body.append(apply)
         self.track_kind(apply)
+        self.track_foreign(apply)
         self.track_alias(apply)
         self.copied(apply)
         for target in targets:
@@ -173,6 +176,17 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         kept = key in ("setitem", "identity") and isinstance(source, ast.Name) and source.id in self.dicts
         if made or kept:
             self.dicts.update(apply.targets)
+
+    def track_foreign(self, apply: Apply) -> None:
+        """An item or attribute of a dict or object the function did not make is that object itself
+        when the code runs (`bn = self.bn_params[i]`, `cfg = params["bn"]`): a write into it is kept."""
+        source = apply.args.get("a", apply.args.get("obj"))
+        if apply.rule.key not in ("getitem", "getattr", "dict.get", "identity") or not isinstance(source, ast.Name):
+            return
+        local = source.id in self.current.values() or source.id in self.generated
+        if not local or source.id in self.parameters or source.id in self.passed:
+            self.passed[apply.target] = apply.target if apply.rule.key != "identity" else \
+                self.passed.get(source.id, source.id)
 
     def holds_locals(self, expr: ast.expr) -> bool:
         """Whether an atom mentions a value of the function (a parameter, variable or temporary)."""
@@ -283,6 +297,9 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Subscript):
             self.assign_nested_item(target, op, value)
             return
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Attribute):
+            self.assign_attribute_item(target, op, value)
+            return
         if isinstance(target, cst.Attribute):
             self.assign_attribute(target, op, value)
             return
@@ -307,21 +324,50 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         passed = self.passed.get(old.id, old.id if old.id in self.parameters else None)
         if passed is not None and isinstance(index, ast.Constant) and isinstance(index.value, str):
             self.write_back(passed, index, item, target)  # bn_param["running_mean"] = ...: the caller sees it
-        elif self.roots.get(old.id, old.id) in self.parameters:
+        else:
+            passed = None
+        if passed is None and self.roots.get(old.id, old.id) in self.parameters:
             self.writes_into_parameters.append(target)
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
         if passed is not None:
             self.passed[self.body[-1].target] = passed  # type: ignore[union-attr]
+        if passed is not None and passed not in self.parameters:
+            return  # the write is kept: whoever shares that dict sees it when the code runs
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
         self.share_update(target.value.value, old.id, target, None)  # type: ignore[attr-defined]
 
-    def write_back(self, parameter: str, index: ast.expr, item: ast.expr, target: cst.Subscript) -> None:
-        """A write with a string key into a dict the caller passed: kept, so that the caller's dict
-        changes as your function changes it (a callee's caller may not read it afterwards)."""
-        statement = ast.Assign([ast.Subscript(ast.Name(parameter), index, ast.Store())], item, lineno=0)
+    def assign_attribute_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
+        """`self.dropout_param["mode"] = mode`: a write into the dict an attribute holds (kept, for a
+        string key: the object's dict changes as in your function); for the rest of the function
+        the attribute is the dict with the item set."""
+        path = self.attribute_path(target.value)
+        if path is None:
+            raise self.unsupported(target, "assignment into an item of this expression is not supported",
+                                   hint="assign the container to a name first, write into it, and assign it back")
+        item = self.atom_of(op, value)
+        old = self.atom(target.value)
+        index = self.index_of(target)
+        primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
+        owner = self.passed.get(old.id) if isinstance(old, ast.Name) else None  # type: ignore[union-attr]
+        if owner is not None and isinstance(index, ast.Constant) and isinstance(index.value, str):
+            self.write_back(owner, index, item, target)
+        else:
+            owner = None
+        name = self.fresh(path)
+        self.current[path] = name
+        self.emit((name,), _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target), target)
+        if owner is not None:
+            self.passed[name] = owner
+
+    def write_back(self, owner: str, index: ast.expr, item: ast.expr, target: cst.Subscript) -> None:
+        """A write with a string key into a dict the function did not make (a parameter's, an
+        object's attribute, an item of one): kept, so that the dict changes as your function
+        changes it (a callee's caller may not read it afterwards)."""
+        statement = ast.Assign([ast.Subscript(ast.Name(owner), index, ast.Store())], item, lineno=0)
         statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
-        self.body.append(Effect(statement, self.span(target), writes_into=parameter))
-        self.updates_parameters.append((parameter, target))
+        self.body.append(Effect(statement, self.span(target), writes_into=owner, shared=owner not in self.parameters))
+        if owner in self.parameters:
+            self.updates_parameters.append((owner, target))
 
     def assign_nested_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
         """`xs[t][i] = v`: xs[t] with [i] replaced, written back as xs[t] (Python writes into the
