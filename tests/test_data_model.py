@@ -317,3 +317,19 @@ def f(x, model, mode='train'):
     np.testing.assert_allclose(g, 12 * X3)
     assert ours.dropout_param == plain.dropout_param and ours.bn_params == plain.bn_params
     check(f, (X3, Model()))
+
+
+def test_setdefault_and_update():
+    f = make_function("""
+def f(x, W):
+    grads = {}
+    grads.setdefault('W', np.zeros_like(W))
+    grads['W'] = grads['W'] + np.outer(x, x[:4] if x.shape[0] > 4 else np.ones(4)) * W
+    h = grads.setdefault('h', np.tanh(x))
+    config = {'lr': 0.1}
+    config.update(scale=2.0)
+    other = {'bias': x * 3.0}
+    config.update(other)
+    return np.sum(grads['W'] ** 2) + np.sum(h * config['bias']) * config['scale']
+""")
+    check(f, (X3, M34))

@@ -89,11 +89,69 @@ class DataModel:
             return _Op(lookup("dict.copy"), {"a": receiver}, primal, node)
         if name == "keys":
             return _Op(lookup("dict.keys"), {"a": receiver}, ast.Call(ast.Name("list"), [receiver], []), node)
+        if name == "setdefault" and isinstance(func.value, cst.Name) and 1 <= len(node.args) <= 2:
+            return self.setdefault(node, func.value)
         raise self.unsupported(func.attr, f"`.{name}()` of a dict is supported only in a `for` loop "
                                "or a comprehension" if name in ("items", "values") else
                                f"`.{name}(...)` of a dict is not supported",
                                hint="loop over the dict: `for k, v in d.items():`" if name in ("items", "values")
                                else "assign the items one by one: d[k] = v")
+
+    def setdefault(self: _Normalizer, node: cst.Call, mapping: cst.Name) -> _Op:
+        """`d.setdefault(k, v)`: `if k not in d: d[k] = v`, then d[k] (k and v evaluated once)."""
+        parts: list[cst.BaseExpression] = []
+        for arg in node.args:
+            parts.append(self.held(arg.value, "key" if not parts else "default"))
+        default = parts[1] if len(parts) == 2 else cst.Name("None")
+        test = cst.Comparison(parts[0], [cst.ComparisonTarget(cst.NotIn(), mapping)])
+        write = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Subscript(
+            mapping, [cst.SubscriptElement(cst.Index(parts[0]))]))], default)])
+        statement = cst.If(test, cst.IndentedBlock([write]))
+        for built in (test, write, statement, *parts):
+            self.parsed.moved(built, node)
+        self.if_statement(statement)
+        read = self.parsed.moved(cst.Subscript(mapping, [cst.SubscriptElement(cst.Index(parts[0]))]), node)
+        op = self.subscript(read)  # type: ignore[arg-type]
+        for part in parts:
+            if isinstance(part, cst.Name):
+                self.current.pop(part.value, None)
+        return op
+
+    def held(self: _Normalizer, node: cst.BaseExpression, base: str) -> cst.BaseExpression:
+        """A value evaluated once, as a literal or a name of its own the rewritten code can read."""
+        atom = self.atom(node)
+        if isinstance(atom, ast.Constant) and isinstance(atom.value, (str, int, float, type(None))):
+            return cst.parse_expression(repr(atom.value))
+        name = self.fresh(base)
+        self.generated.add(name)
+        self.current[name] = name
+        self.emit((name,), self.value_copy(atom, node), node)
+        return cst.Name(name)
+
+    def update_statement(self: _Normalizer, node: cst.Call, mapping: cst.Name) -> None:
+        """`d.update(other)` and `d.update(k=v)`: the items set one by one."""
+        lines: list[cst.BaseStatement] = []
+        for arg in node.args:
+            if arg.keyword is not None:
+                key: cst.BaseExpression = cst.SimpleString(repr(arg.keyword.value))
+                lines.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Subscript(
+                    mapping, [cst.SubscriptElement(cst.Index(key))]))], arg.value)]))
+            elif isinstance(arg.value, cst.Name) and not arg.star:
+                k = cst.Name(self.fresh("key"))
+                items = cst.Call(cst.Attribute(arg.value, cst.Name("items")))
+                value = cst.Name(self.fresh("value"))
+                write = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Subscript(
+                    mapping, [cst.SubscriptElement(cst.Index(k))]))], value)])
+                lines.append(cst.For(cst.Tuple([cst.Element(k), cst.Element(value)]), items,
+                                     cst.IndentedBlock([write])))
+            else:
+                raise self.unsupported(arg, "this argument of `.update(...)` is not supported",
+                                       hint="pass a dict held in a name, or keyword arguments")
+        for line in lines:
+            self.parsed.moved(line, node)
+            for inner in _nodes(line):
+                self.parsed.moved(inner, node)
+        self.body.extend(self.block(lines))
 
     def is_dict(self: _Normalizer, node: cst.BaseExpression) -> bool:
         """Whether the function itself made this value a dict (a display, dict(...), a copy)."""
@@ -225,3 +283,15 @@ class DataModel:
         else:
             raised = self.atom(exc)
         self.body.append(Effect(ast.Raise(raised, None), self.span(node)))
+
+
+def _nodes(tree: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class Collect(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            found.append(node)
+            return True
+
+    tree.visit(Collect())
+    return found

@@ -430,6 +430,13 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                 and isinstance(call.func.value, cst.Name) and call.func.value.value in self.current:
             self.append(call)
             return
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+                and call.func.value.value in self.current and call.func.attr.value in ("update", "setdefault"):
+            if call.func.attr.value == "update":
+                self.update_statement(call, call.func.value)
+            else:
+                self.atom(call)
+            return
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "print" \
                 and "print" not in self.current:
             args, kwargs = self.call_arguments(call)
