@@ -79,6 +79,8 @@ class Effect:
     # the dict is one the function reached through an object or a container (`self.bn_params[i]`),
     # which other names may share: a differentiated value must not be written into it
     shared: bool = False
+    # the dict is one the function made itself: writing into it is no effect outside the function
+    local: bool = False
 
 
 Stmt = Apply | If | Loop | Effect

@@ -115,6 +115,33 @@ LOCALLY_CONSTANT: dict[str, list[Sample]] = {
         ("dirichlet", "[1.0, 2.0]"), ("multinomial", "5, [0.5, 0.5]"),
         ("multivariate_normal", "[0.0, 0.0], np.eye(2)"), ("permutation", "4"))},
 }
+# issue 11: conversions of values that are not numbers, and numpy's integer constructors. str and
+# repr of a float do move with it, but give strings, which carry no derivative: they are sampled
+# on values that are constant where they are read (a comparison, a shape, a rounded number)
+LOCALLY_CONSTANT.update({
+    "builtins.bool": [s("bool(x)", x=()), s("bool(x > 0.0)", x=())],
+    "builtins.str": [s("str(x > 0.0)", x=()), s("str(x.shape)", x=(2, 3)), s("str(round(x))", x=())],
+    "builtins.repr": [s("repr(x.shape)", x=(2, 3)), s("repr(np.floor(x))", x=())],
+    "builtins.type": [s("type(x)", x=()), s("type(x)", x=(3,))],
+    "numpy.int64": [s("np.int64(x)", x=()), s("np.int64(x * 3.0)", x=(3,))],
+    "numpy.int32": [s("np.int32(x * 3.0)", x=())],
+})
+# issue 11: the Python around numpy code (rules/containers.py): identity, membership, keys,
+# attributes of objects, strings made of values
+LOCALLY_CONSTANT.update({
+    "operator.is_": [s("x is None", x=()), s("x is x", x=(3,))],
+    "operator.is_not": [s("x is not None", x=())],
+    "operator.contains": [s("x in (1.0, 2.0)", x=()), s("'a' in {'a': x}", x=(3,))],
+    "operator.not_contains": [s("x not in (1.0, 2.0)", x=())],
+    "dict.keys": [s("list({'a': x, 'b': 2.0 * x})", x=())],
+    "getattr": [s("x.__class__", x=()), s("x.ndim", x=(3,))],
+    "builtins.getattr": [s("getattr(x, 'ndim', 0)", x=(3,))],
+    "builtins.hasattr": [s("hasattr(x, 'shape')", x=(3,))],
+    "builtins.callable": [s("callable(x)", x=())],
+    "ndarray.dtype": [s("x.dtype", x=(3,))],
+    "ndarray.itemsize": [s("x.itemsize", x=(3,))],
+    "python.format": [s("f'{x > 0.0} {x.shape}'", x=(3,))],
+})
 # arguments an elementwise rule marks None: claimed locally constant too
 LOCALLY_CONSTANT["numpy.where"] = [s("np.where(c, x, y)", c=(3,), x=(3,), y=(3,))]
 LOCALLY_CONSTANT["numpy.copysign"] = [s("np.copysign(x, y)", x=(3,), y=(3,))]
@@ -147,6 +174,8 @@ REFUSED: dict[tuple[str, str], str] = {
     ("random.shuffle", "x"): "random.shuffle([x, 2.0 * x])",
     ("numpy.random.choice", "p"): "np.random.choice(3, 2, p=x * np.ones(3) / (3 * x))",
     ("numpy.random.permutation", "x"): "np.random.permutation(x * np.arange(3.0))",
+    ("getattr", "obj"): "(x * np.ones(3)).my_attribute",
+    ("builtins.getattr", "obj"): "getattr(x * np.ones(3), 'my_attribute')",
 }
 _GENERATOR_REFUSALS = {
     "poisson": {"lam": "x"}, "binomial": {"n": "x, 0.5", "p": "5, x"},

@@ -58,7 +58,7 @@ def effects(fn: Function, of_callee: EffectsOf) -> Effects:
         updated.add(name)
         causes.append(Cause(f"updates its parameter `{name}` in place", span))
     for stmt in walk(fn.body):
-        if isinstance(stmt, Effect) and not isinstance(stmt.statement, ast.Assert):
+        if isinstance(stmt, Effect) and not isinstance(stmt.statement, ast.Assert) and not stmt.local:
             causes.append(Cause(f"runs `{ast.unparse(stmt.statement)}`", stmt.span))
         elif isinstance(stmt, Apply) and stmt.rule.effect:
             causes.append(Cause(f"calls `{_spelling(stmt)}`, which changes state (random numbers)", stmt.span))

@@ -230,12 +230,14 @@ class _Simplify(ast.NodeTransformer):
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         self.generic_visit(node)
-        return node.value if is_zero(node.value) else node
+        if is_zero(node.value):  # `dx.T` of a zero: the zero of `x.T`
+            return zero(ast.Attribute(node.value.of, node.attr))  # type: ignore[attr-defined]
+        return node
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
-        if is_zero(node.value):
-            return node.value
+        if is_zero(node.value):  # `dd["a"]` of a zero: the zero of the item `d["a"]`, shaped like it
+            return zero(ast.Subscript(node.value.of, pretty_index(node.slice)))  # type: ignore[attr-defined]
         node.slice = pretty_index(node.slice)
         return node
 

@@ -176,6 +176,7 @@ class ControlFlow:
              versions: tuple[str | None, str | None], entry: str | None) -> str:
         """One version for a variable after an if: each branch's own version is renamed to it."""
         joined = self.fresh(name)
+        self.joined_kinds(joined, [version or entry for version in versions])
         for block, version in zip(blocks, versions):
             version = version or entry
             if version != entry:
@@ -184,6 +185,17 @@ class ControlFlow:
                 block.append(Apply((joined,), lookup("identity"), {"a": ast.Name(version)},  # type: ignore[arg-type]
                                    ast.Name(version), None))
         return joined
+
+    def joined_kinds(self: _Normalizer, joined: str, sources: list[str | None]) -> None:
+        """What the value after an if may be: a dict if either side's is; an object of the caller's
+        (a write into it is seen outside) if either side's may be (`if config is None: config = {}`)."""
+        found = [s for s in sources if s is not None]
+        if any(s in self.dicts for s in found):
+            self.dicts.add(joined)
+        origins = [self.foreign.get(s, s if s in self.parameters else False) for s in found
+                   if s in self.foreign or s in self.parameters]
+        if origins:
+            self.foreign[joined] = next((o for o in origins if o), None)
 
     def conditional(self: _Normalizer, node: cst.IfExp) -> ast.expr:
         """`a if c else b`: an if statement whose branches assign one value (only one side runs)."""

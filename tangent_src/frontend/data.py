@@ -83,8 +83,12 @@ class DataModel:
             return None
         receiver = self.atom(func.value)
         primal = ast.Call(ast.Attribute(receiver, name), list(args), [ast.keyword(k, v) for k, v in kwargs.items()])
-        if name == "get":
-            return self.bound_op(lookup("dict.get"), [receiver, *args], kwargs, primal, node)
+        if name == "get":  # whether the key is there, as it is now (the dict may change later)
+            op = self.bound_op(lookup("dict.get"), [receiver, *args], kwargs, primal, node)
+            test = ast.Compare(op.args["key"], [ast.In()], [receiver])
+            op.args["has"] = self.atom_of(self.operator_op("operator.contains", test, {"x": receiver,
+                                                                                   "y": op.args["key"]}, node), node)
+            return op
         if name == "copy":
             return _Op(lookup("dict.copy"), {"a": receiver}, primal, node)
         if name == "keys":

@@ -91,9 +91,9 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
     dicts: set[str] = field(default_factory=set)  # values the function made dicts (displays, copies)
-    # a version of a dict the function did not make (a parameter's, an object's) -> the name holding
-    # that dict's object when the code runs (writes into it are kept: its owner sees them)
-    passed: dict[str, str] = field(default_factory=dict)
+    # a version of a dict or object the function did not make -> the parameter it came from (None:
+    # reached through an object, a global or a container), for writes into it
+    foreign: dict[str, str | None] = field(default_factory=dict)
     inplace: list[tuple[Apply, str, cst.CSTNode]] = field(default_factory=list)
     described: dict[str, str] = field(default_factory=dict)  # name -> the user's words for its value
     copies: dict[str, tuple[str, int]] = field(default_factory=dict)  # `s = a`: s -> (a, id(block))
@@ -178,15 +178,16 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             self.dicts.update(apply.targets)
 
     def track_foreign(self, apply: Apply) -> None:
-        """An item or attribute of a dict or object the function did not make is that object itself
-        when the code runs (`bn = self.bn_params[i]`, `cfg = params["bn"]`): a write into it is kept."""
+        """An item or attribute of a value the function did not make (`bn = self.bn_params[i]`,
+        `cfg = params["bn"]`) is an object of the caller's; so is a copy `s = a` of one."""
         source = apply.args.get("a", apply.args.get("obj"))
         if apply.rule.key not in ("getitem", "getattr", "dict.get", "identity") or not isinstance(source, ast.Name):
             return
         local = source.id in self.current.values() or source.id in self.generated
-        if not local or source.id in self.parameters or source.id in self.passed:
-            self.passed[apply.target] = apply.target if apply.rule.key != "identity" else \
-                self.passed.get(source.id, source.id)
+        if apply.rule.key == "identity" and (source.id in self.foreign or source.id in self.parameters):
+            self.foreign[apply.target] = self.foreign.get(source.id, source.id)
+        elif not local or source.id in self.parameters or source.id in self.foreign:
+            self.foreign[apply.target] = None
 
     def holds_locals(self, expr: ast.expr) -> bool:
         """Whether an atom mentions a value of the function (a parameter, variable or temporary)."""
@@ -312,34 +313,58 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                                hint="build a new array from expressions instead of writing into one")
 
     def assign_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
-        """`y[index] = v`: the next version of y is y with that item replaced."""
+        """`y[index] = v`: the next version of y is y with that item replaced (a copy, for an array
+        or a list); a dict is written in place, as Python does."""
         if target.value.value not in self.current:  # type: ignore[attr-defined]
             raise self.unsupported(target, "assignment into an array the function did not create",
                                    hint="build the array in the function (e.g. np.zeros_like(x)) and write into that")
         item = self.atom_of(op, value)
         index = self.index_of(target)
         old = self.read_name(target.value)  # type: ignore[arg-type]
+        if self.is_dict_write(old, index):
+            self.dict_write(target, old, index, item, lambda: self.bind(target.value.value))  # type: ignore
+            return
         primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
         write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target)
-        passed = self.passed.get(old.id, old.id if old.id in self.parameters else None)
-        if passed is not None and isinstance(index, ast.Constant) and isinstance(index.value, str):
-            self.write_back(passed, index, item, target)  # bn_param["running_mean"] = ...: the caller sees it
-        else:
-            passed = None
-        if passed is None and self.roots.get(old.id, old.id) in self.parameters:
+        if self.roots.get(old.id, old.id) in self.parameters:
             self.writes_into_parameters.append(target)
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
-        if passed is not None:
-            self.passed[self.body[-1].target] = passed  # type: ignore[union-attr]
-        if passed is not None and passed not in self.parameters:
-            return  # the write is kept: whoever shares that dict sees it when the code runs
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
         self.share_update(target.value.value, old.id, target, None)  # type: ignore[attr-defined]
 
+    def is_dict_write(self, old: ast.expr, index: ast.expr) -> bool:
+        """A write into a dict: one the function made, or any container written at a string key."""
+        return isinstance(old, ast.Name) and (old.id in self.dicts or (
+            isinstance(index, ast.Constant) and isinstance(index.value, str)))
+
+    def dict_write(self, target: cst.Subscript, old: ast.Name, index: ast.expr, item: ast.expr,
+                   bind: Callable[[], str]) -> None:
+        """`d[k] = v` into a dict: written in place, as Python does (whoever holds the dict sees it:
+        batchnorm's caller its running mean), and the next version of d is that same dict."""
+        statement = ast.Assign([ast.Subscript(ast.Name(old.id), index, ast.Store())], item, lineno=0)
+        statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
+        origin = self.foreign.get(old.id, old.id if old.id in self.parameters else False)
+        shared = origin is None  # reached through an object or a container of the caller's
+        self.body.append(Effect(statement, self.span(target), writes_into=old.id, shared=shared,
+                                local=origin is False))
+        if origin:
+            self.updates_parameters.append((origin, target))  # type: ignore[arg-type]
+        write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, ast.Name(old.id), target)
+        self.emit((bind(),), write, target)
+        new = self.body[-1].target  # type: ignore[union-attr]
+        self.dicts.add(new)
+        if origin is not False:
+            self.foreign[new] = origin  # type: ignore[assignment]
+        if shared:
+            return  # its sharers see the write when the code runs; no differentiated value goes in (activity)
+        self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
+        if bind.__name__ == "<lambda>" and isinstance(target.value, cst.Name):
+            self.share_update(target.value.value, old.id, target, None)
+
     def assign_attribute_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
-        """`self.dropout_param["mode"] = mode`: a write into the dict an attribute holds (kept, for a
-        string key: the object's dict changes as in your function); for the rest of the function
-        the attribute is the dict with the item set."""
+        """`self.dropout_param["mode"] = mode`: a write into the dict an attribute holds (in place,
+        for a dict: the object's dict changes as in your function); for the rest of the function
+        the attribute is that dict."""
         path = self.attribute_path(target.value)
         if path is None:
             raise self.unsupported(target, "assignment into an item of this expression is not supported",
@@ -347,27 +372,18 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         item = self.atom_of(op, value)
         old = self.atom(target.value)
         index = self.index_of(target)
-        primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
-        owner = self.passed.get(old.id) if isinstance(old, ast.Name) else None  # type: ignore[union-attr]
-        if owner is not None and isinstance(index, ast.Constant) and isinstance(index.value, str):
-            self.write_back(owner, index, item, target)
-        else:
-            owner = None
-        name = self.fresh(path)
-        self.current[path] = name
-        self.emit((name,), _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target), target)
-        if owner is not None:
-            self.passed[name] = owner
 
-    def write_back(self, owner: str, index: ast.expr, item: ast.expr, target: cst.Subscript) -> None:
-        """A write with a string key into a dict the function did not make (a parameter's, an
-        object's attribute, an item of one): kept, so that the dict changes as your function
-        changes it (a callee's caller may not read it afterwards)."""
-        statement = ast.Assign([ast.Subscript(ast.Name(owner), index, ast.Store())], item, lineno=0)
-        statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
-        self.body.append(Effect(statement, self.span(target), writes_into=owner, shared=owner not in self.parameters))
-        if owner in self.parameters:
-            self.updates_parameters.append((owner, target))
+        def bind() -> str:
+            name = self.fresh(path)  # type: ignore[arg-type]
+            self.current[path] = name  # type: ignore[index]
+            return name
+
+        if isinstance(old, ast.Name) and self.is_dict_write(old, index):
+            self.dict_write(target, old, index, item, bind)
+            return
+        raise self.unsupported(target, "assignment into an item of an attribute is supported for dicts only",
+                               hint="assign the array to a name (w = obj.w.copy()), write into it, and assign "
+                               "it back (obj.w = w)")
 
     def assign_nested_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
         """`xs[t][i] = v`: xs[t] with [i] replaced, written back as xs[t] (Python writes into the

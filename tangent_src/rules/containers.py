@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 
+from ..runtime import unbroadcast, unindex, zeros_like_tree  # noqa: F401  (names used by templates)
 from .registry import array_attribute, nondiff, rule
 
 _BINARY = inspect.Signature([inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
@@ -61,14 +62,16 @@ nondiff("python.format")
 
 
 @rule("dict.get", diff=("a", "default"))
-def dict_get(a, key, default=None):
-    """z = a.get(key, default): a[key]'s tangent where the key is there, default's otherwise"""
+def dict_get(a, key, default=None, has=True):
+    """z = a.get(key, default): a[key]'s tangent where the key is there (`has`, the test `key in a`
+    made when the value was read), default's otherwise"""
 
     def tangent(da, ddefault):
-        return da[key] if key in a else ddefault
+        return da[key] if has else ddefault
 
     def adjoint(bz):
-        return (unindex(bz, like=a, index=key) if key in a else zeros_like_tree(a)), (bz * 0.0 if key in a else bz)
+        return (unindex(bz, like=a, index=key) if has else zeros_like_tree(a)), (
+            zeros_like_tree(default) if has else unbroadcast(bz, like=default))
 
 
 @rule("dict.copy", diff=("a",))

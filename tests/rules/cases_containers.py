@@ -1,0 +1,18 @@
+"""Cases for tangent_src/rules/containers.py: dict displays, d.get (the key there and not, a
+differentiated default), d.copy and dict(d), a dict's values read back by key."""
+
+from __future__ import annotations
+
+from casekit import case
+
+CASES = {
+    "dict.get": [
+        case("d = {'a': x, 'b': y}\nreturn d.get('a') * d.get('b', 2.0)", (3,), (3,)),
+        case("d = {'a': x}\nreturn d.get('b', y) * d.get('a', y)", (2, 3), (3,)),
+        case("d = {'a': np.sin(x)}\nreturn np.sum(d.get('a', 0.0) ** 2)", (4,)),
+    ],
+    "dict.copy": [
+        case("d = {'a': x}\ne = d.copy()\ne['b'] = y * x\nreturn e['a'] * e['b']", (3,), (3,)),
+        case("d = {'a': x, 'b': 2.0}\ne = dict(d)\nreturn e['a'] * e['b'] + d['a']", (2, 3)),
+    ],
+}
