@@ -333,3 +333,28 @@ def f(x, W):
     return np.sum(grads['W'] ** 2) + np.sum(h * config['bias']) * config['scale']
 """)
     check(f, (X3, M34))
+
+
+def test_unpacking_into_items_and_attributes_out_argument_item_and_reversed_expression():
+    f = make_function("""
+def f(x, W, cfg):
+    grads = {}
+    h, grads['W'] = np.tanh(x @ W), W * 2.0
+    cfg.h, total = h * 3.0, np.sum(h)
+    np.clip(h, -0.5, 0.5, out=h)
+    loss = np.sum(h * cfg.h) + total + np.sum(grads['W'] * W)
+    last = sum(reversed([h[0], h[1] * 2.0]))
+    return loss.item() + last
+""")
+    check(f, (X3, M34, Config()))
+
+
+def test_assigning_an_array_attribute_is_refused():
+    f = make_function("""
+def f(x):
+    y = x * 1.0
+    y.shape = (3, 1)
+    return np.sum(y)
+""")
+    with pytest.raises(ts.TransformError, match="reshape"):
+        ts.grad(f)(X3)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..codegen import annotate, standalone
-from ..errors import TransformError
+from ..errors import InternalError, TransformError
 from ..frontend.static import load_file
 from ..pipeline import derive_all
 
@@ -104,6 +104,9 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
             return EXISTS
     try:
         text, page = build(args, argv)
+    except InternalError as err:  # a TransformError too, but our bug, not the user's code
+        print(f"tangent-src: internal error, please report it: {err}", file=sys.stderr)
+        return INTERNAL
     except TransformError as err:
         print(f"tangent-src: {err}", file=sys.stderr)
         return TRANSFORM_FAILED

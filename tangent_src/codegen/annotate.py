@@ -3,13 +3,18 @@
 Stage: codegen (optional, `annotate=True`). The transforms tag the first
 derivative statement of each primal statement with its provenance; here the
 tags become marker lines, which `emit` turns into comments once black has
-formatted the code (`ast.unparse` keeps no comments).
+formatted the code (`ast.unparse` keeps no comments). A comment is one line:
+a statement written over several lines is quoted joined, a loop or an `if` by
+its header (`for W in Ws:`), whose body is quoted by its own statements.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import re
+import tokenize
+from typing import Iterator
 
 from ..ir import Apply
 
@@ -18,9 +23,51 @@ _LINE = re.compile(r"^(\s*)((\"|')tangent_src comment: [^\n]*\3)$", re.MULTILINE
 
 
 def provenance(apply: Apply) -> str:
-    """`from: h = np.tanh(z)   (d tanh(x) = (1 - tanh(x)**2) dx)`: the statement and the rule's math."""
-    doc = apply.rule.doc.splitlines()[0] if apply.rule.doc else apply.rule.key
-    return f"from: {apply.source}   ({doc})" if apply.source else ""
+    """`from: h = np.tanh(z)   (d tanh(x) = (1 - tanh(x)**2) dx)`: the statement and the rule's math,
+    on one line (a comment cannot go on to a second)."""
+    doc = one_line(apply.rule.doc.splitlines()[0]) if apply.rule.doc else apply.rule.key
+    return f"from: {one_line(apply.source)}   ({doc})" if apply.source else ""
+
+
+_OPENING, _CLOSING = "([{", ")]}"
+_COMPOUND = {"if", "elif", "else", "for", "while", "with", "def", "async", "try", "class", "match"}
+_LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT, tokenize.ENDMARKER)
+
+
+def one_line(source: str) -> str:
+    """A statement as one line: a compound statement (`for W in Ws:` and its body) by its header,
+    a simple one spread over lines (a call, a comprehension, a backslash) joined, comments dropped."""
+    if "\n" not in source.strip():
+        return source.strip()
+    pieces: list[str] = []
+    depth, first, previous = 0, "", None
+    for token in _tokens(source.strip() + "\n"):
+        if previous is None:
+            first = token.string
+        else:
+            same_line = previous.end[0] == token.start[0]
+            gap = token.line[previous.end[1]:token.start[1]] if same_line else " "
+            if not same_line and (previous.string in _OPENING or token.string in _CLOSING + ",:"):
+                gap = ""
+            if not same_line and previous.string == "," and token.string in _CLOSING:
+                pieces.pop()  # black's trailing comma, which only keeps the brackets open
+            pieces.append(gap)
+        pieces.append(" ".join(token.string.split()) if "\n" in token.string else token.string)  # a string over lines
+        depth += (token.string in _OPENING) - (token.string in _CLOSING)
+        previous = token
+        if token.string == ":" and depth == 0 and first in _COMPOUND:
+            break  # the header of a compound statement: its body is quoted by its own statements
+    return "".join(pieces) or " ".join(source.split())
+
+
+def _tokens(text: str) -> Iterator[tokenize.TokenInfo]:
+    """The tokens of `text` that are not layout or comments, up to where it stops being Python."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type not in _LAYOUT:
+                yield token
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return
 
 
 def tag(statements: list[ast.stmt], apply: Apply) -> list[ast.stmt]:

@@ -87,7 +87,9 @@ class Calls:
             try:
                 return self.parsed.lookup(node.value)
             except KeyError:
-                raise self.unsupported(node, f"the name `{node.value}` is not defined") from None
+                raise self.unsupported(node, f"the name `{node.value}` is not defined",
+                                       hint=f"define or import `{node.value}` in the function's module, or pass "
+                                       "it as an argument") from None
         if isinstance(node, cst.Attribute):
             base = self.resolve(node.value)
             if isinstance(base, Unknown):
@@ -95,8 +97,13 @@ class Calls:
             try:
                 return getattr(base, node.attr.value)
             except AttributeError:
-                raise self.unsupported(node, f"`{self.code(node)}` does not exist") from None
-        raise self.unsupported(node, f"calling `{self.code(node)}` is not supported")
+                hint = "check the spelling; `python -m tangent_src rules` lists the functions with rules" \
+                    if getattr(base, "__name__", "").startswith("numpy") else \
+                    f"check the spelling ({self.code(node.value)} has no attribute {node.attr.value})"
+                raise self.unsupported(node, f"`{self.code(node)}` does not exist", hint=hint) from None
+        raise self.unsupported(node, f"calling `{self.code(node)}` is not supported",
+                               hint="call a function by its name (a def of yours or a numpy function), on the "
+                               "whole array")
 
     def call(self: _Normalizer, node: cst.Call) -> _Op:
         args, kwargs = self.call_arguments(node)
@@ -108,6 +115,11 @@ class Calls:
         obj = self.resolve(func)
         if obj is dict:
             return self.dict_call(node, args, kwargs)  # type: ignore[return-value]
+        if obj is reversed and len(args) == 1 and not kwargs:  # reversed(xs) in an expression: xs[::-1]
+            if isinstance(args[0], (ast.List, ast.Tuple)) and self.holds_locals(args[0]):
+                args = [self.atom_of(self.display_op(self.nested_displays(args[0], node), node), node)]
+            index = ast.Call(ast.Name("slice"), [ast.Constant(None), ast.Constant(None), ast.Constant(-1)], [])
+            return self.subscript_op(args[0], index, ast.Subscript(args[0], pretty_index(index)), node)
         key = key_of(obj)
         rule = lookup(key) if key else None
         if rule is None and getattr(obj, "__wrapped__", None) is not None:
@@ -137,6 +149,13 @@ class Calls:
             op = self.object_method_call(node, func, args, kwargs)
             if op is not None:
                 return op
+            if self.is_dict(func.value):
+                raise self.unsupported(func.attr, f"a dict's method `.{name}()` is not supported",
+                                       hint="supported: d[k], d[k] = v, d.get, d.setdefault, d.update, d.copy, "
+                                       "d.keys(), d.values() and d.items() in loops")
+            if name == "format":
+                raise self.unsupported(func.attr, "`.format()` of a string is not supported",
+                                       hint="use an f-string or `%`")
             raise self.unsupported(func.attr, f"the array method `.{name}()` has no derivative rule",
                                    hint="call the numpy function instead, or add a rule for it")
         receiver = self.atom(func.value)
@@ -175,7 +194,13 @@ class Calls:
         try:
             bound = rule.signature.bind(*args, **kwargs)
         except TypeError as err:
-            raise self.unsupported(node, f"the arguments do not match {rule.key}{rule.signature}: {err}") from None
+            name = rule.callee.__name__ if rule.callee is not None else rule.key
+            if "out" in kwargs:
+                raise self.unsupported(node, "`out=` writes the result into an array in place, which is "
+                                       "not supported here", hint="assign the result instead: "
+                                       "g = np.clip(g, -5, 5)") from None
+            raise self.unsupported(node, f"the arguments do not match {name}{rule.signature}: {err}",
+                                   hint=f"call it as {name}{rule.signature}") from None
         arguments = dict(bound.arguments)
         for name, value in list(arguments.items()):
             if isinstance(value, tuple):  # *args

@@ -93,7 +93,7 @@ class ControlFlow:
                 self.function_statement(statement)
             else:
                 raise self.unsupported(statement, f"{self.describe_statement(statement)} is not supported",
-                                       hint="rewrite it with assignments, if, for and while")
+                                       hint=_hint(statement))
         block, self.body, self.loop_top = self.body, saved, holds_rest
         return block
 
@@ -285,7 +285,12 @@ class ControlFlow:
                 return self.length_range(sequences), parts[0].value, [(parts[1], sequences[0])]
             if source.func.value == "zip" and len(parts) == len(sequences):
                 return self.length_range(sequences), None, list(zip(parts, sequences))
-            raise self.unsupported(source, "this enumerate/zip form is not supported")
+            if source.func.value == "enumerate" and len(source.args) > 1:
+                raise self.unsupported(source, "enumerate with a start is not supported",
+                                       hint="write enumerate(x) and use k + 1 in the body")
+            raise self.unsupported(source, f"{source.func.value} of {len(sequences)} sequences unpacked into "
+                                   f"{len(parts)} names is not supported",
+                                   hint="unpack each item into one name per sequence: for a, b in zip(xs, ys)")
         if not _item_target(target):
             raise self.unsupported(target, "unpacking the items of a loop into this target is not supported",
                                    hint="loop over range(len(x)) and index")
@@ -383,3 +388,9 @@ def _item_target(node: cst.BaseExpression) -> bool:
         return True
     return isinstance(node, (cst.Tuple, cst.List)) and all(
         isinstance(e, cst.Element) and _item_target(e.value) for e in node.elements)
+
+
+def _hint(statement: cst.CSTNode) -> str:
+    from .normalize import _HINTS  # the hints of the statements that stay unsupported
+
+    return _HINTS.get(type(statement), "rewrite it with assignments, if, for and while")

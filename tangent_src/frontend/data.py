@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from .normalize import _Normalizer
 
 _DICT_ONLY = {"get", "items", "keys", "values", "setdefault", "update"}  # methods no array has
-_NOT_DIFFERENTIATED = ("str", "repr", "int", "bool", "len", "isinstance", "type")
+# attributes of arrays that change the array when assigned (`y.shape = (2, 1)`)
+_ARRAY_ATTRIBUTES = {"shape", "dtype", "T", "mT", "real", "imag", "strides", "flags", "data", "ndim", "size", "base"}
 
 
 class DataModel:
@@ -258,6 +259,11 @@ class DataModel:
         """`obj.attr = v`: kept (the object changes as in your function) and, for the rest of the
         function, `obj.attr` is v."""
         path = self.attribute_path(target)
+        if target.attr.value in _ARRAY_ATTRIBUTES:
+            raise self.unsupported(target, f"assignment to `.{target.attr.value}` changes an array in place, "
+                                   "which is not supported",
+                                   hint="make a new array: y = y.reshape(...)" if target.attr.value == "shape"
+                                   else "make a new array from the old one")
         if path is None or not isinstance(target.value, (cst.Name, cst.Attribute)):
             raise self.unsupported(target, "assignment to this attribute is not supported",
                                    hint="assign to an attribute of a name: obj.attr = value")

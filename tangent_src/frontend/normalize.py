@@ -62,6 +62,22 @@ _STATEMENT_NAMES = {
     cst.ClassDef: "a class definition", cst.Del: "`del`", cst.Global: "`global`",
     cst.Nonlocal: "`nonlocal`", cst.Import: "an import", cst.ImportFrom: "an import",
     cst.Raise: "`raise`", cst.Assert: "`assert`", cst.Break: "`break`", cst.Continue: "`continue`",
+    cst.Match: "a `match` statement",
+}
+# what to write instead of a construct that stays unsupported
+_HINTS = {
+    cst.Global: "pass the value in as an argument and return the new value",
+    cst.Nonlocal: "return the new value from the nested function",
+    cst.Del: "leave the name unused; for an item of an array, use np.delete",
+    cst.Import: "import at the top of the module", cst.ImportFrom: "import at the top of the module",
+    cst.Await: "differentiate a plain function", cst.Yield: "collect the values in a list and return it",
+    cst.Set: "use a list or a tuple (np.unique for distinct values)",
+    cst.SetComp: "use a list comprehension (np.unique for distinct values)",
+    cst.NamedExpr: "assign the value on a line of its own first",
+    cst.Match: "write it as an if/elif chain", cst.With: "move the body out of the `with` block",
+    cst.Try: "check the condition with an if instead of catching the error",
+    cst.ClassDef: "define the class at module level",
+    cst.DictComp: "build the dict in a for loop: d = {} then d[k] = v",
 }
 # A value that is not a primitive's result: `a = 3.0` or `a, b = SHAPE`.
 CONSTANT = Rule(key="constant", signature=inspect.Signature(), doc="a constant value")
@@ -74,8 +90,9 @@ _MASKS = {"operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.
 
 
 def _unpackable(target: cst.Tuple | cst.List) -> bool:
-    """A tuple target of names, or of tuples of names at any depth (no starred or item targets)."""
-    return all(isinstance(e, cst.Element) and (isinstance(e.value, cst.Name) or (
+    """A tuple target of names, items (`grads["W"]`), attributes, or tuples of those at any depth
+    (no starred targets)."""
+    return all(isinstance(e, cst.Element) and (isinstance(e.value, (cst.Name, cst.Subscript, cst.Attribute)) or (
         isinstance(e.value, (cst.Tuple, cst.List)) and _unpackable(e.value))) for e in target.elements)
 
 
@@ -232,7 +249,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             self.statement = small
             handler = self._SMALL.get(type(small))
             if handler is None:
-                raise self.unsupported(small, f"{_STATEMENT_NAMES.get(type(small), type(small).__name__)} {_LATER}")
+                raise self.unsupported(small, f"{self.describe_statement(small)} {_LATER}", hint=_HINTS.get(type(small)))
             handler(self, small)
 
     def assign(self, node: cst.Assign) -> None:
@@ -453,6 +470,14 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             else:
                 self.atom(call)
             return
+        written = _out_argument(call)
+        if written is not None and written.value.value in self.current:  # np.clip(g, -5, 5, out=g)
+            plain = self.parsed.moved(call.with_changes(args=[a for a in call.args if a is not written]), call)
+            old = self.read_name(written.value)  # type: ignore[arg-type]
+            self.assign_to(written.value, self.lower(plain), call)  # type: ignore[arg-type]
+            self.inplace.append((self.body[-1], old.id, call))  # type: ignore[arg-type]
+            self.share_update(written.value.value, old.id, call, None)  # type: ignore[attr-defined]
+            return
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "print" \
                 and "print" not in self.current:
             args, kwargs = self.call_arguments(call)
@@ -495,7 +520,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                                "directly in the loop body")
 
     def describe_statement(self, node: cst.CSTNode) -> str:
-        return _STATEMENT_NAMES.get(type(node), type(node).__name__)
+        found = _STATEMENT_NAMES.get(type(node))
+        return found if found is not None else f"the statement `{self.code(node).splitlines()[0].strip()}`"
 
     def pass_statement(self, node: cst.Pass) -> None:
         return
@@ -506,7 +532,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             raise self.unsupported(node, "`return` inside a loop is not supported",
                                    hint="break out of the loop and return after it")
         if node.value is None:
-            raise self.unsupported(node, "the function must return a value")
+            raise self.unsupported(node, "the function must return a value",
+                                   hint="return the value to differentiate (return loss)")
         elements = [e.value for e in node.value.elements] if isinstance(node.value, cst.Tuple) else [node.value]
         if not self.results:
             self.results.extend(self.fresh("result") for _ in elements)
@@ -526,7 +553,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         """The outermost operation of `node` (inner ones emitted as temporaries), or an atom."""
         handler = self._EXPR.get(type(node))
         if handler is None:
-            raise self.unsupported(node, self.describe(node) + " " + _LATER)
+            raise self.unsupported(node, self.describe(node) + " " + _LATER, hint=_HINTS.get(type(node)))
         return handler(self, node)
 
     def atom(self, node: cst.BaseExpression) -> ast.expr:
@@ -555,7 +582,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         try:
             self.parsed.lookup(name)
         except KeyError:
-            raise self.unsupported(node, f"the name `{name}` is not defined") from None
+            raise self.unsupported(node, f"the name `{name}` is not defined", hint=f"define or import `{name}` in the "
+                                   "function's module, or pass it as an argument") from None
         return ast.Name(name)
 
     def name_expr(self, node: cst.Name) -> ast.expr:
@@ -570,7 +598,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         elements = []
         for e in node.elements:
             if isinstance(e, cst.StarredElement):
-                raise self.unsupported(e, "a starred element " + _LATER)
+                raise self.unsupported(e, "a starred element " + _LATER,
+                                       hint="join the parts: list(a) + [b], or np.concatenate")
             elements.append(self.atom(e.value))
         return ast.Tuple(elements) if isinstance(node, cst.Tuple) else ast.List(elements)
 
@@ -709,7 +738,8 @@ def normalize(parsed: ParsedFunction) -> Function:
     if statements and not _is_return_line(statements[-1]) and _ends_in_return(statements):
         return _normalize_returns(norm, statements, params)
     if not statements or not _is_return_line(statements[-1]):
-        raise norm.unsupported(fn.name, "the function must end with a `return` statement")
+        raise norm.unsupported(fn.name, "the function must end with a `return` statement",
+                               hint="return the value to differentiate (return loss)")
     last = statements[-1]
     before_return = last.with_changes(body=last.body[:-1])  # type: ignore[attr-defined]
     body = norm.block(statements[:-1] + ([before_return] if before_return.body else []))
@@ -767,7 +797,8 @@ def _is_return_line(line: cst.BaseStatement) -> bool:
 def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]:
     norm.statement = node
     if node.value is None:
-        raise norm.unsupported(node, "the function must return a value")
+        raise norm.unsupported(node, "the function must return a value",
+                               hint="return the value to differentiate (return loss)")
     value = node.value
     elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
     atoms: list[ast.expr] = []
@@ -814,6 +845,14 @@ def _refusal(norm: _Normalizer, node: cst.CSTNode) -> Callable[[str], Unsupporte
                                 "and is read after it", hint=hint)
 
     return refuse
+
+
+def _out_argument(call: cst.BaseExpression) -> cst.Arg | None:
+    """The `out=name` argument of a call (a ufunc writing its result into an array), if any."""
+    if not isinstance(call, cst.Call):
+        return None
+    return next((a for a in call.args if a.keyword is not None and a.keyword.value == "out"
+                 and isinstance(a.value, cst.Name)), None)
 
 
 def _parameters(parsed: ParsedFunction) -> list[Param]:

@@ -15,21 +15,34 @@ module's globals, in which
 - every other top-level name (computed constants, classes, names bound inside
   `if`/`try` blocks) is an `Unknown`, which a derivative may refer to by name
   (the written module imports it from the user's module) but never looks into.
+
+A function the file imports (`from helpers import layer`, or `helpers.layer`
+through `import helpers`) is differentiated from its own module's source, and
+its derivative refers to the names *that* module binds (`_act`, `SCALE`). So
+the names read by the functions the file's functions can reach are recorded
+too, with the import that gives each in the written module (`from helpers
+import _act`); a name that means one thing in the file and another where a
+helper reads it is refused when a function reaching that helper is asked for.
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import dis
 import importlib
+import inspect
 import operator
 import sys
+import textwrap
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import SourceSpan, UnsupportedSyntax
+
+_LIBRARIES = {"numpy", "scipy", "math", "builtins", "tangent_src"}  # differentiated by rules, never read
 
 
 class Unknown:
@@ -51,15 +64,39 @@ class StaticModule:
     path: str
     module_name: str  # how the written module imports the user's file
     namespace: dict[str, Any]
-    imports: dict[str, str] = field(default_factory=dict)  # bound name -> the import statement binding it
+    # bound name -> the import statement binding it; also each name an imported helper reads from its
+    # own module, which the file does not bind (`_act` -> `from helpers import _act`)
+    imports: dict[str, str] = field(default_factory=dict)
     functions: dict[str, types.FunctionType] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # the file's text
+    bound_at: dict[str, int] = field(default_factory=dict)  # top-level name -> the line binding it
+    reached: dict[str, list[types.FunctionType]] = field(default_factory=dict)  # function -> helpers it reaches
+    # name -> (where it means one thing, the module where it means another, the helper reading it there)
+    clashes: dict[str, tuple[str, str, types.FunctionType]] = field(default_factory=dict)
+    borrowed: dict[str, tuple[Any, str]] = field(default_factory=dict)  # name a helper reads -> (value, module)
 
     def function(self, name: str) -> types.FunctionType:
         if name in self.functions:
+            self._check_clashes(name)
             return self.functions[name]
         known = ", ".join(sorted(self.functions)) or "none"
         raise UnsupportedSyntax(f"{self.path} has no top-level function named {name!r} (its functions: {known})",
                                 hint="name a function defined with `def` at the top level of the file")
+
+    def _check_clashes(self, name: str) -> None:
+        """Refuse a function that reaches a helper reading a name the file binds to something else:
+        the written module, one namespace, would hand the helper's derivative the file's value."""
+        for clash, (first, module, reader) in self.clashes.items():
+            if reader in self.reached.get(name, []):
+                line = self.bound_at.get(clash, self.functions[name].__code__.co_firstlineno)
+                text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+                column = max(0, text.find(clash))
+                span = SourceSpan(self.path, line, column, line, column + len(clash), text)
+                raise UnsupportedSyntax(
+                    f"`{clash}` is one thing in {first} and another in {module}, whose "
+                    f"`{reader.__qualname__}` (called from `{name}`) reads it: the written module can hold only one",
+                    span, hint=f"rename `{clash}` in one of the two files, or differentiate with the Python API "
+                    "(tangent_src.grad), which keeps each module's names apart")
 
 
 def load_file(path: str, module_name: str | None = None) -> StaticModule:
@@ -77,19 +114,23 @@ def load_file(path: str, module_name: str | None = None) -> StaticModule:
         raise UnsupportedSyntax(f"{name!r} cannot be imported by that name",
                                 hint="rename the file, or pass --module with the name that imports it")
     namespace: dict[str, Any] = {"__name__": name, "__file__": path, "__builtins__": __builtins__}
-    static = StaticModule(path, name, namespace)
+    static = StaticModule(path, name, namespace, lines=text.splitlines())
     folder = str(Path(path).resolve().parent)
     sys.path.insert(0, folder)  # as `python FILE.py` would: the file's own folder first, for its imports
     try:
         _read(tree, static)
     finally:
         sys.path.remove(folder)
+    for function_name, fn in static.functions.items():
+        static.reached[function_name] = _borrow(fn, static)
     return static
 
 
 def _read(tree: ast.Module, static: StaticModule) -> None:
     namespace = static.namespace
     for stmt in tree.body:
+        for bound in _bound_names(stmt):
+            static.bound_at.setdefault(bound, stmt.lineno)
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             _import(stmt, static)
         elif isinstance(stmt, ast.FunctionDef):
@@ -215,6 +256,94 @@ def _function(node: ast.FunctionDef, static: StaticModule) -> types.FunctionType
     finally:
         for key in supplied:
             namespace.pop(key, None)
+
+
+# ------------------------------------------------------------------ names the imported helpers read
+
+
+def _borrow(root: types.FunctionType, static: StaticModule) -> list[types.FunctionType]:
+    """Walk the functions `root` can reach by the global names it reads (and `module.attr` chains);
+    record the names each helper of another module reads there. Returns the helpers reached."""
+    seen: set[int] = {id(root)}
+    pending, helpers = [root], []
+    while pending:
+        fn = pending.pop()
+        scope = fn.__globals__
+        own = scope is static.namespace
+        if not own:
+            helpers.append(fn)
+        for name, value in _references(fn):
+            if name is not None and not own:
+                _record(name, scope, fn, static)
+            if isinstance(value, types.FunctionType) and id(value) not in seen and not _is_library(value):
+                seen.add(id(value))
+                pending.append(value)
+    return helpers
+
+
+def _record(name: str, scope: dict[str, Any], reader: types.FunctionType, static: StaticModule) -> None:
+    """A name a helper reads in its own module: imported from there, unless the file means another thing by it."""
+    if name not in scope or (name.startswith("__") and name.endswith("__")):
+        return  # a builtin, or the module's own `__name__`
+    value, module = scope[name], str(scope.get("__name__", "?"))
+    if name in static.namespace or name in static.borrowed:
+        there, first = (static.namespace[name], Path(static.path).name) if name in static.namespace \
+            else static.borrowed[name]
+        if not _same(there, value):
+            static.clashes.setdefault(name, (first, module, reader))
+        return
+    static.borrowed[name] = (value, module)
+    if isinstance(value, types.ModuleType):
+        static.imports[name] = f"import {value.__name__}" + (f" as {name}" if name != value.__name__ else "")
+    else:
+        static.imports[name] = f"from {module} import {name}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same object, or equal numbers or strings (`EPS = 1e-5` in both files)."""
+    return a is b or (type(a) is type(b) and type(a) in (int, float, complex, str, bool) and a == b)
+
+
+def _references(fn: types.FunctionType) -> list[tuple[str | None, Any]]:
+    """(name, value) for each global name fn's code (nested functions too) and defaults read, and
+    (None, value) at the end of each `module.attr` chain it reads (the name there is the module's)."""
+    found: list[tuple[str | None, Any]] = []
+    scope = fn.__globals__
+    for code in _codes(fn.__code__):
+        value: Any = None
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                value = scope.get(instruction.argval)  # None for a builtin
+                found.append((instruction.argval, value))
+            elif instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") and isinstance(value, types.ModuleType):
+                value = getattr(value, instruction.argval, None)
+                found.append((None, value))
+            else:
+                value = None
+    found += [(name, scope.get(name)) for name in _default_names(fn)]
+    return found
+
+
+def _codes(code: types.CodeType) -> list[types.CodeType]:
+    return [code] + [c for const in code.co_consts if isinstance(const, types.CodeType) for c in _codes(const)]
+
+
+def _default_names(fn: types.FunctionType) -> list[str]:
+    """The names a helper's defaults are written with (its derivative keeps their source text)."""
+    if not fn.__defaults__ and not fn.__kwdefaults__:
+        return []
+    try:
+        node = ast.parse(textwrap.dedent(inspect.getsource(fn))).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return []
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    defaults = node.args.defaults + [d for d in node.args.kw_defaults if d is not None]
+    return [n.id for d in defaults for n in ast.walk(d) if isinstance(n, ast.Name)]
+
+
+def _is_library(fn: types.FunctionType) -> bool:
+    return (getattr(fn, "__module__", None) or "").split(".")[0] in _LIBRARIES
 
 
 def _bound_names(node: ast.AST) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 
 from ..runtime import unbroadcast, unindex, zeros_like_tree  # noqa: F401  (names used by templates)
-from .registry import array_attribute, nondiff, rule
+from .registry import array_attribute, array_method, nondiff, rule
 
 _BINARY = inspect.Signature([inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
                              inspect.Parameter("y", inspect.Parameter.POSITIONAL_ONLY)])
@@ -54,6 +54,7 @@ nondiff("builtins.hasattr", "builtins.callable")
 # `x.dtype`, `x.itemsize`: facts about an array, differentiated or not
 nondiff("ndarray.dtype", "ndarray.itemsize")
 array_attribute("dtype", "ndarray.dtype")
+array_method("item", "builtins.float")  # `loss.item()` of a one-element array: float(loss)
 array_attribute("itemsize", "ndarray.itemsize")
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import dot_adjoint_lhs, dot_adjoint_rhs, matmul_adjoint_lhs, matmul_adjoint_rhs  # noqa: F401
+from ..runtime import dot_adjoint_left, dot_adjoint_right, matmul_adjoint_lhs, matmul_adjoint_rhs  # noqa: F401
 
 
 @rule("operator.matmul", aliases=("numpy.matmul",))
@@ -19,10 +19,10 @@ def matmul(a, b):
 
 @rule("numpy.dot")
 def dot(a, b):
-    """z = dot(a, b): as matmul for 1-D and 2-D operands, a product for scalars"""
+    """z = dot(a, b): matmul for 1-D and 2-D operands, a product for scalars, tensordot(a, b, ([-1], [-2])) N-d"""
 
     def tangent(da, db):
         return np.dot(da, b) + np.dot(a, db)
 
     def adjoint(bz):
-        return dot_adjoint_lhs(bz, a, b), dot_adjoint_rhs(bz, a, b)
+        return dot_adjoint_left(bz, a, b), dot_adjoint_right(bz, a, b)

@@ -26,6 +26,7 @@ from ..runtime import (  # noqa: F401  (names used by templates)
     eigvalsh_adjoint,
     eigvalsh_tangent,
     einsum_adjoint,
+    einsum_adjoint_first,
     einsum_tangent,
     inner_adjoint_lhs,
     inner_adjoint_rhs,
@@ -123,15 +124,20 @@ def tensordot(a, b, axes=2):
         return tensordot_adjoint_lhs(bz, a, b, axes=axes), tensordot_adjoint_rhs(bz, a, b, axes=axes)
 
 
-@rule("numpy.einsum", diff=("operands",))
+# the sublist form einsum(x0, [0, 1], x1, [1, 2], [0, 2]) binds x0 to `subscripts` and the rest to
+# `operands`; the helpers turn it into the subscripts form. In the subscripts form dsubscripts is
+# zero, so the second tangent term (and the first adjoint) drop out
+@rule("numpy.einsum", diff=("subscripts", "operands"))
 def einsum(subscripts, *operands, optimize=False):
     """z = einsum(subscripts, x_1, ..., x_n), linear in each x_k: bx_k = einsum of bz with the others"""
 
-    def tangent(doperands):
-        return einsum_tangent(subscripts, operands, doperands, optimize=optimize)
+    def tangent(dsubscripts, doperands):
+        return (einsum_tangent(subscripts, operands, doperands, optimize=optimize)
+                + np.einsum(dsubscripts, *operands, optimize=optimize))
 
     def adjoint(bz):
-        return einsum_adjoint(bz, subscripts, operands, optimize=optimize)
+        return (einsum_adjoint_first(bz, subscripts, operands, optimize=optimize),
+                einsum_adjoint(bz, subscripts, operands, optimize=optimize))
 
 
 @rule("numpy.kron")

@@ -1,4 +1,4 @@
-"""More numpy: diff, fliplr, flipud, rot90, atleast_1d, atleast_2d, column_stack, dstack, nanmax,
+"""More numpy: diff, fliplr, flipud, rot90, atleast_1d, atleast_2d, atleast_3d, column_stack, dstack, nanmax,
 nanmin, nanvar, nanstd, cross, convolve and interp.
 
 Most are linear (diff, the flips and rotations, the stacks, convolve in each argument): the
@@ -19,6 +19,7 @@ from ..runtime import (  # noqa: F401  (names used by templates)
     nan_centered,
     nan_dof,
     extremum_weights,
+    unatleast,
     uncolumn_stack,
     unconvolve,
     undiff,
@@ -75,29 +76,41 @@ def rot90(m, k=1, axes=(0, 1)):
         return np.rot90(bz, -k, axes=axes)
 
 
-# ---- at least 1 or 2 dimensions: the same elements, reshaped (one array; several arrays give a list)
+# ---- at least 1, 2 or 3 dimensions: the same elements, reshaped (one array gives an array,
+# several a tuple of them)
 
 
-@rule("numpy.atleast_1d", diff=("ary",), view=True)
-def atleast_1d(ary):
-    """z = ary viewed with at least one dimension; the adjoint reshapes bz back to ary's shape"""
+@rule("numpy.atleast_1d", diff=("arys",), view=True)
+def atleast_1d(*arys):
+    """z = each array viewed with at least one dimension; the adjoint reshapes each bz back to its array's shape"""
 
-    def tangent(dary):
-        return np.atleast_1d(dary)
-
-    def adjoint(bz):
-        return np.reshape(bz, np.shape(ary))
-
-
-@rule("numpy.atleast_2d", diff=("ary",), view=True)
-def atleast_2d(ary):
-    """z = ary viewed with at least two dimensions (a 1-D array as one row); the adjoint reshapes bz back"""
-
-    def tangent(dary):
-        return np.atleast_2d(dary)
+    def tangent(darys):
+        return np.atleast_1d(*darys)
 
     def adjoint(bz):
-        return np.reshape(bz, np.shape(ary))
+        return unatleast(bz, like=arys)
+
+
+@rule("numpy.atleast_2d", diff=("arys",), view=True)
+def atleast_2d(*arys):
+    """z = each array viewed with at least two dimensions (a 1-D array as one row); the adjoint reshapes bz back"""
+
+    def tangent(darys):
+        return np.atleast_2d(*darys)
+
+    def adjoint(bz):
+        return unatleast(bz, like=arys)
+
+
+@rule("numpy.atleast_3d", diff=("arys",), view=True)
+def atleast_3d(*arys):
+    """z = each array viewed with at least 3 dimensions ((n,) as (1, n, 1), (m, n) as (m, n, 1)); bz reshaped back"""
+
+    def tangent(darys):
+        return np.atleast_3d(*darys)
+
+    def adjoint(bz):
+        return unatleast(bz, like=arys)
 
 
 # ---- joined

@@ -13,6 +13,13 @@ from ..runtime import (  # noqa: F401  (names used by templates)
     cast_derivative,
     constant_only,
     none_of,
+    partitioned_like,
+    unappend_head,
+    unappend_tail,
+    unchoose,
+    unhsplit,
+    unpartition,
+    unrollaxis,
     sorted_like,
     unbroadcast,
     unhstack,
@@ -72,6 +79,17 @@ def moveaxis(a, source, destination):
 
     def adjoint(bz):
         return np.moveaxis(bz, destination, source)
+
+
+@rule("numpy.rollaxis", diff=("a",), view=True)
+def rollaxis(a, axis, start=0):
+    """z = a with `axis` moved to just before `start` (np.moveaxis is the newer spelling); the adjoint moves it back"""
+
+    def tangent(da):
+        return np.rollaxis(da, axis, start)
+
+    def adjoint(bz):
+        return unrollaxis(bz, like=a, axis=axis, start=start)
 
 
 @rule("numpy.expand_dims", diff=("a",), view=True)
@@ -166,6 +184,19 @@ def sort(a, axis=-1, kind=None, order=None):
         return unsort(bz, a, axis=axis)
 
 
+@rule("numpy.partition", diff=("a",))
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """z = a rearranged along axis with z[kth] in its sorted place, a permutation P of a: dz = P da, ba = P^T bz"""
+
+    # P is read off a and z themselves (numpy and cupy need not arrange the two sides as
+    # argpartition would); tied elements may be matched either way, as for sort
+    def tangent(da, z):
+        return partitioned_like(da, a, z, axis=axis)
+
+    def adjoint(bz, z):
+        return unpartition(bz, a, z, axis=axis)
+
+
 # ---- joined and cut
 
 
@@ -180,7 +211,8 @@ def hstack(tup):
         return unhstack(bz, like=tup)
 
 
-@rule("numpy.vstack", diff=("tup",))
+# np.row_stack, deprecated in numpy 2, is np.vstack; registered only while numpy has it
+@rule("numpy.vstack", diff=("tup",), aliases=("numpy.row_stack",) if hasattr(np, "row_stack") else ())
 def vstack(tup):
     """z = the arrays joined along axis 0 (a 1-D array as one row); the adjoint cuts bz where they were joined"""
 
@@ -211,6 +243,50 @@ def array_split(ary, indices_or_sections, axis=0):
 
     def adjoint(bz):
         return np.concatenate(bz, axis=axis)
+
+
+@rule("numpy.hsplit", diff=("ary",), view=True)
+def hsplit(ary, indices_or_sections):
+    """z = pieces of ary cut along axis 1 (axis 0 for a 1-D ary); the adjoint joins the pieces' adjoints"""
+
+    def tangent(dary):
+        return np.hsplit(dary, indices_or_sections)
+
+    def adjoint(bz):
+        return unhsplit(bz, like=ary)
+
+
+@rule("numpy.vsplit", diff=("ary",), view=True)
+def vsplit(ary, indices_or_sections):
+    """z = pieces of ary cut along axis 0; the adjoint joins the pieces' adjoints"""
+
+    def tangent(dary):
+        return np.vsplit(dary, indices_or_sections)
+
+    def adjoint(bz):
+        return np.concatenate(bz, axis=0)
+
+
+@rule("numpy.dsplit", diff=("ary",), view=True)
+def dsplit(ary, indices_or_sections):
+    """z = pieces of ary cut along axis 2; the adjoint joins the pieces' adjoints"""
+
+    def tangent(dary):
+        return np.dsplit(dary, indices_or_sections)
+
+    def adjoint(bz):
+        return np.concatenate(bz, axis=2)
+
+
+@rule("numpy.append", diff=("arr", "values"))
+def append(arr, values, axis=None):
+    """z = values joined after arr along axis (both flattened without one): the adjoint cuts bz where they meet"""
+
+    def tangent(darr, dvalues):
+        return np.append(darr, dvalues, axis=axis)
+
+    def adjoint(bz):
+        return unappend_head(bz, like=arr, axis=axis), unappend_tail(bz, head=arr, like=values, axis=axis)
 
 
 # ---- elements used several times, or not at all
@@ -269,6 +345,17 @@ def select(condlist, choicelist, default=0):
 
     def adjoint(bz):
         return unselect(bz, condlist, like=choicelist), unbroadcast(bz * none_of(condlist), like=default)
+
+
+@rule("numpy.choose", diff=("choices",))
+def choose(a, choices, mode="raise"):
+    """z[i] = choices[a[i]][i] (a and the choices broadcast together): a choice's adjoint is bz where it was chosen"""
+
+    def tangent(dchoices):
+        return np.choose(a, dchoices, mode=mode)
+
+    def adjoint(bz):
+        return unchoose(bz, a, like=choices, mode=mode)
 
 
 @rule("numpy.pad", diff=("array",))

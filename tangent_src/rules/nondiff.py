@@ -22,3 +22,9 @@ nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax"
 nondiff("math.floor", "math.ceil", "builtins.round", "builtins.int", "builtins.range", "builtins.isinstance")
 # array creation from shapes: constants
 nondiff("numpy.zeros_like", "numpy.ones_like", "numpy.zeros", "numpy.ones")
+# Python conversions and tests of values that are not numbers: a bool, a string, a type carry no
+# derivative (float() is differentiable: conversions.py). A string made of a differentiated value
+# (str(loss) in a message) is a constant; a number parsed back from it would be too.
+nondiff("builtins.bool", "builtins.str", "builtins.repr", "builtins.type")
+# numpy's integer scalar constructors truncate: piecewise constant, like int()
+nondiff("numpy.int64", "numpy.int32")

@@ -76,6 +76,16 @@ from .movement import (  # noqa: F401
     undstack,
     interp_slope,
     uninterp,
+    unchoose,
+    unhsplit,
+    unappend_head,
+    unappend_tail,
+    unatleast,
+    rollaxis_order,
+    unrollaxis,
+    partitioned_like,
+    unpartition,
+    unreversed,
 )
 from .special import (  # noqa: F401
     scipy_polygamma,
@@ -87,8 +97,6 @@ from .linalg import (  # noqa: F401
     outer_adjoint_rhs,
     tensordot_adjoint_lhs,
     tensordot_adjoint_rhs,
-    einsum_tangent,
-    einsum_adjoint,
     kron_adjoint_lhs,
     kron_adjoint_rhs,
     det_cofactor,
@@ -115,4 +123,25 @@ from .linalg import (  # noqa: F401
     cross_adjoint_lhs,
     cross_adjoint_rhs,
     unconvolve,
+    dot_adjoint_left,
+    dot_adjoint_right,
+)
+from .einsum import (  # noqa: F401
+    einsum_tangent,
+    einsum_adjoint,
+    einsum_adjoint_first,
+    einsum_standard,
+)
+from .decompositions import (  # noqa: F401
+    svd_tangent,
+    svd_adjoint,
+    pinv_tangent,
+    pinv_adjoint,
+    eig_tangent,
+    eig_adjoint,
+)
+from .stencils import (  # noqa: F401
+    gradient_tangent,
+    ungradient,
+    unsliding_window,
 )

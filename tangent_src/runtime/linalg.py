@@ -1,4 +1,4 @@
-"""Helpers of the products and linear-algebra rules (einsum, inv, solve, det, cholesky, eigh, qr, lstsq,
+"""Helpers of the products and linear-algebra rules (dot, tensordot, inv, solve, det, cholesky, eigh, qr, lstsq,
 cross, convolve).
 
 Stage: none (run time); see tangent_src/runtime/__init__.py.
@@ -6,7 +6,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 
 import numpy as np
 
-from .core import List, inverse_axes, mT, unbroadcast
+from .core import dot_adjoint_lhs, dot_adjoint_rhs, inverse_axes, mT, unbroadcast
 
 # ---------------------------------------------------------------- products and numpy.linalg (rules/linear_algebra.py)
 
@@ -85,114 +85,31 @@ def tensordot_adjoint_rhs(g, a, b, axes=2):
     return np.transpose(gb, inverse_axes(tuple(order)))
 
 
-_EINSUM_ELLIPSIS = "..."
+def dot_adjoint_left(g, a, b):
+    """Adjoint of z = dot(a, b) for a. Scalars multiply; up to 2-D it is matmul's; for N-d operands
+    z[I, J, m] = sum_k a[I, k] b[J, k, m], tensordot(a, b, axes=([-1], [-2])) (b's only axis for a
+    1-D b), so ba is tensordot's adjoint."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0 or max(np.ndim(a), np.ndim(b)) <= 2:
+        return dot_adjoint_lhs(g, a, b)
+    return tensordot_adjoint_lhs(g, a, b, axes=_dot_axes(a, b))
 
 
-def _einsum_labels(term):
-    """'ij...k' -> ['i', 'j', '...', 'k']."""
-    labels, i = [], 0
-    while i < len(term):
-        if term.startswith(_EINSUM_ELLIPSIS, i):
-            labels.append(_EINSUM_ELLIPSIS)
-            i += 3
-        else:
-            labels.append(term[i])
-            i += 1
-    return labels
+def dot_adjoint_right(g, a, b):
+    """Adjoint of z = dot(a, b) for b: as dot_adjoint_left, for the other operand."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0 or max(np.ndim(a), np.ndim(b)) <= 2:
+        return dot_adjoint_rhs(g, a, b)
+    return tensordot_adjoint_rhs(g, a, b, axes=_dot_axes(a, b))
 
 
-def _einsum_parse(subscripts, count):
-    """The label lists of an einsum's operands and of its output (made explicit as numpy does:
-    the labels used once, in alphabetical order, after the ellipsis if there is one)."""
-    if not isinstance(subscripts, str):
-        raise TypeError("the derivative of np.einsum needs its subscripts as a string "
-                        "(the interleaved operand, sublist form is not supported)")
-    text = subscripts.replace(" ", "")
-    inputs_text, arrow, output_text = text.partition("->")
-    inputs = [_einsum_labels(t) for t in inputs_text.split(",")]
-    if len(inputs) != count:
-        raise ValueError(f"einsum subscripts {subscripts!r} name {len(inputs)} operands, but {count} were given")
-    if arrow:
-        output = _einsum_labels(output_text)
-    else:
-        letters = [label for labels in inputs for label in labels if label != _EINSUM_ELLIPSIS]
-        output = ([_EINSUM_ELLIPSIS] if any(_EINSUM_ELLIPSIS in labels for labels in inputs) else []) + sorted(
-            label for label in set(letters) if letters.count(label) == 1)
-    if _EINSUM_ELLIPSIS not in output:  # then every ellipsis stands for no axes at all
-        inputs = [[label for label in labels if label != _EINSUM_ELLIPSIS] for labels in inputs]
-    return inputs, output
+def _dot_axes(a, b):
+    """The axes np.dot contracts: a's last and b's second to last (its only one when 1-D)."""
+    return ([np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)])
 
 
 def _ones_on_diagonal(x, n, m=None, k=0):
     """An n x m matrix (m = n by default) with ones on diagonal k, made like x (its type, device)."""
     ones = np.ones_like(x, shape=(n, n if m is None else m))
     return np.tril(np.triu(ones, k), k)
-
-
-def einsum_tangent(subscripts, operands, tangents, optimize=False):
-    """Tangent of z = einsum(subscripts, x_1, ..., x_n): sum over k of the same einsum with x_k
-    replaced by its tangent dx_k (z is linear in each operand)."""
-    total = 0.0
-    for k, tangent in enumerate(tangents):
-        total = total + np.einsum(subscripts, *operands[:k], tangent, *operands[k + 1:], optimize=optimize)
-    return total
-
-
-def einsum_adjoint(g, subscripts, operands, optimize=False):
-    """Adjoints of z = einsum(subscripts, x_1, ..., x_n), one per operand:
-    bx_k = einsum(g with the other operands, giving x_k's labels).
-
-    Where x_k's labels are not all free in that product: a label used only by
-    x_k (summed in z) is broadcast, by a vector of ones; a repeated label (a
-    diagonal, as in 'ii->i') is spread over the diagonal, by an identity matrix
-    linking the repeats; an axis that numpy broadcast (the ellipsis, or a length
-    one) is summed back by unbroadcast, or, where only x_k had its full length,
-    broadcast to it.
-    """
-    inputs, output = _einsum_parse(subscripts, len(operands))
-    used = {label for labels in inputs + [output] for label in labels}
-    fresh = iter(c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used)
-    adjoints = []
-    for k, x in enumerate(operands):
-        labels = inputs[k]
-        others = [inputs[j] for j in range(len(operands)) if j != k]
-        available = set(output).union(*others)
-        shape = np.shape(x)
-        explicit = [label for label in labels if label != _EINSUM_ELLIPSIS]
-        split = labels.index(_EINSUM_ELLIPSIS) if _EINSUM_ELLIPSIS in labels else len(labels)
-        sizes = [shape[i] for i in range(split)] + [shape[len(shape) - len(labels) + i]
-                                                     for i in range(split + 1, len(labels))]
-        ellipsis_shape = shape[split:len(shape) - (len(labels) - split - 1)] if _EINSUM_ELLIPSIS in labels else ()
-        terms = ["".join(output)] + ["".join(o) for o in others]
-        values = [g] + [operands[j] for j in range(len(operands)) if j != k]
-        result, seen = [], set()
-        for label, size in zip(explicit, sizes):
-            if label in seen:  # a repeat: a new label, tied to the first by the identity
-                new = next(fresh)
-                terms.append(label + new)
-                values.append(_ones_on_diagonal(x, size))
-                result.append(new)
-                continue
-            seen.add(label)
-            result.append(label)
-            if label not in available:  # summed in z over x_k alone: every element gets g
-                terms.append(label)
-                values.append(np.ones_like(x, shape=(size,)))
-        lead = _EINSUM_ELLIPSIS if _EINSUM_ELLIPSIS in output else ""
-        scale = 1.0
-        if not output and np.ndim(g) == 0 and len(values) > 1:  # a scalar z: g scales the product
-            scale, terms, values = g, terms[1:], values[1:]
-        gk = scale * np.einsum(",".join(terms) + "->" + lead + "".join(result), *values, optimize=optimize)
-        found = np.shape(gk)
-        free = found[len(found) - len(sizes):]
-        if any(have == 1 and want != 1 for have, want in zip(free, sizes)):  # only x_k's length counted
-            gk = np.broadcast_to(gk, found[:len(found) - len(sizes)] + tuple(map(max, free, sizes)))
-        gk = unbroadcast(gk, tuple(ellipsis_shape) + tuple(sizes))
-        if ellipsis_shape and split:
-            count = len(ellipsis_shape)
-            gk = np.moveaxis(gk, list(range(count)), list(range(split, split + count)))
-        adjoints.append(gk)
-    return List(adjoints)
 
 
 def _kron_shapes(a, b):

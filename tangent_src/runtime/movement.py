@@ -301,3 +301,111 @@ def uninterp(g, x, xp, like, left=None, right=None, period=None):
         return out
     inner = out[1:-1] + np.concatenate([out[-1:], np.zeros_like(out[2:-2]), out[:1]])  # fold the two extra knots
     return np.take(inner, np.argsort(order))
+
+
+# ---------------------------------------------------------------- choose, hsplit, append, atleast_nd, rollaxis,
+# partition, reversed (rules/movement.py, rules/more.py, rules/conversions.py)
+
+
+def unchoose(g, a, like, mode="raise"):
+    """Adjoint of np.choose(a, choices) for the choices: g where choice i was taken (a == i, after
+    wrapping or clipping a as `mode` says), zero elsewhere, summed back to choice i's shape."""
+    count = len(like)
+    if mode == "wrap":
+        a = np.mod(a, count)
+    elif mode == "clip":
+        a = np.clip(a, 0, count - 1)
+    taken = [unbroadcast(g * np.equal(a, i), like=choice) for i, choice in enumerate(like)]
+    return List(taken) if isinstance(like, (list, tuple)) else np.stack(taken)
+
+
+def unhsplit(g, like):
+    """Adjoint of np.hsplit(ary, ...): the pieces' adjoints joined again along axis 1 (axis 0 for a 1-D ary)."""
+    return np.concatenate(g, axis=1 if np.ndim(like) > 1 else 0)
+
+
+def _append_edge(arr, axis):
+    """Where np.append(arr, values, axis) starts the values: arr's length along axis (its size if None)."""
+    return np.size(arr) if axis is None else _shape(arr)[axis]
+
+
+def _append_piece(g, axis, start, stop):
+    if axis is None:
+        return g[start:stop]
+    return g[(slice(None),) * (axis % np.ndim(g)) + (slice(start, stop),)]
+
+
+def unappend_head(g, like, axis=None):
+    """Adjoint of z = np.append(arr, values, axis) for arr (like=arr): the first part of g along
+    axis (of the flattened g without one), shaped like arr."""
+    return np.reshape(_append_piece(g, axis, 0, _append_edge(like, axis)), _shape(like))
+
+
+def unappend_tail(g, head, like, axis=None):
+    """Adjoint of z = np.append(arr, values, axis) for values (like=values, head=arr): the part of g
+    after arr's, shaped like values."""
+    return np.reshape(_append_piece(g, axis, _append_edge(head, axis), None), _shape(like))
+
+
+def unatleast(g, like):
+    """Adjoint of np.atleast_1d/2d/3d(*arys): each adjoint reshaped back to its array's shape
+    (one array gives one result, several a tuple of them)."""
+    parts = [g] if len(like) == 1 else list(g)
+    return List(np.reshape(part, _shape(a)) for part, a in zip(parts, like))
+
+
+def rollaxis_order(ndim, axis, start=0):
+    """The axes of np.rollaxis(a, axis, start) as a permutation of a's: `axis` moved to just before `start`."""
+    axis = axis % ndim
+    start = start + ndim if start < 0 else start
+    order = [i for i in range(ndim) if i != axis]
+    order.insert(start - 1 if axis < start else start, axis)
+    return tuple(order)
+
+
+def unrollaxis(g, like, axis, start=0):
+    """Adjoint of np.rollaxis(a, axis, start): g with the axes put back (the inverse permutation)."""
+    order = rollaxis_order(len(_shape(like)), axis, start)
+    back = [0] * len(order)
+    for i, a in enumerate(order):
+        back[a] = i
+    return np.transpose(g, back)
+
+
+def _partition_source(a, z, axis):
+    """The permutation np.partition applied: z = take_along_axis(a, source, axis). Matched by sorting
+    (numpy and cupy may arrange the sides of the kth element differently than argpartition does)."""
+    if axis is None:
+        a = np.reshape(a, (-1,))
+        axis = 0
+    order_a = np.argsort(a, axis=axis)
+    order_z = np.argsort(z, axis=axis)  # tied values may be matched in any order
+    return np.take_along_axis(order_a, np.argsort(order_z, axis=axis), axis=axis), axis
+
+
+def partitioned_like(t, a, z, axis=-1):
+    """t permuted the way np.partition(a, kth, axis) permuted a into z: the tangent of partition."""
+    source, axis_used = _partition_source(a, z, axis)
+    if axis is None:
+        t = np.reshape(t, (-1,))
+    return np.take_along_axis(t, source, axis=axis_used)
+
+
+def unpartition(g, a, z, axis=-1):
+    """Adjoint of z = np.partition(a, kth, axis): g put back where each element of z came from."""
+    source, axis_used = _partition_source(a, z, axis)
+    back = np.take_along_axis(g, np.argsort(source, axis=axis_used), axis=axis_used)
+    return np.reshape(back, _shape(a)) if axis is None else back
+
+
+def unreversed(g, like):
+    """Adjoint of z = reversed(seq): the adjoints of z's items in reverse order, one per item of seq
+    (a list or tuple; the rows of an array). Anything else for g means the iterator's adjoint was not
+    made item by item, and is refused rather than misread."""
+    if isinstance(like, (list, tuple)) and isinstance(g, (list, tuple)) and len(g) == len(like):
+        return List(g[::-1])
+    if not isinstance(like, (list, tuple)) and np.shape(g) == _shape(like):
+        return g[::-1]
+    raise TypeError(
+        "the derivative of reversed(...) reached a use of its result that reads it as a whole; "
+        "write seq[::-1] instead of reversed(seq)")

@@ -146,10 +146,10 @@ def test_refuses_to_overwrite_without_force(project):
 
 
 def test_unsupported_construct_exits_nonzero_with_location_and_writes_nothing(tmp_path):
-    (tmp_path / "bad.py").write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum({1: x}[1])\n")
-    done = run("derive", "bad.py", "f", "-o", "out.py", cwd=tmp_path)
+    (tmp_path / "bad.py").write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * len({1, 2}))\n")
+    done = run("derive", "bad.py", "f", "-o", "out.py", cwd=tmp_path)  # a set display: stays unsupported
     assert done.returncode == derive_cli.TRANSFORM_FAILED
-    assert "bad.py:5:19:" in done.stderr and "^" in done.stderr and "hint:" in done.stderr
+    assert "bad.py:5:27:" in done.stderr and "^" in done.stderr and "hint:" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.py"], "a partial or temporary file was left"
 
 

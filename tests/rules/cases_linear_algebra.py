@@ -51,6 +51,16 @@ CASES = {
         case("np.vdot(x, y)", (2, 3), (3, 2)),
         case("np.vdot(x, y) * x", (2, 2), (4,)),
     ],
+    # N-d operands (the 1-D and 2-D ones are in test_rules.py): a's last axis with b's second to last
+    "numpy.dot": [
+        case("np.dot(x, y)", (2, 3, 4), (4,)),
+        case("np.dot(x, y)", (4,), (2, 4, 5)),
+        case("np.dot(x, y)", (2, 3, 4), (4, 2)),
+        case("np.dot(x, y)", (3, 4), (2, 4, 5)),
+        case("np.dot(x, y)", (2, 3, 4), (5, 4, 2)),
+        case("x.dot(y)", (2, 2, 3), (3, 2)),
+        case("np.dot(x, y)", (2, 3, 4), ()),
+    ],
     "numpy.inner": [
         case("np.inner(x, y)", (3,), (3,)),
         case("np.inner(x, y)", (2, 3), (3,)),
@@ -118,6 +128,18 @@ CASES = {
         case("np.einsum('iii->i', x)", (2, 2, 2)),
         case("np.einsum(',i->i', x, y)", (), (3,)),
         case("np.einsum('ijk,jil->kl', x, y)", (2, 3, 4), (3, 2, 5)),
+        # the sublist form: integer labels, operands and sublists interleaved
+        case("np.einsum(x, [0, 1], [1, 0])", (2, 3)),
+        case("np.einsum(x, [0, 1])", (2, 3)),
+        case("np.einsum(x, [1, 0])", (2, 3)),  # implicit output: the labels in increasing order
+        case("np.einsum(x, [0, 0])", (3, 3)),
+        case("np.einsum(x, [0, 1], y, [1, 2], [0, 2])", (2, 3), (3, 4)),
+        case("np.einsum(x, [0, 1], y, [1, 2])", (2, 3), (3, 4)),
+        case("np.einsum(x, [0, 1], y, [1], w, [0], [])", (2, 3), (3,), (2,)),
+        case("np.einsum(x, [Ellipsis, 0], y, [0], [Ellipsis])", (2, 3, 4), (4,)),
+        case("np.einsum(x, [30, 27], y, [27], [30])", (2, 3), (3,)),  # labels past 'Z'
+        case("np.einsum(x, [0, 1], x, [0, 1], [])", (2, 3)),
+
     ],
     "numpy.kron": [
         case("np.kron(x, y)", (2,), (3,)),

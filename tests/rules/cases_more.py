@@ -1,6 +1,6 @@
-"""Cases for tangent_src/rules/more.py: diff, fliplr, flipud, rot90, atleast_1d, atleast_2d,
-column_stack, dstack, nanmax, nanmin, nanvar, nanstd, cross, convolve and interp, with negative
-axes, keepdims, ddof, broadcasting, inputs with NaNs (the nan-reductions) and points away from
+"""Cases for tangent_src/rules/more.py: diff, fliplr, flipud, rot90, atleast_1d, atleast_2d, atleast_3d
+(of one array and of several), column_stack, dstack, nanmax, nanmin, nanvar, nanstd, cross, convolve and
+interp, with negative axes, keepdims, ddof, broadcasting, inputs with NaNs (the nan-reductions) and points away from
 the knots (interp).
 """
 
@@ -111,6 +111,9 @@ CASES: dict[str, list[Case]] = {
         case("np.atleast_1d(x)", F),
         case("np.atleast_1d(x) * y", (3,), (2, 3)),
         case("np.atleast_1d(x)", (2, 3)),
+        case("a, b = np.atleast_1d(x, y)\nreturn np.sum(a) * b", (3,), ()),
+        case("a, b, c = np.atleast_1d(x, 2.0, y)\nreturn a * c + b", F, (2,)),
+        case("return np.atleast_1d(x, y)[1]", (2, 3), ()),  # only one of the results used
     ],
     "numpy.atleast_2d": [
         case("np.atleast_2d(x)", ()),
@@ -118,6 +121,15 @@ CASES: dict[str, list[Case]] = {
         case("np.atleast_2d(x) * y", (3,), (2, 1)),
         case("np.atleast_2d(x)", (2, 3)),
         case("np.atleast_2d(x)", (2, 3, 2)),
+        case("a, b = np.atleast_2d(x, y)\nreturn a @ b.T", (3,), (2, 3)),
+    ],
+    "numpy.atleast_3d": [
+        case("np.atleast_3d(x)", ()),
+        case("np.atleast_3d(x)", F),
+        case("np.atleast_3d(x) * y", (3,), (2, 1, 1)),
+        case("np.atleast_3d(x)", (2, 3)),
+        case("np.atleast_3d(x)", (2, 3, 2)),
+        case("a, b = np.atleast_3d(x, y)\nreturn a * b", (3,), (1, 3, 2)),
     ],
     # ---- joined
     "numpy.column_stack": [

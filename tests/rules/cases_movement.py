@@ -1,6 +1,9 @@
-"""Cases for tangent_src/rules/movement.py: views, copies, joins and cuts, repeats, takes, select, pad, sort."""
+"""Cases for tangent_src/rules/movement.py: views, copies, joins and cuts, repeats, takes, select, choose, pad,
+sort and partition."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from casekit import F, Case, _bands, case, distinct, not_near_integer
 
@@ -36,6 +39,14 @@ CASES: dict[str, list[Case]] = {
         case("np.moveaxis(x, -1, 0)", (2, 3, 4)),
         case("np.moveaxis(x, [0, 1], [-1, -2])", (2, 3, 4)),
         case("np.moveaxis(x, source=(0, 2), destination=(2, 0)) * y", (2, 3, 4), (1, 3, 1)),
+    ],
+    "numpy.rollaxis": [
+        case("np.rollaxis(x, 2)", (2, 3, 4)),
+        case("np.rollaxis(x, 0, 3)", (2, 3, 4)),
+        case("np.rollaxis(x, 2, 1) * y", (2, 3, 4), (4, 1)),
+        case("np.rollaxis(x, -1, -2)", (2, 3, 4)),
+        case("np.rollaxis(x, axis=1, start=0)", (2, 3, 4)),
+        case("np.rollaxis(x, 1, 1)", (2, 3)),  # no move
     ],
     "numpy.expand_dims": [
         case("np.expand_dims(x, 0)", (3,)),
@@ -102,6 +113,15 @@ CASES: dict[str, list[Case]] = {
         case("np.sort(x, kind='stable')[-1] - np.sort(x)[0]", (4,), x=distinct),
         case("np.sort(x * y)", (4,), (4,), x=distinct, y=lambda rng, s: rng.uniform(1.0, 1.1, s)),
     ],
+    "numpy.partition": [
+        case("np.partition(x, 2)", (5,), x=distinct),
+        case("np.partition(x, 1, axis=0)", (3, 2), x=distinct),
+        case("np.partition(x, [0, 2])", (2, 4), x=distinct),
+        case("np.partition(x, 3, axis=None)", (2, 3), x=distinct),
+        case("np.partition(x, -1) * y", (2, 4), (4,), x=distinct),
+        case("np.sum(np.partition(x, 2)[:3])", (6,), x=distinct),  # the 3 smallest, in any order
+        case("np.partition(x * y, 1)", (4,), (4,), x=distinct, y=lambda rng, s: rng.uniform(1.0, 1.1, s)),
+    ],
     # ---- joined and cut
     "numpy.hstack": [
         case("np.hstack([x, y])", (3,), (2,)),
@@ -118,6 +138,7 @@ CASES: dict[str, list[Case]] = {
         case("np.vstack([x, y])", (3,), (2, 3)),
         case("np.vstack([x, y]) * w", (), (), (2, 1), names="x, y, w"),
         case("np.vstack(x)", (2, 3)),
+        *([case("np.row_stack([x, y])", (3,), (2, 3))] if hasattr(np, "row_stack") else []),
     ],
     "numpy.split": [
         case("a, b = np.split(x, 2)\nreturn a * b", (4,)),
@@ -131,6 +152,29 @@ CASES: dict[str, list[Case]] = {
         case("a, b = np.array_split(x, 2)\nreturn np.sum(a) * b", (5,)),
         case("a, b, c = np.array_split(x, 3, axis=1)\nreturn np.concatenate([c, a], axis=1) * b[:, :1]", (2, 7)),
         case("a, b = np.array_split(x, [3], axis=-2)\nreturn b", (4, 2)),
+    ],
+    "numpy.hsplit": [
+        case("a, b = np.hsplit(x, 2)\nreturn a * b", (3, 4)),
+        case("a, b = np.hsplit(x, [1])\nreturn np.sum(a) * b", (5,)),
+        case("return np.hsplit(x, [1, 2])[2]", (2, 4, 2)),
+        case("parts = np.hsplit(x, 3)\nreturn parts[0] - parts[2]", (2, 3)),
+    ],
+    "numpy.vsplit": [
+        case("a, b = np.vsplit(x, 2)\nreturn a * b", (4, 3)),
+        case("a, b, c = np.vsplit(x, [1, 2])\nreturn np.sum(c) * a", (3, 2, 2)),
+    ],
+    "numpy.dsplit": [
+        case("a, b = np.dsplit(x, 2)\nreturn a * b", (2, 3, 4)),
+        case("return np.dsplit(x, [1])[1]", (1, 2, 3)),
+    ],
+    "numpy.append": [
+        case("np.append(x, y)", (2, 3), (2,)),
+        case("np.append(x, y, axis=0)", (2, 3), (1, 3)),
+        case("np.append(x, y, axis=-1)", (2, 3), (2, 2)),
+        case("np.append(x, 2.0)", (3,)),
+        case("np.append(2.0, x) * x[0, 0]", (2, 2)),
+        case("np.append(x, y)", (3,), F),
+        case("np.append(x, x * y, axis=1)", (2, 1), (2, 1)),
     ],
     # ---- repeated, taken, selected, padded
     "numpy.tile": [
@@ -184,6 +228,15 @@ CASES: dict[str, list[Case]] = {
         case("np.select([x > 0, x > 0], [y, x])", (4,), (4,), x=away_from_zero),  # the first one wins
         case("np.select([x > 0], [1.0], default=x)", (2, 3), x=away_from_zero),  # constant choices
         case("np.select([x > 0, x < -1.0], [y, 2.0], default=3.0)", (2, 3), (3,), x=away_from_bounds),
+    ],
+    "numpy.choose": [
+        case("np.choose(np.array([0, 1, 1, 0]), [x, y])", (4,), (4,)),
+        case("np.choose((w > 0) * 1, [x, y])", (2, 3), (3,), (2, 3), names="x, y, w", w=away_from_zero),
+        case("np.choose(np.array([[0, 2, 1]]), (x, 2.0 * x, y))", (2, 3), ()),
+        case("np.choose(np.array([2, 0, 1]), x)", (3, 3)),  # the choices as the rows of an array
+        case("np.choose(np.array([3, -1, 1]), [x, y], mode='wrap')", (3,), (3,)),
+        case("np.choose(np.array([5, -2, 0]), [x, y, x * y], mode='clip')", (3,), (3,)),
+        case("np.choose(np.array([0, 1, 0]), [x, 0.5])", (3,)),
     ],
     "numpy.pad": [
         case("np.pad(x, 1)", (3,)),

@@ -326,8 +326,15 @@ def parametrize_cases(test: Callable) -> Callable:
 # ------------------------------------------------------------------ the table itself
 
 
+# differentiable rules whose cases cannot run in both modes yet, with where they are checked instead
+CHECKED_ELSEWHERE = {
+    "builtins.reversed": "test_rule_limits.py: forward mode; reverse mode waits for the front end (issue 11)",
+}
+
+
 def test_every_differentiable_rule_has_a_case():
-    missing = [r.key for r in all_rules() if r.diff and not CASES.get(r.key) and r.origin.startswith("tangent_src.")]
+    missing = [r.key for r in all_rules() if r.diff and not CASES.get(r.key) and r.origin.startswith("tangent_src.")
+               and r.key not in CHECKED_ELSEWHERE]
     assert not missing, f"differentiable rules without a test case (test_rules.py or cases_*.py): {missing}"
 
 
@@ -475,7 +482,8 @@ def _wrap(x: Any) -> Any:
 def _converts_to_numpy(c: Case) -> bool:
     """Whether the function itself (not its derivative) converts its input to numpy."""
     return any(s in c.body for s in ("np.array(", "np.asarray(", "scipy.special.logsumexp(", "softmax(",
-                                     "np.random.", "np.histogram(np.linspace"))  # numpy arrays made inside
+                                     "np.random.", "np.histogram(np.linspace",  # numpy arrays made inside
+                                     "float(", "np.float64(", "np.float32("))  # an array read as a number
 
 
 @parametrize_cases
@@ -484,6 +492,8 @@ def test_strict_array(c: Case):
         pytest.skip("the function itself converts its input to a numpy array")
     if all(s == F for s in c.shapes):
         pytest.skip("only Python numbers in: an array the function makes is a numpy array")
+    if any(s in c.body for s in (".real", ".imag", ".conj")):
+        pytest.skip("the function reads x.real, x.imag or x.conj(), which StrictArray does not have")
     _check_on(c, _wrap, lambda x: isinstance(x, StrictArray))
 
 
