@@ -20,7 +20,7 @@ from typing import Any, Callable, ClassVar
 import libcst as cst
 
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
-from ..ir import Apply, Effect, Function, Param, Stmt, names_in
+from ..ir import Apply, Effect, Function, Param, Stmt, is_literal, names_in
 from ..rules.registry import Rule, lookup, sequence_rule
 from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
@@ -372,8 +372,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         self.dicts.add(new)
         if origin is not False:
             self.foreign[new] = origin  # type: ignore[assignment]
-        if shared:
-            return  # its sharers see the write when the code runs; no differentiated value goes in (activity)
+        if shared or is_literal(item):  # its sharers see the write when the code runs, and a constant,
+            return  # or a value activity checks is no differentiated one, carries no derivative to them
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
         if bind.__name__ == "<lambda>" and isinstance(target.value, cst.Name):
             self.share_update(target.value.value, old.id, target, None)
