@@ -534,10 +534,11 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value",
                                    hint="return the value to differentiate (return loss)")
-        elements = [e.value for e in node.value.elements] if isinstance(node.value, cst.Tuple) else [node.value]
+        value = _paired(self.parsed, node)
+        elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
         if not self.results:
             self.results.extend(self.fresh("result") for _ in elements)
-            self.results_tuple = isinstance(node.value, cst.Tuple)
+            self.results_tuple = isinstance(value, cst.Tuple)
         if len(elements) != len(self.results):
             raise self.unsupported(node, "the returns of this function give different numbers of values",
                                    hint="return the same number of values everywhere")
@@ -799,7 +800,7 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     if node.value is None:
         raise norm.unsupported(node, "the function must return a value",
                                hint="return the value to differentiate (return loss)")
-    value = node.value
+    value = _paired(norm.parsed, node)
     elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
     atoms: list[ast.expr] = []
     params = set(norm.parameters)
@@ -818,6 +819,16 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
         norm.emit((name,), op, element)
         atoms.append(ast.Name(name))
     return atoms, isinstance(value, cst.Tuple)
+
+
+def _paired(parsed: ParsedFunction, node: cst.Return) -> cst.BaseExpression:
+    """A return's value; with has_aux, a return of one value (`if y is None: return scores`) gives
+    (value, None), as results.check recorded."""
+    where = parsed.positions.get(node)
+    unpaired = parsed.scratch.get("unpaired returns", ())
+    if where is None or (where.start.line, where.start.column) not in unpaired:
+        return node.value  # type: ignore[return-value]
+    return cst.Tuple([cst.Element(node.value), cst.Element(cst.Name("None"))])  # type: ignore[arg-type]
 
 
 def _check_inplace(norm: _Normalizer, returns: list[ast.expr]) -> None:

@@ -55,7 +55,10 @@ def returns_of(fn: cst.FunctionDef) -> list[cst.Return]:
 
 def check(parsed: ParsedFunction, mode: str, has_aux: bool) -> None:
     """Refuse the returns whose differentiated values are visibly not what the mode needs."""
-    for node in returns_of(parsed.node):
+    nodes = returns_of(parsed.node)
+    if has_aux and not any(_is_pair(n.value) for n in nodes):
+        has_aux = "every return"  # type: ignore[assignment]  # no pair anywhere: refuse each single value
+    for node in nodes:
         for value in _differentiated(parsed, node, mode, has_aux):
             what = _not_a_number(value)
             if what is not None:
@@ -71,6 +74,13 @@ def _differentiated(parsed: ParsedFunction, node: cst.Return, mode: str,
     value = node.value
     scalar = mode in ("grad", "value_and_grad")
     if has_aux:
+        single = value is not None and type(value) not in _CONTAINERS and not isinstance(value, cst.Tuple)
+        if single and has_aux != "every return" and parsed.positions.get(node) is not None:
+            # `if y is None: return scores` in a loss that returns `loss, grads` otherwise: a return of one
+            # value gives (value, None); if it is the one taken, grad says its value is no scalar
+            start = parsed.positions[node].start
+            parsed.scratch.setdefault("unpaired returns", set()).add((start.line, start.column))
+            return []
         if not (isinstance(value, cst.Tuple) and len(value.elements) == 2
                 and not any(isinstance(e, cst.StarredElement) for e in value.elements)):
             given = "nothing" if value is None else _CONTAINERS.get(type(value), "one value")
@@ -91,6 +101,11 @@ def _differentiated(parsed: ParsedFunction, node: cst.Return, mode: str,
     if isinstance(value, cst.Tuple):
         return [e.value for e in value.elements]
     return [value]
+
+
+def _is_pair(value: cst.BaseExpression | None) -> bool:
+    return isinstance(value, cst.Tuple) and len(value.elements) == 2 and \
+        not any(isinstance(e, cst.StarredElement) for e in value.elements)
 
 
 def _not_a_number(value: cst.BaseExpression) -> str | None:
