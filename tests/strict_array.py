@@ -168,6 +168,14 @@ class StrictArray(NDArrayOperatorsMixin):
     def T(self) -> StrictArray:
         return StrictArray(self.data.T)
 
+    @property
+    def real(self) -> StrictArray:
+        return StrictArray(self.data.real)
+
+    @property
+    def imag(self) -> StrictArray:
+        return StrictArray(self.data.imag)
+
     def __repr__(self) -> str:
         return f"StrictArray({self.data!r})"
 
@@ -281,6 +289,12 @@ class StrictArray(NDArrayOperatorsMixin):
 
     def nonzero(self) -> tuple[StrictArray, ...]:
         return self._call("nonzero")
+
+    def conj(self) -> StrictArray:
+        return self._call("conj")
+
+    def conjugate(self) -> StrictArray:
+        return self._call("conjugate")
 
 
 def _is_foreign(x: Any) -> bool:

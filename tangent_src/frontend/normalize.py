@@ -534,7 +534,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if node.value is None:
             raise self.unsupported(node, "the function must return a value",
                                    hint="return the value to differentiate (return loss)")
-        value = _paired(self.parsed, node)
+        value = _paired(self, node)
         elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
         if not self.results:
             self.results.extend(self.fresh("result") for _ in elements)
@@ -800,7 +800,7 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     if node.value is None:
         raise norm.unsupported(node, "the function must return a value",
                                hint="return the value to differentiate (return loss)")
-    value = _paired(norm.parsed, node)
+    value = _paired(norm, node)
     elements = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
     atoms: list[ast.expr] = []
     params = set(norm.parameters)
@@ -821,12 +821,18 @@ def _returns(norm: _Normalizer, node: cst.Return) -> tuple[list[ast.expr], bool]
     return atoms, isinstance(value, cst.Tuple)
 
 
-def _paired(parsed: ParsedFunction, node: cst.Return) -> cst.BaseExpression:
+def _paired(norm: _Normalizer, node: cst.Return) -> cst.BaseExpression:
     """A return's value; with has_aux, a return of one value (`if y is None: return scores`) gives
-    (value, None), as results.check recorded."""
-    where = parsed.positions.get(node)
-    unpaired = parsed.scratch.get("unpaired returns", ())
-    if where is None or (where.start.line, where.start.column) not in unpaired:
+    (value, None), and a call that gives the pair when it runs (`return wrapper(...)`, the only
+    kind of return) its two parts, as results.check recorded."""
+    where = norm.parsed.positions.get(node)
+    at = (where.start.line, where.start.column) if where is not None else None
+    if at in norm.parsed.scratch.get("pairs at run time", ()):
+        pair = norm.held(node.value, "pair")  # type: ignore[arg-type]
+        parts = [norm.parsed.moved(cst.Subscript(pair, [cst.SubscriptElement(cst.Index(cst.Integer(str(k))))]),
+                                   node) for k in (0, 1)]
+        return cst.Tuple([cst.Element(p) for p in parts])  # type: ignore[arg-type]
+    if at not in norm.parsed.scratch.get("unpaired returns", ()):
         return node.value  # type: ignore[return-value]
     return cst.Tuple([cst.Element(node.value), cst.Element(cst.Name("None"))])  # type: ignore[arg-type]
 

@@ -58,6 +58,10 @@ def check(parsed: ParsedFunction, mode: str, has_aux: bool) -> None:
     nodes = returns_of(parsed.node)
     if has_aux and not any(_is_pair(n.value) for n in nodes):
         has_aux = "every return"  # type: ignore[assignment]  # no pair anywhere: refuse each single value
+        for node in nodes:  # `return wrapper(...)`: a call (or a name) may give the pair when it runs
+            if _may_be_pair(parsed, node.value) and node in parsed.positions:
+                start = parsed.positions[node].start
+                parsed.scratch.setdefault("pairs at run time", set()).add((start.line, start.column))
     for node in nodes:
         for value in _differentiated(parsed, node, mode, has_aux):
             what = _not_a_number(value)
@@ -75,6 +79,9 @@ def _differentiated(parsed: ParsedFunction, node: cst.Return, mode: str,
     scalar = mode in ("grad", "value_and_grad")
     if has_aux:
         single = value is not None and type(value) not in _CONTAINERS and not isinstance(value, cst.Tuple)
+        where = parsed.positions.get(node)
+        if where is not None and (where.start.line, where.start.column) in parsed.scratch.get("pairs at run time", ()):
+            return []  # its parts are checked when it runs
         if single and has_aux != "every return" and parsed.positions.get(node) is not None:
             # `if y is None: return scores` in a loss that returns `loss, grads` otherwise: a return of one
             # value gives (value, None); if it is the one taken, grad says its value is no scalar
@@ -101,6 +108,20 @@ def _differentiated(parsed: ParsedFunction, node: cst.Return, mode: str,
     if isinstance(value, cst.Tuple):
         return [e.value for e in value.elements]
     return [value]
+
+
+def _may_be_pair(parsed: ParsedFunction, value: cst.BaseExpression | None) -> bool:
+    """A variable, an item, or a call of a function of yours: it may hold a pair when it runs."""
+    if isinstance(value, (cst.Name, cst.Subscript)):
+        return True
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+        return False
+    try:
+        callee = parsed.lookup(value.func.value)
+    except KeyError:
+        return True  # a local name (a function passed in)
+    module = getattr(callee, "__module__", "") or ""
+    return callable(callee) and module.split(".")[0] not in ("numpy", "builtins", "math", "scipy")
 
 
 def _is_pair(value: cst.BaseExpression | None) -> bool:

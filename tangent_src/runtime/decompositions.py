@@ -11,18 +11,46 @@ import numpy as np
 from .core import mT
 
 
-def divided_by_gaps(w, c):
+def divided_by_gaps(w, c, used=None):
     """c[i, j] / (w_j - w_i) off the diagonal, 0 on it (for each matrix of a stack).
 
     Where w_i and w_j are equal (within sqrt(eps) of the largest |w|) the derivative it is part of
     does not exist (the singular vectors or eigenvectors of a repeated value are not unique): the
-    result is NaN there, so that it shows, unless c[i, j] is 0 (then nothing depends on it)."""
+    result is NaN there, so that it shows, unless c[i, j] is 0 (then nothing depends on it: a
+    function of the values alone, or of the vectors of values that are not repeated), or, where c
+    is a product that the values themselves can make 0 (svd's dP S + S dP^T at repeated zero
+    singular values), unless used[i, j], what c is made from, is 0. Taking the
+    quotient as 0 instead would be silently wrong: V diag(w) V^T is the matrix itself, and the
+    off-diagonal part of its derivative within an eigenspace is (w_j - w_i) / (w_j - w_i) = 1.
+
+    An adjoint cannot tell a c that is 0 because nothing reads those vectors from one that is 0
+    because what reads them cancels exactly at the tie (V h(w) V^-1, or V h(w) V^T with h zero at
+    the repeated value, where numpy's vectors are exact, as for a diagonal matrix): the derivative of
+    such a function exists, but needs how c grows as the values part. `unequal_at_ties` catches
+    most of these from the values' adjoint; a tangent shows them all (its NaN propagates)."""
     gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     eye = _svd_eye(w)
     scale = np.expand_dims(np.max(np.abs(w), axis=-1, keepdims=True), -1)
     tied = np.abs(gaps) <= np.sqrt(np.finfo(gaps.dtype).eps) * scale
-    undefined = np.where((c == 0) | (eye == 1), 0.0, np.nan)
+    undefined = np.where(((c if used is None else used) == 0) | (eye == 1), 0.0, np.nan)
     return np.where(tied, undefined, c / np.where(tied, 1.0, gaps))
+
+
+def unequal_at_ties(w, g):
+    """NaN at [i, j] where w_i == w_j exactly but g_i and g_j differ (beyond rounding), else 0: a
+    term added to the matrix an adjoint of the values w (eigenvalues, singular values) with
+    adjoint g builds, for each matrix of a stack.
+
+    A function of repeated values has a derivative only if it is symmetric in them (their sum, a
+    trace, a determinant), and then its adjoints g_i and g_j are equal: otherwise (w[0], or
+    sum(w * y), of repeated w) the result depends on which vectors numpy chose for the eigenspace,
+    and NaN says so. This also catches the exact cancellations divided_by_gaps cannot see, unless
+    they happen to leave g equal."""
+    same = np.expand_dims(w, -2) == np.expand_dims(w, -1)
+    gi, gj = np.expand_dims(g, -1), np.expand_dims(g, -2)
+    apart = np.abs(gi - gj)
+    apart = apart > np.sqrt(np.finfo(apart.dtype).eps) * np.maximum(np.abs(gi), np.abs(gj))
+    return np.where(same & apart, np.nan, 0.0)
 
 # ---------------------------------------------------------------- svd
 
@@ -61,8 +89,9 @@ def svd_tangent(a, da, z, full_matrices=True, compute_uv=True, hermitian=False):
     if not compute_uv:
         return ds
     row, col = np.expand_dims(s, -1), np.expand_dims(s, -2)  # S X and X S: rows and columns scaled
-    du = u @ divided_by_gaps(s * s, dp * col + row * mT(dp))
-    dv = v @ divided_by_gaps(s * s, row * dp + mT(dp) * col)
+    used = np.abs(dp) + np.abs(mT(dp))  # dp[i, j] or dp[j, i]: the scaled sums are 0 at s_i = s_j = 0
+    du = u @ divided_by_gaps(s * s, dp * col + row * mT(dp), used)
+    dv = v @ divided_by_gaps(s * s, row * dp + mT(dp) * col, used)
     if np.shape(u)[-2] > np.shape(s)[-1]:
         du = du + (da @ v - u @ dp) / col
     if np.shape(v)[-2] > np.shape(s)[-1]:
@@ -76,7 +105,7 @@ def svd_adjoint(g, a, z, full_matrices=True, compute_uv=True, hermitian=False):
     + (I - U U^T) bU S^-1 V^T + U S^-1 bV^T (I - V V^T). For s alone, ba = U diag(bs) V^T."""
     u, s, v = _svd_factors(a, z, full_matrices, compute_uv, hermitian)
     gu, gs, gv = g if compute_uv else (None, g, None)
-    inner = np.expand_dims(gs, -1) * _svd_eye(s)
+    inner = np.expand_dims(gs, -1) * _svd_eye(s) + unequal_at_ties(s, gs)
     if not compute_uv:
         return u @ inner @ mT(v)
     gv = mT(gv)
@@ -156,5 +185,6 @@ def eig_adjoint(g, z):
     G = diag(bw) + F * (V^T bV'), ba = V^-T G V^T."""
     w, v = _real_eig(z)
     gw, gv = g
-    inner = np.expand_dims(gw, -1) * _svd_eye(w) + divided_by_gaps(w, mT(v) @ _unit_columns(v, gv))
+    inner = (np.expand_dims(gw, -1) * _svd_eye(w) + unequal_at_ties(w, gw)
+             + divided_by_gaps(w, mT(v) @ _unit_columns(v, gv)))
     return np.linalg.solve(mT(v), inner @ mT(v))

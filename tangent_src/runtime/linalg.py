@@ -7,6 +7,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 import numpy as np
 
 from .core import dot_adjoint_lhs, dot_adjoint_rhs, inverse_axes, mT, unbroadcast
+from .decompositions import divided_by_gaps, unequal_at_ties
 
 # ---------------------------------------------------------------- products and numpy.linalg (rules/linear_algebra.py)
 
@@ -233,30 +234,36 @@ def cholesky_adjoint(g, z, upper=False):
     return unread_triangle(sym, lower=not upper)
 
 
-def _eigh_gaps(w):
-    """F[i, j] = 1 / (w_j - w_i) where w_i != w_j, else 0 (on the diagonal, and at repeated eigenvalues)."""
-    # At a repeated eigenvalue the eigenvectors are not differentiable (any rotation within the
-    # eigenspace is as good); 0 there gives the right derivative of every function that does not
-    # depend on that choice (of the eigenvalues, of V diag(f(w)) V^T), where 1 / 0 would give inf or NaN.
-    gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
-    return (gaps != 0) / (gaps + (gaps == 0))
+# At a repeated eigenvalue the eigenvectors are not differentiable: any rotation within its
+# eigenspace is as good, and the derivative of the composed function depends on how the code that
+# follows combines them, which a rule cannot see. Taking 1 / (w_j - w_i) as 0 there is wrong even
+# for functions that do not depend on that choice: V diag(w) V^T is the matrix itself, whose
+# derivative is the identity, but with that 0 its off-diagonal part within the eigenspace is lost
+# ((w_j - w_i) / (w_j - w_i) is 1, not 0). So eigh, like svd and eig, uses divided_by_gaps: NaN
+# where two eigenvalues tie, unless the term it multiplies is 0 (nothing depends on those
+# eigenvectors' rotation: a function of the eigenvalues alone, or of eigenvectors whose
+# eigenvalues are simple). See divided_by_gaps for the one case this cannot tell apart.
 
 
 def eigh_tangent(da, z, UPLO="L"):  # noqa: N803  (numpy's name)
     """Tangent of w, V = eigh(a), a = V diag(w) V^T with distinct eigenvalues (Giles 2008, 3.1):
     with X = V^T dS V: dw = diag(X), dV = V (F * X), F[i, j] = 1 / (w_j - w_i); dS is da read as
-    numpy reads a, from the triangle UPLO names (tril(da) + tril(da, -1)^T for 'L')."""
+    numpy reads a, from the triangle UPLO names (tril(da) + tril(da, -1)^T for 'L'). Where two
+    eigenvalues are equal, the columns of dV that mix their eigenvectors are NaN (divided_by_gaps);
+    dw stays diag(X), right for any symmetric function of the tied eigenvalues (their sum, a trace)."""
     w, v = z
     x = mT(v) @ read_triangle(da, _lower(UPLO)) @ v
-    return np.diagonal(x, axis1=-2, axis2=-1), v @ (_eigh_gaps(w) * x)
+    return np.diagonal(x, axis1=-2, axis2=-1), v @ divided_by_gaps(w, x)
 
 
 def eigh_adjoint(g, z, UPLO="L"):  # noqa: N803  (numpy's name)
     """Adjoint of w, V = eigh(a) (Giles 2008, 3.1): G = sym(V (diag(bw) + F * (V^T bV)) V^T) for the
-    symmetric matrix numpy reads; ba is G's read triangle, off-diagonal entries twice, 0 elsewhere."""
+    symmetric matrix numpy reads; ba is G's read triangle, off-diagonal entries twice, 0 elsewhere.
+    NaN where two eigenvalues are equal and bV pairs their eigenvectors (divided_by_gaps)."""
     w, v = z
     gw, gv = g
-    inner = _eigh_gaps(w) * (mT(v) @ gv) + np.expand_dims(gw, -1) * _ones_on_diagonal(w, np.shape(w)[-1])
+    eye = _ones_on_diagonal(w, np.shape(w)[-1])
+    inner = divided_by_gaps(w, mT(v) @ gv) + np.expand_dims(gw, -1) * eye + unequal_at_ties(w, gw)
     return unread_triangle(symmetric_part(v @ inner @ mT(v)), _lower(UPLO))
 
 
@@ -269,9 +276,11 @@ def eigvalsh_tangent(a, da, UPLO="L"):  # noqa: N803  (numpy's name)
 
 def eigvalsh_adjoint(g, a, UPLO="L"):  # noqa: N803  (numpy's name)
     """Adjoint of w = eigvalsh(a): V diag(bw) V^T, V the eigenvectors of a, for the symmetric
-    matrix numpy reads; ba is its read triangle, off-diagonal entries twice, 0 elsewhere."""
-    v = np.linalg.eigh(a, UPLO=UPLO)[1]
-    return unread_triangle((v * np.expand_dims(g, -2)) @ mT(v), _lower(UPLO))
+    matrix numpy reads; ba is its read triangle, off-diagonal entries twice, 0 elsewhere. NaN
+    where two eigenvalues are equal but their adjoints are not (unequal_at_ties)."""
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    inner = np.expand_dims(g, -1) * _ones_on_diagonal(w, np.shape(w)[-1]) + unequal_at_ties(w, g)
+    return unread_triangle(v @ inner @ mT(v), _lower(UPLO))
 
 
 def _qr_factors(z, mode):

@@ -4,7 +4,7 @@
   precision (a step of 1e-3, a tolerance of 1e-3), in both modes.
 * reversed(): forward mode against finite differences; reverse mode needs the front end to read
   `reversed(seq)` as a sequence (the result is an iterator, which the forward sweep may use up
-  before the adjoints read it), so those tests are expected to fail until it does (strict xfail).
+  before the adjoints read it), which it now does (reversed(xs) in an expression is xs[::-1]).
 * the run-time refusals of the decompositions (a case numpy computes but the rule does not cover)
   and the refusal of a differentiated spacing of np.gradient or replacement value of nan_to_num.
 """
@@ -50,7 +50,6 @@ def test_reversed_forward_mode(source: str, shape: tuple):
     assert max(errors) < 1e-6, errors
 
 
-@pytest.mark.xfail(strict=True, reason="reverse mode of reversed(seq) needs the front end to read it as seq[::-1]")
 @pytest.mark.parametrize("source, shape", REVERSED)
 def test_reversed_reverse_mode(source: str, shape: tuple):
     f = make_function(source)
