@@ -358,3 +358,29 @@ def f(x):
 """)
     with pytest.raises(ts.TransformError, match="reshape"):
         ts.grad(f)(X3)
+
+
+def test_enumerate_of_zip():
+    f = make_function("""
+def f(x, W):
+    s = 0.0
+    for k, (row, w) in enumerate(zip(W, x)):
+        s = s + np.sum(row * w) * (k + 1)
+    return s
+""")
+    check(f, (X3, M34))
+    check(f, (X3, M34), wrt=1)
+
+
+def test_np_add_at_into_an_array_of_the_function():
+    f = make_function("""
+def f(W, x, dout):
+    out = W[x]
+    dW = np.zeros_like(W)
+    np.add.at(dW, x, dout * out)
+    return np.sum(dW ** 2) + np.sum(out)
+""")
+    W = RNG.standard_normal((5, 3))
+    x = np.array([0, 2, 0, 4])
+    check(f, (W, x, RNG.standard_normal((4, 3))))
+    check(f, (W, x, RNG.standard_normal((4, 3))), wrt=2)

@@ -442,15 +442,6 @@ KNOWN_BAD = {
                             "pass a function of yours and call it by name",
     "list_method_without_a_rule": "calls.py: `the array method .frobnicate()` for a list; propose "
                                   "`a list has no method \\`.frobnicate()\\`` (append is supported)",
-    "attribute_assignment": "analysis/activity.py: `argument \\`obj\\` of getattr depends on a differentiated "
-                            "input` names the rule's parameter and key; propose `\\`x.flags\\` reads an "
-                            "attribute of \\`x\\`, which carries a derivative`, hint: read attributes of "
-                            "constants only, or pass the attribute's value as an argument",
-    "callee_updates_an_argument_the_caller_reads": "analysis/effects.py: names the IR version `x_2` (message "
-                                                   "and hint); propose the user's words for it (`x`)",
-    "in_place_update_after_a_return_in_a_loop": "normalize.py/exits.py: names `returned_value`, made by the "
-                                                 "single-exit rewrite; propose `the value \\`return x\\` "
-                                                 "returns (line 8)`",
 }
 
 

@@ -9,7 +9,9 @@ parameters. Output: `Activity`, the facts the transforms read:
 
 A varied value that reaches a parameter a rule does not differentiate (the
 bounds of a reshape, the `axis` of a sum) is an error: treating it as a
-constant would silently drop a derivative.
+constant would silently drop a derivative. The refusal says it in the user's
+words: the expression and the argument as written (`x.flags` reads an
+attribute of `x`), with a rule's parameter named only for a library function.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..errors import NonDifferentiableInput
+from ..errors import NonDifferentiableInput, spelled
 from ..ir import Apply, Effect, Function, If, Loop, Stmt, names_in
 
 
@@ -76,10 +78,7 @@ def _vary_apply(apply: Apply, varied: set[str]) -> None:
     if not apply.rule.diff:
         for param in apply.rule.strict:
             if param in apply.args and _varied_names(apply.args[param], varied):
-                raise NonDifferentiableInput(
-                    f"argument `{param}` of {apply.rule.key} depends on a differentiated input, but "
-                    f"{apply.rule.key} has no derivative rule for it", apply.span,
-                    hint="register a rule for it (tangent_src.rules.rule), or make the argument a constant")
+                raise _strict_argument(apply, param)
         return
     _check_nondiff_arguments(apply, varied)
     if any(_varied_names(apply.args[p], varied) for p in apply.rule.diff if p in apply.args):
@@ -110,12 +109,98 @@ def _check_nondiff_arguments(apply: Apply, varied: set[str]) -> None:
             continue  # the result is locally constant in it (Rule.constant_in)
         if param in apply.rule.diff:
             if not isinstance(arg, ast.Name) and _varied_names(arg, varied):
-                raise NonDifferentiableInput(
-                    f"argument `{param}` of {apply.rule.key} holds a differentiated value inside "
-                    f"`{ast.unparse(arg)}`", apply.span, hint="pass a single array: stack the values first")
+                raise _values_inside(apply, param)
             continue
         if not elementwise_zero and _varied_names(arg, varied):
-            raise NonDifferentiableInput(
-                f"argument `{param}` of {apply.rule.key} depends on a differentiated input, "
-                "but the rule does not differentiate it", apply.span,
-                hint="make it a constant (an argument outside `wrt`), or register a rule that differentiates it")
+            raise _nondifferentiated_argument(apply, param)
+
+
+# ---------------------------------------------------------------- the refusals, in the user's words
+# A rule of Python's own (an attribute, an item, `sum`, a dict's `.get`) is named by what the user
+# wrote; a library function's (numpy.full) by its name and the parameter's, with the user's argument.
+
+_PYTHON = ("builtins.", "operator.", "dict.", "list.", "tuple.")
+_SYNTAX = {"getattr", "getitem", "setitem", "identity", "unpack"}
+# where the primitive is spelled otherwise than the user's expression (`with_item(y, i, v)` for
+# `y[i] = v`): the field of the user's node its argument stands for
+_FIELDS = {("setitem", "a"): {ast.Subscript: "value"}, ("setitem", "index"): {ast.Subscript: "slice"}}
+
+
+def _python_rule(key: str) -> bool:
+    return key in _SYNTAX or key.startswith(_PYTHON)
+
+
+def _whole(apply: Apply) -> str:
+    """The user's text of the expression the primitive came from."""
+    text = apply.span.source().strip() if apply.span is not None else ""
+    text = " ".join(text.split()) if "\n" in text else text
+    return text or apply.source or ast.unparse(apply.primal)
+
+
+def _argument(apply: Apply, param: str) -> str | None:
+    """How the user wrote the argument passed to `param` (None where their text does not show it)."""
+    return spelled(apply.span, apply.primal, apply.args[param], _FIELDS.get((apply.rule.key, param)))
+
+
+def _strict_argument(apply: Apply, param: str) -> NonDifferentiableInput:
+    """A differentiated value reaches a primitive with no derivative in that argument."""
+    key, arg = apply.rule.key, _argument(apply, param)
+    if key in ("getattr", "builtins.getattr"):
+        return NonDifferentiableInput(
+            f"`{_whole(apply)}` reads an attribute of `{arg or 'a value'}`, which carries a derivative "
+            "(attributes of a differentiated value are not differentiated)", apply.span,
+            hint="an array's `.shape`, `.ndim`, `.size`, `.dtype` and `.T` are supported; read other "
+                 "attributes of constants only (arguments outside `wrt`, globals), or pass the attribute's "
+                 "value to the function as an argument of its own")
+    here = f" (`{arg}`)" if arg and arg != param else ""
+    return NonDifferentiableInput(
+        f"the argument `{param}` of {key}{here} depends on a differentiated input, but {key} has no "
+        "derivative rule for it", apply.span,
+        hint="register a rule for it (tangent_src.rules.rule), or make the argument a constant")
+
+
+def _values_inside(apply: Apply, param: str) -> NonDifferentiableInput:
+    """A display of differentiated values passed whole where the rule wants one array."""
+    key, arg = apply.rule.key, _argument(apply, param)
+    if key == "getitem" and arg is not None:
+        return NonDifferentiableInput(
+            f"`{_whole(apply)}` indexes `{arg}` where it is written, and it holds differentiated values",
+            apply.span, hint=f"give it a name first (`items = {arg}`), then index the name (`items[...]`)")
+    inside = arg or _whole(apply)
+    if _python_rule(key):
+        what = f"`{arg}` in `{_whole(apply)}`" if arg and arg != _whole(apply) else f"`{_whole(apply)}`"
+        return NonDifferentiableInput(
+            f"{what} holds differentiated values written in place, which are not differentiated as one "
+            "value there", apply.span, hint="give the values a name first (`items = ...`), then use the name")
+    return NonDifferentiableInput(
+        f"the argument `{param}` of {key} holds a differentiated value inside `{inside}`", apply.span,
+        hint="pass a single array: stack the values first (`np.stack([...])`)")
+
+
+def _nondifferentiated_argument(apply: Apply, param: str) -> NonDifferentiableInput:
+    """A differentiated value reaches an argument the rule does not differentiate (an index, an axis)."""
+    key, arg, whole = apply.rule.key, _argument(apply, param), _whole(apply)
+    if key in ("getitem", "setitem") and param == "index":
+        return NonDifferentiableInput(
+            f"the index `{arg or whole}` of `{whole}` depends on a differentiated input; an index has "
+            "no derivative", apply.span,
+            hint="compute the index from values that are not differentiated (integers, `range(...)`, "
+                 "shapes, `np.argmax(...)`), or pass it as an argument outside `wrt`")
+    if key == "builtins.sum" and param == "start" and arg is not None:
+        return NonDifferentiableInput(
+            f"the start value `{arg}` of `{whole}` depends on a differentiated input, and `sum` does not "
+            "differentiate its start", apply.span, hint=f"add it after the sum: `sum(...) + {arg}`")
+    if key == "dict.get" and param == "key" and arg is not None:
+        return NonDifferentiableInput(
+            f"the key `{arg}` of `{whole}` depends on a differentiated input; a key has no derivative",
+            apply.span, hint="use a key that is not differentiated (a string, or an integer outside `wrt`)")
+    if _python_rule(key):
+        what = f"`{arg}` in `{whole}`" if arg and arg != whole else f"a value `{whole}` reads"
+        return NonDifferentiableInput(
+            f"{what} depends on a differentiated input where it has no derivative", apply.span,
+            hint="use a value that is not differentiated there (an argument outside `wrt`, a constant)")
+    here = f" (`{arg}`)" if arg and arg != param else ""
+    return NonDifferentiableInput(
+        f"the argument `{param}` of {key}{here} depends on a differentiated input, but the rule does not "
+        "differentiate it", apply.span,
+        hint="make it a constant (an argument outside `wrt`), or register a rule that differentiates it")

@@ -18,10 +18,11 @@ and a reverse sweep that reads what that run left (transforms/reverse.py).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import SourceSpan, UnsupportedSyntax
+from ..errors import SourceSpan, UnsupportedSyntax, rewritten, spelled
 from ..ir import Apply, Effect, Function, If, Loop, Stmt, names_in, walk
 
 
@@ -88,14 +89,37 @@ def check_updated_arguments(fn: Function, of_callee: EffectsOf) -> None:
                 continue
             sharing = {n for n, r in roots.items() if r == root} | {root}
             if _read_later(fn, order, k, loops, sharing):
-                name = getattr(stmt.rule.callee, "__name__", "the function")
-                arg = ast.unparse(stmt.args[param])
-                raise UnsupportedSyntax(
-                    f"`{name}` updates its argument `{param}` in place, and `{fn.name}` reads that array "
-                    f"(`{arg}`) after the call; the derivative would see it unchanged",
-                    stmt.span,
-                    hint=f"pass a copy (`{name}(..., {arg}.copy(), ...)`), or make `{name}` build a new array "
-                    f"(`{param} = {param} + ...` instead of `{param} += ...`)")
+                raise _updated_argument(fn, stmt, param)
+
+
+def _updated_argument(fn: Function, call: Apply, param: str) -> UnsupportedSyntax:
+    """The refusal of `check_updated_arguments`, with the argument and the call as the user wrote them."""
+    name = getattr(call.rule.callee, "__name__", "the function")
+    atom = call.args[param]
+    arg = spelled(call.span, call.primal, atom) or _user_name(fn, call, ast.unparse(atom))
+    copied = _with_copy(call, atom) or f"{name}(..., {arg}.copy(), ...)"
+    return UnsupportedSyntax(
+        f"`{name}` updates its argument `{param}` in place, and `{fn.name}` reads that array (`{arg}`) "
+        "after the call; the derivative would see it unchanged", call.span,
+        hint=f"pass a copy (`{copied}`), or make `{name}` build a new array "
+             f"(`{param} = {param} + ...` instead of `{param} += ...`)")
+
+
+def _user_name(fn: Function, call: Apply, name: str) -> str:
+    """The user's variable a version stands for (`x_2`, made where the user binds x again is x),
+    unless the user's own statement spells that very name."""
+    base = re.sub(r"_\d+$", "", name)
+    own = re.search(rf"\b{re.escape(name)}\b", call.source) is not None
+    return base if base != name and base in fn.names and base not in fn.generated and not own else name
+
+
+def _with_copy(call: Apply, atom: ast.expr) -> str | None:
+    """The user's call with a copy of the argument `atom` stands for (None where it cannot be spelled)."""
+    def copy_of(node: ast.AST, text: str) -> str:
+        simple = isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Call))
+        return f"{text}.copy()" if simple else f"({text}).copy()"
+
+    return rewritten(call.span, call.primal, atom, copy_of)
 
 
 def _read_later(fn: Function, order: list, k: int, loops: tuple, sharing: set[str]) -> bool:

@@ -26,7 +26,7 @@ from ..errors import UnsupportedSyntax
 from ..frontend.static import StaticModule
 from . import emit
 
-_RUNTIME_MODULES = ("core", "statistics", "movement", "special", "linalg", "einsum", "decompositions", "stencils")
+_RUNTIME_MODULES = ("core", "statistics", "movement", "special", "linalg", "einsum", "decompositions", "stencils", "updates")
 
 
 @dataclass(frozen=True)

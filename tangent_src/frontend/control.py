@@ -276,6 +276,16 @@ class ControlFlow:
             return ast.Call(ast.Name("range"), args, []), target.value, []
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) \
                 and source.func.value in ("enumerate", "zip") and source.func.value not in self.current:
+            inner = source.args[0].value if len(source.args) == 1 else None
+            if source.func.value == "enumerate" and isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) \
+                    and inner.func.value == "zip" and "zip" not in self.current and isinstance(target, cst.Tuple) \
+                    and len(target.elements) == 2 and isinstance(target.elements[0].value, cst.Name) \
+                    and isinstance(target.elements[1].value, (cst.Tuple, cst.List)):
+                # for k, (a, b) in enumerate(zip(xs, ys)): k counts, a = xs[k], b = ys[k]
+                sequences = [self.loop_sequence(a.value, node) for a in inner.args]
+                parts = [e.value for e in target.elements[1].value.elements]
+                if len(parts) == len(sequences) and all(_item_target(p) for p in parts):
+                    return self.length_range(sequences), target.elements[0].value.value, list(zip(parts, sequences))
             sequences = [self.loop_sequence(a.value, node) for a in source.args]
             parts = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else []
             if not parts or not all(_item_target(p) for p in parts):

@@ -2,17 +2,20 @@
 
 Stage: frontend (before normalization). Input and output: libcst statements.
 `loop_returns` turns a `return` inside a loop into `returned_value = v;
-returned = True; break`, `single_exit` moves what follows an early return into
-the other branch, and the helpers below tell `control.py` where a loop body
-may break or continue (`_may_exit`, `_goes_on`) and mark the exits of a branch
-whose rest runs under a flag (`_flagged`). Every node a rewrite builds keeps
+returned = True; break`, and records what those two names stand for in the
+user's words ("the value `return x` returns (line 8)") under
+`ParsedFunction.scratch[EXIT_VALUES]`, for messages to say instead of them;
+`single_exit` moves what follows an early return into the other branch, and
+the helpers below tell `control.py` where a loop body may break or continue
+(`_may_exit`, `_goes_on`) and mark the exits of a branch whose rest runs under
+a flag (`_flagged`). Every node a rewrite builds keeps
 the source place of the node it replaces (`ParsedFunction.moved`), so that an
 error about it still names file:line.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -200,7 +203,17 @@ def loop_returns(statements: list[cst.BaseStatement], taken: set[str],
         return statements
     flag, value = _unused("returned", taken), _unused("returned_value", taken)
     start = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(flag))], cst.Name("False"))])
-    return [start] + _Returns(flag, value, parsed, taken).block(statements, 0, True)
+    rewrite = _Returns(flag, value, parsed, taken)
+    lowered = [start] + rewrite.block(statements, 0, True)
+    known = parsed.scratch.setdefault(EXIT_VALUES, {})
+    for name, words in rewrite.words().items():  # (a nested function's rewrite may reuse a name)
+        known[name] = words if known.get(name, words) == words else f"{known[name]}, or {words}"
+    return lowered
+
+
+# scratch key: a name `loop_returns` made -> what it stands for, in the user's words (a phrase that
+# quotes the user's code itself: a message shows it as it is, not in backticks)
+EXIT_VALUES = "exit values"
 
 
 def _returns_in_loop(statements: list[cst.BaseStatement]) -> bool:
@@ -232,6 +245,24 @@ class _Returns:
     taken: set[str]
     values: list[str] | None = None  # one name per returned value (`return a, b`: two)
     as_tuple: bool = False
+    sites: list[tuple[str, int | None, list[str]]] = field(default_factory=list)  # the returns rewritten
+
+    def words(self) -> dict[str, str]:
+        """What the names made stand for, in the user's words: "the value `return x` returns (line 9)"."""
+        found = {self.flag: "whether a `return` in a loop has run"}
+        values = self.values or [self.value]
+        for k, name in enumerate(values):
+            if len(self.sites) == 1:
+                text, line, parts = self.sites[0]
+                where = f" (line {line})" if line is not None else ""
+                found[name] = f"the value `{text}` returns{where}" if len(values) == 1 else \
+                    f"`{parts[k]}`, returned by `{text}`{where}"
+            elif self.sites:
+                listed = "; ".join(f"`{text}`" + (f", line {line}" if line is not None else "")
+                                   for text, line, _ in self.sites)
+                which = "the value" if len(values) == 1 else f"value {k + 1} of what"
+                found[name] = f"{which} a `return` in a loop returns ({listed})"
+        return found
 
     def result(self) -> cst.BaseExpression:
         names = [cst.Name(n) for n in self.values or [self.value]]
@@ -285,12 +316,19 @@ class _Returns:
         if len(parts) != len(self.values) or self.as_tuple != isinstance(result, cst.Tuple):
             raise UnsupportedSyntax("the returns of this function give different numbers of values",
                                     self.parsed.span(returned), "return the same number of values everywhere")
+        span = self.parsed.span(returned)
+        self.sites.append((_code(self.parsed, returned), span.line if span is not None else None,
+                           [_code(self.parsed, part) for part in parts]))
         smalls = [*line.body[:k], *(cst.Assign([cst.AssignTarget(cst.Name(n))], part)
                                     for n, part in zip(self.values, parts)),
                   cst.Assign([cst.AssignTarget(cst.Name(self.flag))], cst.Name("True")), cst.Break()]
         for small in smalls[k:]:
             self.parsed.moved(small, returned)
         return [self.parsed.moved(cst.SimpleStatementLine([small]), line) for small in smalls]
+
+
+def _code(parsed: ParsedFunction, node: cst.CSTNode) -> str:
+    return " ".join(parsed.module.code_for_node(node).split())
 
 
 def single_exit(statements: list[cst.BaseStatement], parsed: ParsedFunction) -> list[cst.BaseStatement]:

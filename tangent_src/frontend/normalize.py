@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 import libcst as cst
+import numpy as np
 
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
 from ..ir import Apply, Effect, Function, Param, Stmt, is_literal, names_in
@@ -25,7 +26,7 @@ from ..rules.registry import Rule, lookup, sequence_rule
 from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
 from .control import ControlFlow
-from .exits import _ends_in_return, loop_returns, single_exit
+from .exits import EXIT_VALUES, _ends_in_return, loop_returns, single_exit
 from .data import DataModel
 from .functions import Functions
 from .source import ParsedFunction
@@ -470,6 +471,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             else:
                 self.atom(call)
             return
+        if self.add_at_statement(call):
+            return
         written = _out_argument(call)
         if written is not None and written.value.value in self.current:  # np.clip(g, -5, 5, out=g)
             plain = self.parsed.moved(call.with_changes(args=[a for a in call.args if a is not written]), call)
@@ -494,6 +497,28 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                                    hint="collect the values in a list and return it")
         raise self.unsupported(node, "an expression statement (a call for its side effects) is not supported",
                                hint="only print(...) is kept for its effect; assign results to names")
+
+    def add_at_statement(self, call: cst.BaseExpression) -> bool:
+        """`np.add.at(a, indices, b)` into an array of the function's: a's next version is a with b
+        added at indices (each repeated index adding again), as the update leaves it."""
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "at"
+                and len(call.args) == 3 and not any(a.keyword or a.star for a in call.args)
+                and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value in self.current
+                and not self.is_local_root(call.func.value)):
+            return False
+        if self.resolve(call.func.value) is not np.add:
+            return False
+        target = call.args[0].value
+        old = self.read_name(target)
+        indices, b = self.atom(call.args[1].value), self.atom(call.args[2].value)
+        primal = ast.Call(ast.Name("added_at"), [old, indices, b], [])
+        op = _Op(lookup("numpy.add.at"), {"a": old, "indices": indices, "b": b}, primal, call)
+        if self.roots.get(old.id, old.id) in self.parameters:
+            self.writes_into_parameters.append(call)
+        self.emit((self.bind(target.value),), op, call)
+        self.inplace.append((self.body[-1], old.id, call))  # type: ignore[arg-type]
+        self.share_update(target.value, old.id, call, None)
+        return True
 
     def append(self, call: cst.Call) -> None:
         """`xs.append(v)`: the next version of the list xs is `xs + [v]`."""
@@ -717,9 +742,11 @@ def _user_words(norm: _Normalizer, name: str) -> str:
     """A value's name in the user's words: what it was written as, or the user's variable an
     internal renaming (`x_3`, made where control flow joins or a loop carries x) stands for."""
     if name in norm.described:
-        return norm.described[name]
-    base = re.sub(r"_\d+$", "", name)
-    return base if base in norm.current else name
+        words = norm.described[name]
+    else:
+        base = re.sub(r"_\d+$", "", name)
+        words = base if base in norm.current else name
+    return norm.parsed.scratch.get(EXIT_VALUES, {}).get(words, f"`{words}`")
 
 
 def normalize(parsed: ParsedFunction) -> Function:
@@ -858,7 +885,7 @@ def _refusal(norm: _Normalizer, node: cst.CSTNode) -> Callable[[str], Unsupporte
         hint = f"write `{norm.code(node.target)} = {norm.code(node.target)} ...` to make a new array"  # type: ignore
 
     def refuse(shared: str) -> UnsupportedSyntax:
-        return norm.unsupported(node, f"this in-place update also changes `{shared}`, which shares the array "
+        return norm.unsupported(node, f"this in-place update also changes {shared}, which shares the array "
                                 "and is read after it", hint=hint)
 
     return refuse

@@ -6,6 +6,10 @@ from __future__ import annotations
 from casekit import case
 
 CASES = {
+    "numpy.add.at": [
+        case("y = x * 1.0\nnp.add.at(y, [0, 1, 0], w)\nreturn y * y", (3,), (), names="x, w"),
+        case("y = x * 2.0\nnp.add.at(y, np.array([1, 1]), w)\nreturn y", (3, 2), (2,), names="x, w"),
+    ],
     "dict.get": [
         case("d = {'a': x, 'b': y}\nreturn d.get('a') * d.get('b', 2.0)", (3,), (3,)),
         case("d = {'a': x}\nreturn d.get('b', y) * d.get('a', y)", (2, 3), (3,)),
