@@ -145,3 +145,4 @@ from .stencils import (  # noqa: F401
     ungradient,
     unsliding_window,
 )
+from .updates import added_at  # noqa: F401, E402
