@@ -104,6 +104,8 @@ def f(x, Ws):
         h = h * (t + 1.0)
     for c in (0.5, 2.0):
         h = h * c
+    for i, (W, c) in enumerate(zip(Ws, (0.5, 2.0))):
+        h = np.tanh(W @ h) * c + i
     return np.sum(h ** 2)
 """, lambda m, rng: (vec(rng, 3), [vec(rng, 3, 3), vec(rng, 3, 3)]), wrt=(0, 1)),
 
@@ -593,13 +595,6 @@ def f(x):
     return np.sum(fact(x, 3))
 """, lambda m, rng: (vec(rng, 3),)),
 
-    "`enumerate(zip(...))`": Program("""
-def f(x, Ws, cs):
-    h = x
-    for i, (W, c) in enumerate(zip(Ws, cs)):
-        h = np.tanh(W @ h) * c + i
-    return np.sum(h)
-""", lambda m, rng: (vec(rng, 3), [vec(rng, 3, 3), vec(rng, 3, 3)], [1.0, 2.0])),
 
 }
 
