@@ -3,73 +3,314 @@
 Derivatives are generated once per (function, mode, wrt, has_aux) and cached;
 the returned objects are the generated functions themselves (for vjp and jvp, a
 thin wrapper that binds the primal arguments as the function does: see
-`_bind_primals`), so calling one costs nothing beyond the derivative code.
+`_bind`), so calling one costs nothing beyond the derivative code.
+
+What can be differentiated (`_unbind`): a `def` or a lambda; a bound method
+(`model.loss`: self is bound, the derivative takes the method's other
+arguments); an object with `__call__`; `functools.partial(f, a)` (a is bound);
+a `@differentiate` function; a primitive of the rule table itself (`np.sin`,
+through a one-line wrapper whose body calls it). `wrt` may name an attribute
+path of an argument (`wrt="self.params"`): it becomes a parameter of its own.
+
+A function that calls one of its arguments, or a method of one (`f(y)`,
+`model.forward(x)`), is derived at the first call of its derivative, for the
+function or object passed (`_Lazy`); another function or object makes another
+derivative.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import linecache
+import sys
+import types
 import weakref
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .pipeline import MODES, Derivative, derive
+import numpy
 
-# fn -> (mode, wrt, annotate, has_aux) -> (what was derived, the function handed to the user)
-_CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, tuple[Derivative, Callable]]]" = weakref.WeakKeyDictionary()
+from .errors import BadWrt, MissingRule
+from .frontend.functions import NeedsValue, Opaque, specializable
+from .frontend.source import attribute_parameter, identity, specialized
+from .pipeline import MODES, Derivative, derive
+from .rules.registry import key_of, lookup
+
+# fn (or what stands for it: a bound method's function) -> key -> the function handed to the user
+_CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Callable]]" = weakref.WeakKeyDictionary()
 
 
 def _wrt_key(wrt: Any) -> tuple:
     return ("tuple", tuple(wrt)) if isinstance(wrt, (tuple, list)) else ("one", wrt)
 
 
+def _slot(fn: Callable) -> tuple[Any, Any]:
+    """A weakly referable object to cache fn's derivatives under, and what else tells fn apart."""
+    if isinstance(fn, types.MethodType):
+        return fn.__func__, ("self", id(fn.__self__))  # made anew at each `model.loss`
+    try:
+        weakref.ref(fn)
+        return fn, None
+    except TypeError:
+        wrapper = _primitive_wrapper(fn)
+        return (wrapper, None) if wrapper is not None else (type(fn), ("object", id(fn)))
+
+
 def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_aux: bool = False) -> Callable:
-    per_function = _CACHE.setdefault(fn, {})
-    key = (mode, _wrt_key(wrt), annotate, has_aux)
+    holder, which = _slot(fn)
+    per_function = _CACHE.setdefault(holder, {})
+    key = (which, mode, _wrt_key(wrt), annotate, has_aux)
     if key not in per_function:
-        made = derive(fn, mode, wrt, annotate=annotate, has_aux=has_aux)
-        public = made.function
-        if mode in ("vjp", "jvp"):
-            public = _bind_primals(fn, made.function, len(made.wrt) if mode == "jvp" else 1)
-        public.__tangent_src__ = made  # type: ignore[attr-defined]
-        text = SourceCode(made.source)
-        public._repr_html_ = text._repr_html_  # type: ignore[attr-defined]  (IPython/Jupyter)
-        public._repr_markdown_ = text._repr_markdown_  # type: ignore[attr-defined]
-        per_function[key] = (made, public)
-    return per_function[key][1]
+        per_function[key] = _make(fn, mode, wrt, annotate, has_aux)
+    return per_function[key]
 
 
-def _bind_primals(fn: Callable, derivative: Callable, count: int) -> Callable:
-    """`vjp_f(*args, cotangent)` / `jvp_f(*args, *tangents)` called as the user calls f.
+@dataclass
+class _Target:
+    """What the user's callable runs: a function of theirs, and the arguments it binds first."""
+
+    function: Callable  # a def or a lambda (or the wrapper of a primitive)
+    leading: tuple = ()  # positional arguments bound before the caller's (self, a partial's)
+    keywords: dict = field(default_factory=dict)  # keyword arguments bound (a partial's)
+
+
+def _unbind(fn: Callable) -> _Target:
+    if isinstance(fn, Differentiable):
+        return _unbind(fn.function)
+    if isinstance(fn, functools.partial):
+        inner = _unbind(fn.func)
+        return _Target(inner.function, (*inner.leading, *fn.args), {**inner.keywords, **fn.keywords})
+    if isinstance(fn, types.MethodType):
+        inner = _unbind(fn.__func__)
+        return _Target(inner.function, (fn.__self__, *inner.leading), inner.keywords)
+    if isinstance(fn, types.FunctionType) and not _library(fn):
+        return _Target(fn)
+    wrapper = _primitive_wrapper(fn)
+    if wrapper is not None:
+        return _Target(wrapper)
+    call = inspect.getattr_static(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType) and not isinstance(fn, type):
+        return _Target(call, (fn,))
+    raise MissingRule(f"{getattr(fn, '__qualname__', fn)!r} is neither a function of yours nor a primitive of the "
+                      "rule table", hint="differentiate a def or a lambda (or a bound method, a partial, an object "
+                      "with __call__); `python -m tangent_src rules` lists the primitives")
+
+
+def _library(fn: Callable) -> bool:
+    return (getattr(fn, "__module__", "") or "").split(".")[0] in {"numpy", "scipy", "math", "builtins"}
+
+
+_WRAPPERS: dict[str, Callable] = {}
+
+
+def _primitive_wrapper(obj: Any) -> Callable | None:
+    """`def sin(x): return np.sin(x)` for a primitive of the rule table (its source registered in
+    linecache, as for any function), so that `grad(np.sin)` differentiates a function of one call."""
+    try:
+        key = key_of(obj)
+    except TypeError:
+        return None
+    rule = lookup(key) if key else None
+    if rule is None:
+        return None
+    if key not in _WRAPPERS:
+        params, passed, keyword_only = [], [], False
+        for p in rule.signature.parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                return None
+            if p.default is not p.empty and not _literal(p.default):
+                continue  # left to the primitive's own default
+            if p.kind is p.KEYWORD_ONLY and not keyword_only:
+                params.append("*")
+                keyword_only = True
+            params.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+            passed.append(p.name if p.kind is not p.KEYWORD_ONLY and p.default is p.empty else f"{p.name}={p.name}")
+        root, _, rest = key.partition(".")
+        spelled = f"np.{rest}" if root == "numpy" else key
+        name = key.rsplit(".", 1)[1]
+        source = f"def {name}({', '.join(params)}):\n    return {spelled}({', '.join(passed)})\n"
+        filename = f"<tangent_src: the primitive {key}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = {"__name__": "tangent_src.primitives", "np": numpy, root: sys.modules.get(root, numpy)}
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+        _WRAPPERS[key] = namespace[name]
+    return _WRAPPERS[key]
+
+
+def _literal(value: Any) -> bool:
+    import ast
+
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):
+        return False
+
+
+def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
+    """wrt in terms of target.function's parameters (an index counts the parameters left to the
+    caller), and the attribute paths it names: path -> the parameter standing for it."""
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    attributes: dict[str, str] = {}
+    signature = inspect.signature(target.function)
+    positional = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    bound = set(positional[:len(target.leading)]) | set(target.keywords)
+    public = [n for n in positional[len(target.leading):] if n not in target.keywords]
+    mapped: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and "." in item:
+            if item.split(".")[0] not in signature.parameters:
+                raise BadWrt(f"wrt={item!r}: {getattr(target.function, '__name__', 'the function')} has no "
+                             f"parameter named {item.split('.')[0]!r}; its parameters are "
+                             f"{tuple(signature.parameters)}",
+                             hint="name an attribute of a parameter, such as wrt='self.params'")
+            attributes[item] = attribute_parameter(target.function, item)
+            mapped.append(attributes[item])
+        elif not bound:
+            mapped.append(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not 0 <= item < len(public):
+                raise BadWrt(f"wrt={item} is out of range: the function takes {len(public)} positional arguments "
+                             f"{tuple(public)}")
+            mapped.append(public[item])
+        elif isinstance(item, str) and item in bound:
+            raise BadWrt(f"wrt={item!r} names an argument already bound (self of a method, or a partial's)",
+                         hint="differentiate with respect to the arguments left to the caller, or an attribute "
+                         "path such as wrt='self.params'")
+        else:
+            mapped.append(item)
+    return (mapped[0] if single else tuple(mapped)), attributes
+
+
+def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> Callable:
+    target = _unbind(fn)
+    names, attributes = _map_wrt(target, wrt)
+    signature = inspect.signature(target.function)
+    positional = list(signature.parameters)
+    known = {positional[i]: v for i, v in enumerate(target.leading) if i < len(positional) and specializable(v)}
+    known.update({k: v for k, v in target.keywords.items() if specializable(v)})
+    count = {"vjp": 1, "jvp": len(names) if isinstance(names, tuple) else 1}.get(mode, 0)
+
+    def build(values: dict[str, Any]) -> Callable:
+        function = specialized(target.function, {**known, **values}, attributes)
+        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux)
+        return _published(made, target, count, attributes)
+
+    roots = sorted({path.split(".")[0] for path in attributes} - set(known))
+    if roots:
+        return _Lazy(fn, target, build, roots, count)
+    try:
+        return build({})
+    except NeedsValue as need:
+        return _Lazy(fn, target, build, [need.parameter], count)
+
+
+def _published(made: Derivative, target: _Target, count: int, attributes: dict[str, str]) -> Callable:
+    public = _bind(target, made.function, count, attributes)
+    public.__tangent_src__ = made  # type: ignore[attr-defined]
+    text = SourceCode(made.source)
+    public._repr_html_ = text._repr_html_  # type: ignore[attr-defined]  (IPython/Jupyter)
+    public._repr_markdown_ = text._repr_markdown_  # type: ignore[attr-defined]
+    return public
+
+
+def _bind(target: _Target, derivative: Callable, count: int, attributes: dict[str, str]) -> Callable:
+    """`vjp_f(*args, cotangent)` / `jvp_f(*args, *tangents)` / `grad_f(*args)` called as the user calls f.
 
     The rule: the last `count` positional arguments are the cotangent (vjp) or the
     tangents (jvp); all the others, and every keyword argument, are f's own, bound
     as f binds them (so a parameter with a default may be left out, or given by
-    name). The generated function takes every primal parameter, then the extras."""
-    primal = inspect.signature(fn)
+    name), after the arguments the target binds itself (self, a partial's); each
+    attribute path differentiated is read from its object at each call. The
+    generated function takes every primal parameter, then the extras."""
+    primal = inspect.signature(target.function)
     generated = list(inspect.signature(derivative).parameters.values())
     positional = [p.name for p in generated if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
     names, extras = positional[:len(positional) - count], positional[len(positional) - count:]
-    keyword = [p.name for p in generated if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    keyword = [p.name for p in generated if p.kind is inspect.Parameter.KEYWORD_ONLY
+               and p.name not in attributes.values()]
     total = len(positional)
+    plain = not target.leading and not target.keywords and not attributes
+    if plain and count == 0:
+        return derivative
+    name = getattr(target.function, "__name__", "f")
 
     @functools.wraps(derivative)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs and len(args) == total:
+        if plain and not kwargs and len(args) == total:
             return derivative(*args)
+        args, kwargs = (*target.leading, *args), {**target.keywords, **kwargs}
         given = {k: kwargs.pop(k) for k in extras if k in kwargs}
         missing = [k for k in extras if k not in given]
         split = len(args) - len(missing)
         if split < 0:
-            raise TypeError(f"{derivative.__name__}() takes {fn.__name__}'s arguments, then "
+            raise TypeError(f"{derivative.__name__}() takes {name}'s arguments, then "
                             f"{', '.join(extras)}; got {len(args)} positional arguments")
         given.update(zip(missing, args[split:]))
         bound = primal.bind(*args[:split], **kwargs)
         bound.apply_defaults()
+        read = {parameter: _read_path(bound.arguments, path) for path, parameter in attributes.items()}
         return derivative(*(bound.arguments[n] for n in names), *(given[k] for k in extras),
-                          **{k: bound.arguments[k] for k in keyword if k in bound.arguments})
+                          **{k: bound.arguments[k] for k in keyword if k in bound.arguments}, **read)
 
     return call
+
+
+def _read_path(arguments: dict[str, Any], path: str) -> Any:
+    root, *rest = path.split(".")
+    value = arguments[root]
+    for part in rest:
+        value = getattr(value, part)
+    return value
+
+
+class _Lazy:
+    """The derivative of a function that calls an argument, or a method of one: made at the first
+    call for the functions and objects passed (a plain value, such as an array, counts by its type),
+    and again for others."""
+
+    def __init__(self, fn: Callable, target: _Target, build: Callable, needed: list[str], count: int):
+        functools.update_wrapper(self, target.function)
+        self._target, self._build, self._needed, self._count = target, build, list(needed), count
+        self._primal = inspect.signature(target.function)
+        self._made: dict[tuple, Callable] = {}
+        self._values: dict[tuple, dict[str, Any]] = {}  # keeps the objects keyed by id alive
+        self._last: Callable | None = None
+
+    def _arguments(self, args: tuple, kwargs: dict) -> dict[str, Any]:
+        args, kwargs = (*self._target.leading, *args), {**self._target.keywords, **kwargs}
+        own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
+        extras = self._count - (len(kwargs) - len(own))
+        bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        arguments = self._arguments(args, kwargs)
+        while True:
+            values = {p: arguments.get(p) for p in self._needed}
+            key = tuple((p, identity(v) if specializable(v) else ("plain", type(v))) for p, v in values.items())
+            if key in self._made:
+                break
+            try:
+                self._made[key] = self._build({p: v if specializable(v) else Opaque.of(type(v))
+                                               for p, v in values.items()})
+                self._values[key] = values
+                break
+            except NeedsValue as need:
+                if need.parameter in self._needed or need.parameter not in arguments:
+                    raise
+                self._needed.append(need.parameter)
+        self._last = self._made[key]
+        return self._last(*args, **kwargs)
+
+    @property
+    def __tangent_src__(self) -> Derivative:
+        if self._last is None:
+            raise AttributeError("__tangent_src__")
+        return self._last.__tangent_src__  # type: ignore[attr-defined]
 
 
 def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False) -> Callable:
@@ -126,6 +367,9 @@ class SourceCode(str):
 
 def source(derivative: Callable) -> SourceCode:
     """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp."""
+    if isinstance(derivative, _Lazy) and derivative._last is None:
+        raise TypeError(f"the derivative of {derivative.__name__} is made at its first call, for the functions "
+                        "and objects it is given: call it once, then ask for its source")
     made = getattr(derivative, "__tangent_src__", None)
     if made is None:
         raise TypeError(f"{derivative!r} was not made by tangent_src (use grad, value_and_grad, vjp or jvp)")

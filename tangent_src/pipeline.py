@@ -21,8 +21,9 @@ from .codegen import annotate, docstrings, emit, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend import results
+from .frontend.functions import NeedsValue, check_values, specialize_callees
 from .frontend.normalize import normalize
-from .frontend.source import ParsedFunction, parse_function
+from .frontend.source import ParsedFunction, none_tests, parse_function
 from .ir import Apply, Function, dump, walk
 from .transforms import forward, reverse, split
 from .transforms.common import HELPERS, Context, Names
@@ -74,7 +75,7 @@ class Session:
         if fn not in self.effects:
             self.effects[fn] = NONE  # a recursive call finds this (recursion is refused elsewhere)
             try:
-                self.effects[fn] = effects(normalize(parse_function(fn)), self.effects_of)
+                self.effects[fn] = effects(normalized(parse_function(fn)), self.effects_of)
             except TransformError:
                 pass  # one that cannot be differentiated is only ever run as it is, once
         return self.effects[fn]
@@ -99,10 +100,8 @@ class Session:
         stage = "parse"
         try:
             parsed = parse_function(fn)
-            if not internal:  # a callee's results are whatever its caller makes of them
-                results.check(parsed, mode, has_aux)
             stage = "normalize"
-            ir = normalize(parsed)
+            ir = _checked_and_normalized(parsed, mode, has_aux, internal)
             if dump_after == "normalize":
                 print(dump(ir))
             names, single = resolve_wrt(ir, wrt)
@@ -118,7 +117,10 @@ class Session:
             callees: list[Variant] = []
 
             def callee(target: Callable, callee_mode: str, callee_wrt: tuple[str, ...]) -> Variant:
-                made = self.variant(target, callee_mode, callee_wrt, internal=True)
+                try:
+                    made = self.variant(target, callee_mode, callee_wrt, internal=True)
+                except NeedsValue as need:
+                    raise _passed_on(ir, parsed, target, need) from None
                 if made not in callees:
                     callees.append(made)
                 return made
@@ -158,6 +160,51 @@ class Session:
             candidate = f"{name}_{k}"
         self.names.add(candidate)
         return candidate
+
+
+def normalized(parsed: ParsedFunction) -> Function:
+    """The function normalized, its calls of the user's functions made for the functions and objects
+    their arguments are, and checked for values the generated code could not hold."""
+    ir = normalize(parsed)
+    specialize_callees(ir, parsed)
+    check_values(ir, parsed)
+    return ir
+
+
+def _checked_and_normalized(parsed: ParsedFunction, mode: str, has_aux: bool, internal: bool) -> Function:
+    """results.check (a callee's results are whatever its caller makes of them), then normalization.
+    Where either refuses a function that tests an argument with `is None` (`if y is None: return
+    scores`), the derivative is made instead for the kind of argument given, at the first call, with
+    only the branch that argument takes (NeedsValue: see api.py)."""
+    try:
+        if not internal:
+            results.check(parsed, mode, has_aux)
+        return normalized(parsed)
+    except NeedsValue:
+        raise
+    except TransformError as err:
+        tested = [name for name in none_tests(parsed) if name not in parsed.known]
+        if internal or not tested:
+            raise
+        raise NeedsValue(tested[0], "function tests whether it is None, and cannot be derived for both ways "
+                         f"({err.message})") from err
+
+
+def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: NeedsValue) -> TransformError:
+    """A callee needs the value of its argument `need.parameter`: where the caller passes one of its own
+    parameters, whose value is not known either, the caller needs it; otherwise the call is refused
+    (at the call: callee_variant gives the place)."""
+    name = getattr(target, "__name__", "the function")
+    for stmt in walk(ir.body):
+        if isinstance(stmt, Apply) and stmt.rule.callee == target:
+            atom = stmt.args.get(need.parameter)
+            if isinstance(atom, ast.Name) and atom.id in {p.name for p in ir.params} and atom.id not in parsed.known:
+                return NeedsValue(atom.id, f"call passes it to `{name}`, which {need.doing}",
+                                  stmt.span)
+    return UnsupportedSyntax(f"`{name}` needs the value of its argument `{need.parameter}` (it {need.doing}), "
+                             "and the value passed here is not known when the derivative is made",
+                             hint="pass a module-level function or object by its name, or a parameter of the "
+                             "function you differentiate")
 
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,

@@ -116,9 +116,11 @@ def test_recursion_is_refused_clearly():
     assert "loop" in info.value.hint
 
 
-def test_lambda_is_unsupported():
-    with pytest.raises(UnsupportedSyntax):
-        ts.grad(lambda_expression)
+def test_a_lambda_in_the_body_is_inlined_where_called():
+    """Issue 11: lambdas are supported (tests/test_functions_as_values.py checks their derivatives);
+    one that is bound and never called costs nothing."""
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(ts.vjp(lambda_expression)(x, np.ones(2)), np.ones(2))
 
 
 @pytest.mark.parametrize("wrt", ["q", 5, (0, 0), 1.5])

@@ -125,6 +125,10 @@ class Calls:
         if rule is None and getattr(obj, "__wrapped__", None) is not None:
             obj = inspect.unwrap(obj)  # a function of the user's under a decorator (@differentiate)
             rule = lookup(key_of(obj) or "")
+        if rule is None:
+            op = self.value_call(node, func, obj, args, kwargs)
+            if op is not None:
+                return op
         if rule is None and isinstance(obj, types.FunctionType) and not _is_library(obj):
             rule = self.user_function(obj, node)
         if rule is None:
