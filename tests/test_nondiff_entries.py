@@ -150,6 +150,7 @@ MOVED_ARGUMENT: dict[str, tuple[str, ...]] = {"numpy.where": ("c",), "numpy.copy
 
 # entries whose every argument is an integer, a shape, a seed or a type: nothing to move
 NO_FLOAT_ARGUMENT = {
+    "mismatched_return",  # (its arguments are a line and two counts; it raises)
     "builtins.range", "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity",
     *(f"numpy.random.{n}" for n in ("seed", "rand", "randn", "random", "random_sample", "standard_normal", "randint",
                                     "default_rng", "standard_exponential", "standard_cauchy")),
@@ -213,6 +214,8 @@ def test_every_strict_parameter_has_a_refusal():
 # parameters of differentiable rules the result is locally constant in (Rule.constant_in): a
 # call moving only that argument, as the other LOCALLY_CONSTANT samples are checked
 CONSTANT_IN: dict[tuple[str, str], list[Sample]] = {
+    ("numpy.add.at", "indices"): [s("y = np.zeros(3)\nnp.add.at(y, np.array([0, 1, 0]) + 0 * np.int64(x), 1.0)\nreturn y",
+                                    x=())],
     ("numpy.arange", "stop"): [s("np.arange(0.25, x)", x=((), _uniform(2.3, 2.7))),
                                s("np.arange(x)", x=((), _uniform(3.2, 3.8)))],
     ("numpy.arange", "like"): [s("np.arange(3, like=x)", x=(3,))],

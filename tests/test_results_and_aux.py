@@ -565,3 +565,27 @@ def loss(W, X, y=None):
     np.testing.assert_allclose(aux["scores"], X @ W)
     with pytest.raises(ValueError, match="scalar"):
         ts.grad(f, has_aux=True)(W, X)
+
+
+def test_returns_of_different_numbers_of_values_in_every_mode():
+    """cs231n's fc_net: `mode = "test" if y is None else "train"` ... `if mode == "test": return scores`,
+    then `return loss, grads`: every mode takes the returns of the most values; the return of fewer
+    values raises, saying so, if it is taken."""
+    f = make_function("""
+def loss(W, X, y=None):
+    mode = "test" if y is None else "train"
+    scores = X @ W
+    if mode == "test":
+        return scores
+    return np.sum((scores - y) ** 2), scores
+""", "loss")
+    rng = np.random.default_rng(4)
+    W, X, y = rng.standard_normal((3, 2)), rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    dW = rng.standard_normal((3, 2))
+    (value, scores), (dvalue, dscores) = ts.jvp(f)(W, X, y, dW)
+    np.testing.assert_allclose(dvalue, np.sum(2 * (X @ W - y) * (X @ dW)))
+    np.testing.assert_allclose(dscores, X @ dW)
+    g, aux = ts.grad(f, has_aux=True)(W, X, y)
+    np.testing.assert_allclose(g, 2 * X.T @ (X @ W - y))
+    with pytest.raises(ValueError, match="line .* gives 1 value"):
+        ts.jvp(f)(W, X, None, dW)

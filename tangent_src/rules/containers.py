@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..runtime import unbroadcast, unindex, zeros_like_tree  # noqa: F401  (names used by templates)
+from ..runtime import unbroadcast, unindex, with_item, zeros_like_tree  # noqa: F401  (names used by templates)
 from .registry import array_attribute, array_method, nondiff, rule
 
 _BINARY = inspect.Signature([inspect.Parameter("x", inspect.Parameter.POSITIONAL_ONLY),
@@ -84,3 +84,24 @@ def dict_copy(a):
 
     def adjoint(bz):
         return bz
+
+
+@rule("dict.setitem", diff=("a", "value"))
+def dict_setitem(a, index, value):
+    """z = a with z[index] = value, a dict (written in place: z is a); the value is stored as it is,
+    not broadcast: bz[index] goes to value whole, the rest of bz to a"""
+
+    def tangent(da, dvalue):
+        return with_item(da, index, dvalue)
+
+    def adjoint(bz):
+        return with_item(bz, index, 0.0), bz[index]
+
+
+def _mismatched(line, given, expected):
+    ...
+
+
+# a return of fewer values than the function's others (`if mode == "test": return scores`): raises,
+# saying so, if it is the one taken; an effect, never dropped
+nondiff("mismatched_return", signature=_mismatched, effect=True)

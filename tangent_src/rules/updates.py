@@ -13,7 +13,9 @@ def _indices(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return np.array([0, 1, 0, 2])
 
 
-@rule("numpy.add.at", diff=("a", "b"), domain={"indices": _indices})
+# the indices only choose where b goes: the result is locally constant in them, even where they come
+# out of a differentiated container (`x, W = cache`, x the word indices)
+@rule("numpy.add.at", diff=("a", "b"), domain={"indices": _indices}, constant_in=("indices",))
 def add_at_update(a, indices, b):
     """z = a with b added at indices (np.add.at): each index adds again; bz goes to a, and bz at
     each index to b"""

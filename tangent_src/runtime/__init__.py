@@ -145,4 +145,4 @@ from .stencils import (  # noqa: F401
     ungradient,
     unsliding_window,
 )
-from .updates import added_at  # noqa: F401, E402
+from .updates import added_at, mismatched_return  # noqa: F401, E402

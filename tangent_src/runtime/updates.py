@@ -13,3 +13,11 @@ def added_at(a, indices, b):
     out = a.copy()
     np.add.at(out, indices, b)
     return out
+
+
+def mismatched_return(line, given, expected):
+    """The return at `line` gives fewer values than the function's other returns: the derivative
+    was made for the others' kind of result, so taking this one is an error, said as such."""
+    raise ValueError(f"the return at line {line} gives {given} value(s), where the function's other returns "
+                     f"give {expected}: the derivative was made for those; call it with arguments that take "
+                     "one of them (e.g. pass y to a model's loss)")

@@ -6,6 +6,10 @@ from __future__ import annotations
 from casekit import case
 
 CASES = {
+    "dict.setitem": [
+        case("d = {}\nd['a'] = x\nd['b'] = (x * y, y)\nreturn d['a'] * d['b'][0] + d['b'][1]", (3,), (3,)),
+        case("d = {'a': x}\nd['a'] = d['a'] * y\nd[-1] = y\nreturn np.sum(d['a']) * d[-1]", (2, 3), ()),
+    ],
     "numpy.add.at": [
         case("y = x * 1.0\nnp.add.at(y, [0, 1, 0], w)\nreturn y * y", (3,), (), names="x, w"),
         case("y = x * 2.0\nnp.add.at(y, np.array([1, 1]), w)\nreturn y", (3, 2), (2,), names="x, w"),
