@@ -898,6 +898,10 @@ def _refusal(norm: _Normalizer, node: cst.CSTNode) -> Callable[[str], Unsupporte
     if isinstance(node, cst.Subscript):  # a write into an array: `y[i] = v`, `y[i] += v`
         array = norm.code(node.value)
         hint = f"write into a copy: `{array} = {array}.copy()` before this line"
+    elif isinstance(node, cst.Call) and _out_argument(node) is not None:  # np.clip(g, -5, 5, out=g)
+        written = norm.code(_out_argument(node).value)  # type: ignore[union-attr]
+        hint = f"assign the result to each array it should change (`{written} = np.clip({written}, ...)` " \
+            "written for that array itself, not for a loop's item)"
     elif isinstance(node, cst.Call):  # xs.append(v)
         items = norm.code(node.func.value)  # type: ignore[attr-defined]
         hint = f"make a new list: `{items} = {items} + [...]`"

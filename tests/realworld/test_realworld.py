@@ -87,62 +87,15 @@ COURSE_CHECKLIST = {
 
 # programs refused today for the Python data model (the next issue), with the construct refused
 REFUSED_FOR_NOW = {
-    "cs231n_batchnorm_bn_param": "a dict built in the caller; bn_param.get(...), writes into bn_param",
-    "cs231n_layernorm_ln_param": "a dict literal argument, ln_param.get(...)",
-    "cs231n_dropout_param_dict": "dropout_param dict, `\"seed\" in dropout_param`, np.random.rand(*x.shape)",
-    "cs231n_conv_naive_conv_param": "a conv_param dict literal",
-    "cs231n_two_layer_net_class": "a class with self.params and a bound method",
-    "cs231n_fc_net_params_W_percent_d": "params[f\"W{i}\"] (an f-string key; the 'W%d' % i keys are accepted)",
-    "karpathy_min_char_rnn_dicts": "xs, hs, ys, ps = {}, {}, {}, {}",
-    "micrograd_mlp_max_margin": "a generator expression with two `for` clauses",
-    "pendulum_rk4_function_argument": "calling a function passed as an argument (rk4_step(f, ...)); now RW6",
-    "while_true_break_first_passage": "`or` in a condition",
-    "float_and_item_of_the_loss": "float(...) of an array",
-    "optional_bias_is_not_none": "`b is not None`",
-    "callee_appends_to_callers_list": "a callee appending differentiated values to the caller's list",
-    "l2_loop_over_params_items": "params.items()",
-    "l2_generator_over_params_values": "params.values()",
-    "print_fstring_progress_in_loop": "an f-string in print",
-    "python_random_minibatch": "random.seed / random.sample (Python's random module)",
-    "has_aux_dict_of_gradients": "a dict built in the function (the aux value)",
-    "reversed_range_smoother": "reversed(range(T)) in a differentiated loop",
-    "horner_reversed_coefficients": "reversed(coeffs) in a differentiated loop",
-    # course programs (programs_course*.py)
-    "course_batchnorm_bn_param_cache": "`bn_param[\"running_mean\"] = running_mean`, a write into the caller's dict "
-                                       "(refused as an in-place update that bn_param shares); bn_param.get(...)",
-    "course_batchnorm_running_averages_train_then_test": "`bn_param[\"mode\"] = \"test\"` after bn_param went "
-                                                         "through a call (refused as an in-place update of `out`)",
-    "course_spatial_batchnorm": "the writes into bn_param of batchnorm_forward, called from a helper",
-    "course_layernorm_ln_param_cache": "ln_param.get(...) (accepted by the dict work in progress)",
-    "course_dropout_seed_in_param_cache": "`\"seed\" in dropout_param` (accepted by the dict work in progress)",
-    "course_a1_two_layer_net_loss_method": "`if y is None: return scores` under has_aux=True (a return of one "
-                                           "value); wrt=(\"self.params\",) of a bound method",
-    "course_fc_two_layer_net_loss_method": "`if y is None: return scores` under has_aux=True; wrt=(\"self.params\",)",
-    "course_fc_net_three_layers_loss_method": "`if mode == \"test\": return scores` under has_aux=True; "
-                                              "wrt=(\"self.params\",); `out, caches[\"affine%d\" % i] = ...`",
-    "course_fc_net_batchnorm_dropout_loss_method": "as the three-layer net, plus self.bn_params written by loss",
-    "course_captioning_rnn_loss_method": "`dh, grads[\"W_vocab\"], grads[\"b_vocab\"] = ...` (unpacking into dict "
-                                         "items); self._null; wrt=(\"self.params\",)",
-    "course_captioning_lstm_loss_method": "as the rnn captioning model",
-    "course_word2vec_skipgram_naive_softmax_passed_in": "`return word2vec_sgd_wrapper(...)` under has_aux=True (a "
-                                                        "call that returns the pair); functions passed as arguments",
-    "course_word2vec_skipgram_neg_sampling_passed_in": "as the naive softmax one, plus dataset.sampleTokenIdx()",
-    "course_min_char_rnn_lossFun_with_backward": "xs, hs, ys, ps = {}, {}, {}, {}; reversed(range(...)) in the "
-                                                 "backward pass; np.clip(dparam, -5, 5, out=dparam)",
-    "course_dlai_L_layer_parameters_str_keys": "str(l) in `parameters[\"W\" + str(l)]`",
-    "course_optim_sgd_updates_w_in_place": "`config.setdefault(...)` as a statement; `if config is None:`",
-    "course_optim_sgd_momentum_config_velocity": "`config.setdefault(...)` as a statement; `if config is None:`",
-    "course_optim_adam_state_initialised_in_config": "`if config is None:` (HEAD); see KNOWN_WRONG",
+    "cs231n_two_layer_net_class": "an object created in the differentiated function (TwoLayerNet(...))",
+    "course_batchnorm_running_averages_train_then_test": "the caller reads bn_param after batchnorm_forward wrote "
+                                                         "differentiated running averages into it",
+    "course_min_char_rnn_lossFun_with_backward": "np.clip(dparam, -5, 5, out=dparam) on the items of a list display "
+                                                 "of the gradients, which it changes in place",
 }
 
 # programs whose derivative is wrong or crashes today: name -> finding title in /tmp/r/findings.md
-KNOWN_WRONG = {
-    "course_optim_adam_state_initialised_in_config":
-        "reverse mode re-runs a callee that wrote into the caller's dict (after `if config is None: config = {}`) "
-        "from the dict as the forward call left it: wrong gradient (relative gap 5e-3); jvp right",
-    "course_optim_sgd_momentum_config_velocity":
-        "after the first conditional write into the caller's dict (setdefault), later writes go to a copy "
-        "(with_item): the caller's config misses 'momentum' and 'velocity' after grad and jvp",
+KNOWN_WRONG: dict[str, str] = {
 }
 
 
