@@ -53,7 +53,7 @@ def loss(x, w):
 WALKTHROUGH = [
     ("tape.append(", "forward sweep: record each window x[i:i+k] and its product with w"),
     ("while tape:", "reverse sweep: the output positions, last first"),
-    ("bt8 = unbroadcast(bout_2[i], like=t8_shape)", "g[i] = dL/dout[i], the adjoint of out[i]"),
+    ("bt8 = unbroadcast(bout[i], like=t8_shape)", "g[i] = dL/dout[i], the adjoint of out[i]"),
     ("bt7 = unreduce(bt8, like=t7)", "np.sum's adjoint: g[i] for each of the k products"),
     ("bt6 = unbroadcast(w * bt7, like=t6)", "dL/d(window) = g[i] * w"),
     ("bw = bw + unbroadcast(t6 * bt7, like=w)", "dL/dw += g[i] * x[i:i+k]"),
