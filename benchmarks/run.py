@@ -5,13 +5,16 @@ tangent_src (`tangent_src.grad`), the hand-written gradient, and the peers that 
 installed (the `bench` extra: autograd, torch, jax); besides, one directional derivative
 by forward mode (`tangent_src.jvp`), the transformation time (cold, in a fresh
 interpreter; again, uncached; and cached), and for the RNN the peak memory of the
-reverse sweep against hand-written BPTT.
+reverse sweep against hand-written BPTT. The scaling workloads (the character-level RNN
+with per-step dicts or lists) are timed the same way at each sequence length T, to show
+the cost per step: constant where reading and writing a per-step container costs O(1).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gc
 import json
 import os
@@ -32,13 +35,15 @@ from tangent_src.pipeline import derive
 
 from . import peers
 from .timing import interleaved, medians, paired_ratio
-from .workloads import WORKLOADS, Workload, arguments
+from .workloads import SCALING, WORKLOADS, Scaling, Workload, arguments
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PEERS = ("autograd", "torch", "jax", "jax_jit")
 TARGET_HAND = 1.2  # generated gradient within 1.2x of the hand-written one
 TARGET_COLD_MLP = 0.5  # seconds to transform the MLP, cold
+TARGET_SCALING_HAND = 3.0  # a scaling workload: generated within 3x of hand-written at every size
+TARGET_PER_STEP = 1.5  # and linear: its ratio to hand-written at the largest size within 1.5x of the second
 
 
 @dataclass
@@ -185,6 +190,82 @@ def measure(workload: Workload, quick: bool, with_peers: bool) -> Result:
     return result
 
 
+# ---------------------------------------------------------------- the cost per step
+
+
+@dataclass
+class Scaled:
+    scaling: Scaling
+    times: dict[int, dict[str, float]] = field(default_factory=dict)  # T -> system -> seconds per call
+    ratios: dict[int, float] = field(default_factory=dict)  # T -> generated / hand, paired within rounds
+    mismatches: list[int] = field(default_factory=list)  # the T where the gradients disagreed
+
+    def per_step(self, size: int, system: str) -> float:
+        return self.times[size][system] / size
+
+
+def measure_scaling(scaling: Scaling, quick: bool) -> Scaled:
+    result = Scaled(scaling)
+    fn, hand = scaling.function, scaling.hand
+    generated = ts.grad(fn, wrt=scaling.wrt)
+    forward = ts.jvp(fn, wrt=scaling.wrt)
+    for size in scaling.sizes:
+        print(f"  {scaling.name}, T = {size} ...", file=sys.stderr, flush=True)
+        args = scaling.make(np.random.default_rng(0), T=size)
+        tangents = [np.random.default_rng(1).standard_normal(np.shape(args[i])) for i in scaling.wrt]
+        if not agree(generated(*args), hand(*args)):
+            result.mismatches.append(size)
+        calls = _scaling_calls({"function": fn, "hand": hand, "generated": generated}, forward, args, tangents)
+        samples = interleaved(calls, rounds=5 if quick else 15, min_rounds=3 if quick else 5,
+                              budget_seconds=2.0 if quick else 8.0, warmup=1)
+        result.times[size] = medians(samples)
+        result.ratios[size] = paired_ratio(samples, "generated", "hand")
+    return result
+
+
+def _scaling_calls(gradients: dict[str, Callable], forward: Callable, args: tuple,
+                   tangents: list) -> dict[str, Callable[[], Any]]:
+    """The candidates timed at one size: each of `gradients` on args, and forward mode."""
+    calls: dict[str, Callable[[], Any]] = {name: functools.partial(g, *args) for name, g in gradients.items()}
+    calls["forward (jvp)"] = functools.partial(forward, *args, *tangents)
+    return calls
+
+
+def scaling_table(results: list[Scaled]) -> str:
+    lines = ["### Character-level RNN: time per sequence of T steps (milliseconds, median), and per step", "",
+             "| workload | T | function | hand | generated | forward (jvp) | generated / hand "
+             "| generated per step (us) | hand per step (us) |", "|---" * 9 + "|"]
+    for r in results:
+        for size in r.scaling.sizes:
+            t = r.times[size]
+            cells = [f"{t[s] * 1e3:,.2f}" for s in ("function", "hand", "generated", "forward (jvp)")]
+            lines.append(f"| {r.scaling.name} | {size} | " + " | ".join(cells) + f" | {r.ratios[size]:.2f}x | "
+                         f"{r.per_step(size, 'generated') * 1e6:,.0f} | {r.per_step(size, 'hand') * 1e6:,.0f} |")
+    return "\n".join(lines)
+
+
+def scaling_targets(results: list[Scaled]) -> list[tuple[str, bool, str]]:
+    found = []
+    for r in results:
+        sizes = r.scaling.sizes
+        worst = max(r.ratios.values())
+        found.append((f"{r.scaling.name}: generated within {TARGET_SCALING_HAND:g}x of hand-written at every T",
+                      worst <= TARGET_SCALING_HAND,
+                      ", ".join(f"T = {n}: {r.ratios[n]:.2f}x" for n in sizes)))
+        if len(sizes) > 2:
+            # the hand-written pass costs O(1) per step: the generated one is linear in T where its
+            # ratio to it stays (a ratio within a round, unlike a time per step, does not drift with
+            # the machine's load between the sizes)
+            small, large = sizes[1], sizes[-1]
+            growth = r.ratios[large] / r.ratios[small]
+            per_step = r.per_step(large, "generated") / r.per_step(small, "generated")
+            hand_per_step = r.per_step(large, "hand") / r.per_step(small, "hand")
+            found.append((f"{r.scaling.name}: linear in T (generated / hand at T = {large} within "
+                          f"{TARGET_PER_STEP:g}x of that at T = {small})", growth <= TARGET_PER_STEP,
+                          f"{growth:.2f}x; time per step {per_step:.2f}x, hand-written {hand_per_step:.2f}x"))
+    return found
+
+
 # ---------------------------------------------------------------- reporting
 
 
@@ -314,7 +395,7 @@ def chart(results: list[Result], path: Path) -> bool:
     return True
 
 
-def markdown(results: list[Result], charted: bool) -> str:
+def markdown(results: list[Result], charted: bool, scaled: list[Scaled] | None = None) -> str:
     lines = ["# Benchmark results", "",
              "Generated by `python -m benchmarks` (do not edit: rerun it). Times are medians of",
              "interleaved repetitions after warm-up, float64 on the CPU, one thread per system",
@@ -322,13 +403,22 @@ def markdown(results: list[Result], charted: bool) -> str:
              "ratios below 1 are faster.", ""]
     lines += machine()
     lines += ["", "## Workloads", ""]
+    scaled = scaled or []
     lines += [f"- **{r.workload.name}**: {r.workload.description}" for r in results]
+    lines += [f"- **{r.scaling.name}**: {r.scaling.description}, T = "
+              + ", ".join(str(n) for n in r.scaling.sizes) for r in scaled]
     lines += ["", "## Targets", ""]
-    lines += [f"- {'met' if ok else 'MISSED'}: {what} ({numbers})" for what, ok, numbers in targets(results)]
+    lines += [f"- {'met' if ok else 'MISSED'}: {what} ({numbers})"
+              for what, ok, numbers in targets(results) + scaling_targets(scaled)]
     mismatched = [f"{r.workload.name}: {m}" for r in results for m in r.mismatches]
+    mismatched += [f"{r.scaling.name} at T = {n}: generated" for r in scaled for n in r.mismatches]
     if mismatched:
         lines += ["", "Gradients that disagreed with the hand-written one: " + ", ".join(mismatched)]
-    lines += ["", "## Measurements", "", tables(results)]
+    lines += ["", "## Measurements", ""]
+    if results:
+        lines.append(tables(results))
+    if scaled:
+        lines += ["", scaling_table(scaled)]
     if charted:
         lines += ["", "![gradient time / function time](results.png)"]
     return "\n".join(lines) + "\n"
@@ -342,19 +432,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave results.md and the chart")
     options = parser.parse_args(argv)
     chosen = [w for w in WORKLOADS if not options.workloads or w.name in options.workloads]
+    chosen_scaling = [s for s in SCALING if not options.workloads or s.name in options.workloads]
     results = []
     for workload in chosen:
         print(f"measuring {workload.name} ...", file=sys.stderr, flush=True)
         results.append(measure(workload, options.quick, not options.no_peers))
-    print(tables(results))
+    scaled = []
+    for scaling in chosen_scaling:
+        print(f"measuring {scaling.name} ...", file=sys.stderr, flush=True)
+        scaled.append(measure_scaling(scaling, options.quick))
+    if results:
+        print(tables(results))
+    if scaled:
+        print("\n" + scaling_table(scaled))
     print()
-    for what, ok, numbers in targets(results):
+    for what, ok, numbers in targets(results) + scaling_targets(scaled):
         print(f"{'met   ' if ok else 'MISSED'} {what} ({numbers})")
     for r in results:
         for m in r.mismatches:
             print(f"WARNING: {r.workload.name}: {m} gradient disagrees with the hand-written one")
+    for r in scaled:
+        for n in r.mismatches:
+            print(f"WARNING: {r.scaling.name}: at T = {n} the generated gradient disagrees with the hand-written one")
     if not options.no_write:
-        charted = chart(results, HERE / "results.png")
-        (HERE / "results.md").write_text(markdown(results, charted))
+        charted = bool(results) and chart(results, HERE / "results.png")
+        (HERE / "results.md").write_text(markdown(results, charted, scaled))
         print(f"\nwrote benchmarks/results.md{' and benchmarks/results.png' if charted else ''}")
-    return 1 if any(r.mismatches for r in results) else 0
+    return 1 if any(r.mismatches for r in results) or any(r.mismatches for r in scaled) else 0

@@ -209,3 +209,103 @@ BY_NAME: dict[str, Workload] = {w.name: w for w in WORKLOADS}
 
 def arguments(workload: Workload, seed: int = 0, small: bool = False) -> tuple[Any, ...]:
     return workload.make(np.random.default_rng(seed), small)
+
+
+# ---------------------------------------------------------------- character-level RNN (min-char-rnn)
+#
+# Karpathy's min-char-rnn: the loss keeps its per-step values in dicts keyed by the step
+# (`hs[t - 1]` reads the previous state; hs[-1] is the state passed in), and its own
+# backward pass, written by hand, is the baseline. The gradient is taken with respect to
+# hprev and the five parameters (arguments 2 to 7); the sequence length T varies.
+
+
+def char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    vocab_size = Why.shape[0]
+    xs, hs, ys, ps = {}, {}, {}, {}
+    hs[-1] = np.copy(hprev)
+    loss = 0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((vocab_size, 1))  # encode in 1-of-k representation
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)  # hidden state
+        ys[t] = np.dot(Why, hs[t]) + by  # unnormalized log probabilities for next chars
+        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))  # probabilities for next chars
+        loss += -np.log(ps[t][targets[t], 0])  # softmax (cross-entropy loss)
+    return loss
+
+
+def char_rnn_loss_lists(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    """The same loss with the per-step states in a list."""
+    vocab_size = Why.shape[0]
+    hs = [np.copy(hprev)]
+    loss = 0
+    for t in range(len(inputs)):
+        x = np.zeros((vocab_size, 1))
+        x[inputs[t]] = 1
+        h = np.tanh(np.dot(Wxh, x) + np.dot(Whh, hs[-1]) + bh)
+        hs.append(h)
+        y = np.dot(Why, h) + by
+        p = np.exp(y) / np.sum(np.exp(y))
+        loss += -np.log(p[targets[t], 0])
+    return loss
+
+
+def char_rnn_grad(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    """min-char-rnn's forward and backward pass (without its gradient clipping)."""
+    vocab_size = Why.shape[0]
+    xs, hs, ps = {}, {}, {}
+    hs[-1] = np.copy(hprev)
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((vocab_size, 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+        y = np.dot(Why, hs[t]) + by
+        ps[t] = np.exp(y) / np.sum(np.exp(y))
+    dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+    dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+    dhnext = np.zeros_like(hs[0])
+    for t in reversed(range(len(inputs))):
+        dy = np.copy(ps[t])
+        dy[targets[t]] -= 1  # backprop into y
+        dWhy += np.dot(dy, hs[t].T)
+        dby += dy
+        dh = np.dot(Why.T, dy) + dhnext  # backprop into h
+        dhraw = (1 - hs[t] * hs[t]) * dh  # backprop through tanh nonlinearity
+        dbh += dhraw
+        dWxh += np.dot(dhraw, xs[t].T)
+        dWhh += np.dot(dhraw, hs[t - 1].T)
+        dhnext = np.dot(Whh.T, dhraw)
+    return dhnext, dWxh, dWhh, dWhy, dbh, dby
+
+
+def make_char_rnn(rng, small=False, T=25, vocab=65, hidden=100):
+    """A sequence of T characters (and the next ones as targets), min-char-rnn's initial weights."""
+    if small:
+        T, vocab, hidden = min(T, 6), 5, 4
+    chars = [int(c) for c in rng.integers(0, vocab, size=T + 1)]
+    scale = 0.5 if small else 0.01  # (larger weights at the small size, for finite differences)
+    return (chars[:-1], chars[1:], scale * rng.standard_normal((hidden, 1)),
+            scale * rng.standard_normal((hidden, vocab)), scale * rng.standard_normal((hidden, hidden)),
+            scale * rng.standard_normal((vocab, hidden)), np.zeros((hidden, 1)), np.zeros((vocab, 1)))
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A workload measured at several sizes: the gradient with respect to `wrt`, at each T."""
+
+    name: str
+    function: Callable
+    hand: Callable
+    make: Callable[..., tuple]
+    sizes: tuple[int, ...]
+    wrt: tuple[int, ...]
+    description: str
+
+
+CHAR_RNN_LENGTHS = (25, 100, 400, 1600)
+SCALING: list[Scaling] = [
+    Scaling("char_rnn", char_rnn_loss, char_rnn_grad, make_char_rnn, CHAR_RNN_LENGTHS, (2, 3, 4, 5, 6, 7),
+            "min-char-rnn, per-step dicts (xs, hs, ys, ps = {}, {}, {}, {}), vocabulary 65, hidden 100"),
+    Scaling("char_rnn_lists", char_rnn_loss_lists, char_rnn_grad, make_char_rnn, CHAR_RNN_LENGTHS,
+            (2, 3, 4, 5, 6, 7), "min-char-rnn with the states in a list (hs.append(h)), same sizes"),
+]

@@ -131,3 +131,42 @@ def test_no_array_made_during_the_call_survives_it():
     survivors = [r() for r in Tracked.made if r() is not None]
     print(f"\n{made} arrays made during one call of grad; {len(survivors)} alive after it returned")
     assert survivors == [], f"{len(survivors)} arrays made during the call are still referenced"
+
+
+# ------------------------------------------------------------------ per-step dicts and writes in place
+
+CHAR_STEPS = (50, 100, 200)
+
+
+def char_rnn(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
+    """min-char-rnn's loss: its per-step values kept in dicts keyed by the step."""
+    vocab_size = Why.shape[0]
+    xs, hs, ys, ps = {}, {}, {}, {}
+    hs[-1] = np.copy(hprev)
+    loss = 0
+    for t in range(len(inputs)):
+        xs[t] = np.zeros((vocab_size, 1))
+        xs[t][inputs[t]] = 1
+        hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+        ys[t] = np.dot(Why, hs[t]) + by
+        ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
+        loss += -np.log(ps[t][targets[t], 0])
+    return loss
+
+
+def char_inputs(T, vocab=3, hidden=2):
+    rng = np.random.default_rng(1)
+    chars = [int(c) for c in rng.integers(0, vocab, size=T + 1)]
+    return (chars[:-1], chars[1:], np.zeros((hidden, 1)), 0.1 * rng.standard_normal((hidden, vocab)),
+            0.1 * rng.standard_normal((hidden, hidden)), 0.1 * rng.standard_normal((vocab, hidden)),
+            np.zeros((hidden, 1)), np.zeros((vocab, 1)))
+
+
+def test_per_step_dicts_take_memory_linear_in_the_number_of_steps():
+    """`xs[t] = ...` writes into the dict: the tape never holds a copy of a dict per step (which
+    would hold t items at step t: memory quadratic in T)."""
+    peak = {T: measure(ts.grad(char_rnn, (2, 3, 4, 5, 6, 7)), char_inputs(T))[0] for T in CHAR_STEPS}
+    per_step_short = (peak[100] - peak[50]) / 50
+    per_step_long = (peak[200] - peak[100]) / 100
+    print(f"\nchar-rnn grad peaks: {peak}; bytes per extra step {per_step_short:.0f}, {per_step_long:.0f}")
+    assert per_step_long < 1.5 * per_step_short, f"peak memory is not linear in T: {peak}"

@@ -214,7 +214,8 @@ def test_every_strict_parameter_has_a_refusal():
 # parameters of differentiable rules the result is locally constant in (Rule.constant_in): a
 # call moving only that argument, as the other LOCALLY_CONSTANT samples are checked
 CONSTANT_IN: dict[tuple[str, str], list[Sample]] = {
-    ("numpy.add.at", "indices"): [s("y = np.zeros(3)\nnp.add.at(y, np.array([0, 1, 0]) + 0 * np.int64(x), 1.0)\nreturn y",
+    ("numpy.add.at", "indices"): [s("y = np.zeros(3)\nnp.add.at(y, np.array([0, 1, 0]) + 0 * np.int64(x), 1.0)\n"
+                                    "return y",
                                     x=())],
     ("numpy.arange", "stop"): [s("np.arange(0.25, x)", x=((), _uniform(2.3, 2.7))),
                                s("np.arange(x)", x=((), _uniform(3.2, 3.8)))],

@@ -425,7 +425,7 @@ def f(x, W):
 
     step = functools.partial(affine, W, 1.0)
     return np.sum(np.tanh(step(x)) * step(x * 2))
-""", lambda m, rng: (vec(rng, 3), vec(rng, 3, 3)), wrt=(0, 1), xfail=FUNCTIONS_WORK)),
+""", lambda m, rng: (vec(rng, 3), vec(rng, 3, 3)), wrt=(0, 1))),
 
     "Bound methods": (Program("""
 class Net:

@@ -175,7 +175,7 @@ PROGRAMS = {
             if np.sum(x) > 0:
                 return x, x
             return x
-        """),
+        """, MAY),
     "returns_a_truth_value": program("""
         def f(x):
             loss = np.sum(x)
@@ -265,7 +265,7 @@ PROGRAMS = {
             s += 1.0
             s *= x[0]
             return np.sum(s * x)
-        """),
+        """, MAY),
     "callee_updates_an_argument_the_caller_reads": program("""
         def helper(a, b):
             a += b

@@ -92,7 +92,8 @@ def containers(fn: Function) -> set[str]:
             if key == "getitem" and apply.target in found and isinstance(source, ast.Name):
                 found.add(source.id)  # params[i] is unpacked: params holds containers
             copied = key == "identity" and isinstance(apply.args.get("a"), ast.Name) and apply.args["a"].id in found
-            kept = key in ("setitem", "dict.setitem", "dict.copy") and isinstance(source, ast.Name) and source.id in found
+            kept = key in ("setitem", "dict.setitem", "dict.copy") and isinstance(source, ast.Name) \
+                and source.id in found
             if key == "list.append" or key.startswith(("list.display", "dict.display")) or copied or kept \
                     or key == "dict.setitem" \
                     or key == "dict.copy" or (key == "constant" and isinstance(apply.primal, (ast.List, ast.Dict))):

@@ -1,11 +1,12 @@
-"""Optimization of emitted code: copy propagation, dead-code removal, adding in place.
+"""Optimization of emitted code: copy propagation, dead-code removal, writing in place.
 
 Stage: codegen. Input: ast statements (assignments, if, for, while, and the
 statements kept for their effect: tape appends and pops, print, assert) and the
 expressions the function returns. Output: the same computation without
 statements whose results are never read, and without `a = b` copies of
 generated names (a tangent or adjoint that is just another one), and with
-adjoints of array elements added in place into a buffer the code owns (`add_at`).
+writes `y[i] = v` and adjoints of items added in place into objects the code
+owns (`add_at`; see codegen/inplace.py).
 """
 
 from __future__ import annotations
@@ -15,13 +16,23 @@ import copy
 from collections import Counter
 
 from ..ir import names_in
+from . import inplace
 
 
 def _targets(stmt: ast.stmt) -> set[str]:
+    """The names a statement binds (`y[i] = v`, a write into y's value, binds none)."""
     if isinstance(stmt, ast.Assign):
-        return {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return set().union(*(_bound_names(t) for t in stmt.targets))
     if isinstance(stmt, ast.For):
-        return {n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)}
+        return _bound_names(stmt.target)
+    return set()
+
+
+def _bound_names(target: ast.expr) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_bound_names(e) for e in target.elts))
     return set()
 
 
@@ -88,7 +99,9 @@ def _own_reads(stmt: ast.stmt) -> set[str]:
         return names_in(stmt.iter)
     if isinstance(stmt, ast.While):
         return names_in(stmt.test)
-    return names_in(stmt.value) if isinstance(stmt, ast.Assign) else names_in(stmt)
+    if isinstance(stmt, ast.Assign):  # and, in `y[i] = v`, y and i
+        return names_in(stmt.value).union(*(names_in(t) for t in stmt.targets if not isinstance(t, ast.Name)))
+    return names_in(stmt)
 
 
 def _in_order(body: list[ast.stmt]):  # noqa: ANN202
@@ -120,7 +133,9 @@ class _Rename(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
         if node.id in self.mapping:
-            return ast.Name(self.mapping[node.id], getattr(node, "ctx", ast.Load()))
+            renamed = ast.Name(self.mapping[node.id], getattr(node, "ctx", ast.Load()))
+            renamed.structural = getattr(node, "structural", False)  # type: ignore[attr-defined]
+            return renamed
         return node
 
 
@@ -133,9 +148,13 @@ def _pure(stmt: ast.stmt) -> bool:
 
 
 def remove_dead(body: list[ast.stmt], returns: list[ast.expr]) -> list[ast.stmt]:
-    """Drop assignments none of whose targets is read later, through branches and loops."""
+    """Drop assignments none of whose targets is read later, through branches and loops; then
+    write in place where no one sees the change (codegen/inplace.py), which needs the same
+    knowledge of what the returned values read, and fold the copies a write leaves."""
     live = set().union(*(names_in(r) for r in returns)) if returns else set()
     kept, _ = _dead(body, live)
+    kept = inplace.write_in_place(kept, returns)
+    fold_writes(kept, kept, returns)
     return kept
 
 
@@ -158,10 +177,15 @@ def _dead(body: list[ast.stmt], live: set[str]) -> tuple[list[ast.stmt], set[str
             continue
         else:
             live -= _targets(stmt)
-            live |= names_in(stmt.value) if isinstance(stmt, ast.Assign) else names_in(stmt)
+            live |= names_in(stmt.value) | _target_reads(stmt) if isinstance(stmt, ast.Assign) else names_in(stmt)
         kept.append(stmt)
     kept.reverse()
     return kept, live
+
+
+def _target_reads(stmt: ast.Assign) -> set[str]:
+    """The names an assignment's targets read: `d["k"] = v` and `obj.a = v` read d and obj."""
+    return set().union(*(names_in(t) for t in stmt.targets if not isinstance(t, (ast.Name, ast.Tuple))))
 
 
 def _dead_loop(stmt: ast.For | ast.While, live_after: set[str]) -> tuple[ast.stmt | None, set[str]]:
@@ -183,113 +207,70 @@ def _empty(block: list[ast.stmt]) -> bool:
     return all(isinstance(s, ast.Pass) for s in block)
 
 
+# ---------------------------------------------------------------- after a write in place
+
+
+def fold_writes(block: list[ast.stmt], body: list[ast.stmt], returns: list[ast.expr]) -> None:
+    """After `y[i] = v`, `y_2 = y`: y_2 read as y, where y holds the same object for all its reads
+    (the loop then carries nothing: its `y = y_2` goes), so that the code reads as the user's."""
+    for stmt in block:
+        for name in ("body", "orelse"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                fold_writes(inner, body, returns)
+    k = 0
+    while k < len(block):
+        if k and _rebinds_written(block[k - 1], block[k]) \
+                and _fold(block, k, body, returns if block is body else None):
+            continue
+        k += 1
+
+
+def _rebinds_written(write: ast.stmt, stmt: ast.stmt) -> bool:
+    """Whether stmt is `y_2 = y` right after a write `y[i] = v`."""
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+        and isinstance(stmt.value, ast.Name) and isinstance(write, ast.Assign) and len(write.targets) == 1 \
+        and isinstance(write.targets[0], ast.Subscript) and isinstance(write.targets[0].value, ast.Name) \
+        and write.targets[0].value.id == stmt.value.id
+
+
+def _fold(block: list[ast.stmt], k: int, body: list[ast.stmt], returns: list[ast.expr] | None) -> bool:
+    """Read `y_2` (bound at block[k] only, to y's object) as y up to where y is bound again: there,
+    `y = y_2` goes; y_2 must be read nowhere else (returns: the function's, if block is its body)."""
+    new, old = block[k].targets[0].id, block[k].value.id  # type: ignore[attr-defined]
+    rest = block[k + 1:]
+    again = next((j for j, s in enumerate(rest) if any(old in _targets(n) for n in ast.walk(s)
+                                                       if isinstance(n, ast.stmt))), None)
+    carry = again is not None and isinstance(rest[again], ast.Assign) and len(rest[again].targets) == 1 \
+        and isinstance(rest[again].targets[0], ast.Name) and isinstance(rest[again].value, ast.Name) \
+        and rest[again].value.id == new  # type: ignore[attr-defined]
+    region = rest if again is None else rest[:again + 1] if carry else rest[:again]
+    tail = [] if again is not None or returns is None else returns  # the returns read y's object too
+    if sum(new in _targets(n) for s in body for n in ast.walk(s) if isinstance(n, ast.stmt)) != 1:
+        return False
+    inside = {id(n) for s in region + tail for n in ast.walk(s)}
+    reads = [n for s in body + (returns or []) for n in ast.walk(s) if isinstance(n, ast.Name)
+             and n.id == new and not isinstance(getattr(n, "ctx", None), ast.Store)]
+    if any(id(n) not in inside for n in reads):
+        return False
+    for node in (n for s in region + tail for n in ast.walk(s)):
+        if isinstance(node, ast.Name) and node.id == new:
+            node.id = old
+    if carry:
+        del block[k + 1 + again]  # `y = y`  # type: ignore[operator]
+    del block[k]
+    return True
+
+
 # ---------------------------------------------------------------- adding into an owned adjoint in place
 
 
 def accumulate_in_place(body: list[ast.stmt],
                         parameters: set[str] = frozenset()) -> list[ast.stmt]:  # type: ignore[assignment]
-    """`bx = bx + unindex(g, like=x, index=i)` becomes `bx = add_at(bx, g, like=x, index=i)`,
-    which adds g into bx[i] in place, where bx is a buffer this code made and nobody else sees.
+    """`bx = bx + unindex(g, like=x, index=i)` as `bx = add_at(bx, g, like=x, index=i)`, which adds g
+    into bx's item in place, where bx is an object this code made and nobody else sees.
 
-    unindex makes a whole array of zeros for every element read, so a loop reading x[i]
-    on each trip would cost O(n) per trip in reverse. add_at writes into bx itself; that
-    is safe when bx is *owned*: every value bx is ever given is new (`np.zeros_like(..)`,
-    `unindex(..)`, a number, or bx with more added), bx is no parameter, and no statement
-    reads bx, other than to add into it, before the last top-level statement that assigns
-    it (so no other name can hold bx's buffer while it still changes; the returned
-    values are read after everything). A name that fails any of these is left as it was,
-    except where, in the accumulation's own block, a fresh value of bx comes before it with
-    nothing but other accumulations into bx between (`_fresh_in_block`).
-    """
-    order = {id(stmt): k for k, stmt in enumerate(body)}
-    top: dict[int, int] = {}  # id(statement, nested ones included) -> index of its top-level statement
-    for stmt in body:
-        for inner in _in_order([stmt]):
-            top[id(inner)] = order[id(stmt)]
-    statements = list(_in_order(body))
-    owned = {t for s in statements for t in _targets(s)} - set(parameters)
-    last_write: dict[str, int] = {}
-    for stmt in statements:
-        for name in _targets(stmt):
-            last_write[name] = max(last_write.get(name, -1), top[id(stmt)])
-            if not _fresh_assignment(stmt, name):
-                owned.discard(name)
-    for stmt in statements:
-        accumulating = _accumulation(stmt)
-        for name in _own_reads(stmt) & owned:
-            if (name != accumulating or name in _reads_besides_target(stmt)) and top[id(stmt)] <= last_write[name]:
-                owned.discard(name)
-    fresh_before = _fresh_in_block(body, set(parameters))
-    for stmt in statements:
-        name = _accumulation(stmt)
-        if name in owned or id(stmt) in fresh_before:
-            call = stmt.value.right  # type: ignore[attr-defined]
-            stmt.value = ast.Call(ast.Name("add_at"), [ast.Name(name), *call.args], call.keywords)  # type: ignore
+    `remove_dead` has done it already, together with the writes `y[i] = v` (codegen/inplace.py:
+    both need what the returned values read, and the same knowledge of which objects are owned).
+    Nothing is left to do here; the parameters are never owned there (no statement makes them)."""
     return body
-
-
-def _fresh_in_block(body: list[ast.stmt], parameters: set[str]) -> set[int]:
-    """Accumulations into b preceded, in their own block, by a fresh value of b with only
-    other accumulations into b between (a trip of a reverse loop that starts bz anew):
-    however often the block runs, the buffer they add into was made there, and nobody
-    has read it since."""
-    found: set[int] = set()
-    for stmt in body:
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list):
-                found |= _fresh_in_block(inner, parameters)
-    for k, stmt in enumerate(body):
-        name = _accumulation(stmt)
-        if name is None or name in parameters or name in _reads_besides_target(stmt):
-            continue
-        for before in reversed(body[:k]):
-            if _accumulation(before) == name and name not in _reads_besides_target(before):
-                continue
-            if name in _mentions(before):
-                if _fresh_assignment(before, name):
-                    found.add(id(stmt))
-                break
-    return found
-
-
-def _mentions(stmt: ast.stmt) -> set[str]:
-    """Every name a statement reads or assigns, nested statements included."""
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-
-
-def _accumulation(stmt: ast.stmt) -> str | None:
-    """b, if stmt is `b = b + unindex(g, like=x, index=i)`."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
-        return None
-    name, value = stmt.targets[0].id, stmt.value
-    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add) and isinstance(value.left, ast.Name) \
-            and value.left.id == name and _calls(value.right, "unindex") and len(value.right.args) == 1 \
-            and {k.arg for k in value.right.keywords} == {"like", "index"}:  # type: ignore[attr-defined]
-        return name
-    return None
-
-
-def _calls(expr: ast.expr, name: str) -> bool:
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == name
-
-
-def _reads_besides_target(stmt: ast.stmt) -> set[str]:
-    """What an accumulation `b = b + unindex(g, ...)` reads in g, like and index."""
-    return names_in(stmt.value.right)  # type: ignore[attr-defined]
-
-
-def _fresh_assignment(stmt: ast.stmt, name: str) -> bool:
-    """Whether stmt gives `name` a value no other name holds: new zeros, unindex, a number,
-    or an accumulation into name itself."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
-        return False
-    value = stmt.value
-    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
-        return True
-    if _accumulation(stmt) == name or _calls(value, "unindex"):
-        return True
-    if _calls(value, "zeros_like_tree"):  # new zeros with the structure of a value that may be a container
-        return True
-    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-        and value.func.attr == "zeros_like" and isinstance(value.func.value, ast.Name)

@@ -26,7 +26,8 @@ from ..errors import UnsupportedSyntax
 from ..frontend.static import StaticModule
 from . import emit
 
-_RUNTIME_MODULES = ("core", "statistics", "movement", "special", "linalg", "einsum", "decompositions", "stencils", "updates")
+_RUNTIME_MODULES = ("core", "statistics", "movement", "special", "linalg", "einsum", "decompositions", "stencils",
+                    "updates")
 
 
 @dataclass(frozen=True)

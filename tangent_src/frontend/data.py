@@ -61,7 +61,8 @@ class DataModel:
             atom = self.atom_of(self.display_op(self.nested_displays(atom, node), node), node)
         return atom
 
-    def dict_call(self: _Normalizer, node: cst.Call, args: list[ast.expr], kwargs: dict[str, ast.expr]) -> _Op | ast.expr:
+    def dict_call(self: _Normalizer, node: cst.Call, args: list[ast.expr],
+                  kwargs: dict[str, ast.expr]) -> _Op | ast.expr:
         """`dict(a=x, b=y)` is a display; `dict(d)` a copy of d."""
         if len(args) == 1 and not kwargs and not isinstance(args[0], ast.Starred):
             return _Op(lookup("dict.copy"), {"a": args[0]}, ast.Call(ast.Name("dict"), args, []), node)

@@ -30,7 +30,7 @@ from .exits import EXIT_VALUES, _ends_in_return, loop_returns, single_exit
 from .data import DataModel
 from .functions import Functions
 from .results import returns_of
-from .source import ParsedFunction
+from .source import ParsedFunction, none_tests
 
 _BINARY = {
     cst.Add: ("operator.add", ast.Add),
@@ -192,7 +192,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         key = apply.rule.key
         made = key.startswith("dict.display") or key == "dict.copy" or isinstance(apply.primal, ast.Dict)
         source = apply.args.get("a")
-        kept = key in ("setitem", "dict.setitem", "identity") and isinstance(source, ast.Name) and source.id in self.dicts
+        kept = key in ("setitem", "dict.setitem", "identity") and isinstance(source, ast.Name) \
+            and source.id in self.dicts
         if made or kept:
             self.dicts.update(apply.targets)
 
@@ -251,7 +252,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             self.statement = small
             handler = self._SMALL.get(type(small))
             if handler is None:
-                raise self.unsupported(small, f"{self.describe_statement(small)} {_LATER}", hint=_HINTS.get(type(small)))
+                raise self.unsupported(small, f"{self.describe_statement(small)} {_LATER}",
+                                       hint=_HINTS.get(type(small)))
             handler(self, small)
 
     def assign(self, node: cst.Assign) -> None:
@@ -465,7 +467,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                 and isinstance(call.func.value, cst.Name) and call.func.value.value in self.current:
             self.append(call)
             return
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) \
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                and isinstance(call.func.value, cst.Name) \
                 and call.func.value.value in self.current and call.func.attr.value in ("update", "setdefault"):
             if call.func.attr.value == "update":
                 self.update_statement(call, call.func.value)
@@ -800,6 +803,9 @@ def _normalize_returns(norm: _Normalizer, statements: list[cst.BaseStatement], p
     norm.results = []
     counts = [_count(norm, r) for r in returns_of(norm.parsed.node) if r.value is not None]
     if counts and min(counts) != max(counts):  # `if mode == "test": return scores` beside `return loss, grads`
+        if any(name not in norm.parsed.known for name in none_tests(norm.parsed)):
+            raise norm.unsupported(norm.parsed.node.name, "the returns of this function give different numbers "
+                                   "of values", hint="return the same number of values everywhere")  # made per kind
         norm.results.extend(norm.fresh("result") for _ in range(max(counts)))
         norm.results_tuple = True
     norm.body = norm.block(statements)

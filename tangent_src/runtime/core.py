@@ -25,8 +25,10 @@ def unbroadcast(g, like):
     over the first axis: each element of x was used four times. `like` may be
     the value itself or just its shape.
     """
-    shape = like if _is_shape(like) else _shape(like)
     gshape = getattr(g, "shape", ())
+    shape = getattr(like, "shape", None)  # an array's (the common case, first)
+    if shape is None:
+        shape = like if _is_shape(like) else _shape(like)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -96,18 +98,42 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     return hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
 
 
+def add_adjoints(a, b):
+    """a + b for two adjoints, where None (the adjoint of a value that carries none, such as a
+    string in a dict) is zero: None + b is b."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _is_zero_number(x):
+    return x is None or (type(x) in (float, int) and x == 0)
+
+
 class Tuple(tuple):
-    """The adjoint of a tuple of arrays: adds elementwise (a tuple would concatenate)."""
+    """The adjoint of a tuple of arrays: adds item by item (a tuple would concatenate)."""
 
     def __add__(self, other):
-        return Tuple(a + b for a, b in zip(self, other))
+        if _is_zero_number(other):  # an adjoint still zero (0.0): a new tuple all the same
+            return Tuple(self)
+        return Tuple(add_adjoints(a, b) for a, b in zip(self, other))
+
+    def __radd__(self, other):
+        return Tuple(self) if _is_zero_number(other) else NotImplemented
 
 
 class List(list):
-    """The adjoint of a list of arrays: adds elementwise."""
+    """The adjoint of a list of arrays: adds item by item."""
 
     def __add__(self, other):
-        return List(a + b for a, b in zip(self, other))
+        if _is_zero_number(other):  # an adjoint still zero (0.0): a new list all the same
+            return List(self)
+        return List(add_adjoints(a, b) for a, b in zip(self, other))
+
+    def __radd__(self, other):
+        return List(self) if _is_zero_number(other) else NotImplemented
 
     def __getitem__(self, index):
         found = list.__getitem__(self, index)
@@ -141,14 +167,25 @@ def unconcatenate(g, like, axis=0):
 
 
 class Dict(dict):
-    """The adjoint of a dict of arrays: adds key by key."""
+    """The adjoint of a dict of arrays: adds key by key, over the union of the keys (a key one
+    side lacks is zero there, and keeps the other side's value)."""
 
     def __add__(self, other):
-        return Dict({k: self[k] + other[k] for k in self})
+        if _is_zero_number(other):  # an adjoint still zero (0.0): a new dict all the same
+            return Dict(self)
+        out = Dict(self)
+        for k, v in other.items():
+            out[k] = add_adjoints(out[k], v) if k in out else v
+        return out
+
+    __radd__ = __add__
 
 
 def zeros_like_tree(x):
-    """Zeros shaped like x, or like each value of x if it is a tuple, list or dict."""
+    """Zeros shaped like x, or like each value of x if it is a tuple, list or dict.
+
+    A value that is no number and no array (a string, None, a bool, a function: a setting in a
+    dict of parameters) carries no derivative: its zero is None, which adds as zero."""
     if isinstance(x, dict):
         return Dict({k: zeros_like_tree(v) for k, v in x.items()})
     if isinstance(x, (tuple, list)):
@@ -156,6 +193,8 @@ def zeros_like_tree(x):
         return kind(zeros_like_tree(v) for v in x)
     if type(x) in (float, int):  # a Python number's zero, which adds to an array on any device
         return 0.0
+    if not hasattr(x, "shape") or isinstance(x, (bool, np.bool_, str)) or getattr(x.dtype, "kind", "") in "bOSUV":
+        return None  # no number: no derivative
     return np.zeros_like(x)
 
 
@@ -178,12 +217,16 @@ def unindex(g, like, index):
 
     An integer-array index may name an element several times; each use adds
     its share (np.add.at), where plain assignment would keep only the last.
-    For a tuple, list or dict of arrays, the other items get zeros.
+    For a tuple, list or dict of arrays, the other items get zeros. This makes
+    zeros for the whole of a: a loop that reads an item on every trip adds into
+    an adjoint it owns instead (`add_at`), at the cost of the item alone.
     """
     if isinstance(like, (tuple, list, dict)):
         out = zeros_like_tree(like)
         if isinstance(out, Tuple):
-            return Tuple(g if i == index % len(like) else v for i, v in enumerate(out))
+            items = list(out)
+            items[index] = g  # an item, or a slice (`xs[::-1]`, `xs[1:]`) of a tuple
+            return Tuple(items)
         out[index] = g
         return out
     out = np.zeros_like(like)
@@ -201,9 +244,13 @@ def add_at(b, g, like, index):
     zeros, or an earlier add_at) and that no other name holds, so changing b is
     not seen by anyone: where a loop reads x[i] once per trip, the reverse sweep
     then costs O(1) per trip, where unindex makes a whole array of zeros each
-    time. Where b cannot take g in place (b a number or a container, or of a type
-    that g's would widen, or shaped unlike `like`), it adds as unindex would.
+    time. A list or dict b gets the sum at index as its new item (the item itself,
+    which other adjoints may hold, is never changed). Where b cannot take g in place
+    (b a number or a tuple, or of a type that g's would widen, or shaped unlike
+    `like`), it adds as unindex would.
     """
+    if isinstance(b, (list, dict)):
+        return _add_item(b, g, index)
     dtype = getattr(b, "dtype", None)
     g_dtype = getattr(g, "dtype", dtype)  # a Python number takes b's type
     if dtype is None or isinstance(like, (tuple, list, dict)) or getattr(b, "shape", None) != _shape(like) \
@@ -216,10 +263,29 @@ def add_at(b, g, like, index):
     return b
 
 
+def _add_item(b, g, index):
+    """b (a list or dict adjoint) with g added to its item at index, in place."""
+    if isinstance(index, slice):  # a slice of a list: its items, one by one
+        positions = range(len(b))[index]
+        for position, part in zip(positions, g):
+            b[position] = add_adjoints(b[position], part)
+    elif isinstance(b, dict) and index not in b:
+        b[index] = g
+    else:
+        b[index] = add_adjoints(b[index], g)
+    return b
+
+
 def with_item(a, index, value):
     """A copy of a with a[index] = value: the value of `a[index] = value`, computed without
-    changing a, so that every earlier version stays readable by the reverse sweep."""
-    out = a.copy()
+    changing a, so that every earlier version stays readable by the reverse sweep. An array,
+    a list or a dict (the copy is of the same kind: an adjoint stays one); where the old
+    version is read by nothing afterwards, the generated code writes into a instead."""
+    if isinstance(a, tuple):
+        items = list(a)
+        items[index] = value
+        return type(a)(items)
+    out = type(a)(a) if isinstance(a, (list, dict)) else a.copy()
     out[index] = value
     return out
 
@@ -251,8 +317,8 @@ def mT(x):
 def matmul_adjoint_lhs(g, a, b):
     """Adjoint of z = a @ b for a: g @ b^T, with numpy's promotion of 1-D operands
     undone and broadcast batch axes summed."""
-    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2:  # matrices: nothing to undo
-        return np.matmul(g, b.T)
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2 and getattr(g, "ndim", 0) == 2:  # matrices
+        return np.dot(g, b.T)  # (numpy's dot calls BLAS for an outer product, where matmul does not)
     if np.ndim(b) == 1:
         ga = np.multiply.outer(g, b) if np.ndim(a) > 1 else g * b
     elif np.ndim(a) == 1:
@@ -265,8 +331,8 @@ def matmul_adjoint_lhs(g, a, b):
 def matmul_adjoint_rhs(g, a, b):
     """Adjoint of z = a @ b for b: a^T @ g, with numpy's promotion of 1-D operands
     undone and broadcast batch axes summed."""
-    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2:  # matrices: nothing to undo
-        return np.matmul(a.T, g)
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2 and getattr(g, "ndim", 0) == 2:  # matrices
+        return np.dot(a.T, g)
     if np.ndim(a) == 1:
         gb = np.multiply.outer(a, g) if np.ndim(b) > 1 else a * g
         if np.ndim(b) > 2:
@@ -280,6 +346,8 @@ def matmul_adjoint_rhs(g, a, b):
 
 def dot_adjoint_lhs(g, a, b):
     """Adjoint of z = dot(a, b) for a (scalars multiply; up to 2-D it is matmul)."""
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2 and getattr(g, "ndim", 0) == 2:
+        return np.dot(g, b.T)
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * b, a)
     _check_dot(a, b)
@@ -288,6 +356,8 @@ def dot_adjoint_lhs(g, a, b):
 
 def dot_adjoint_rhs(g, a, b):
     """Adjoint of z = dot(a, b) for b (scalars multiply; up to 2-D it is matmul)."""
+    if getattr(a, "ndim", 0) == 2 and getattr(b, "ndim", 0) == 2 and getattr(g, "ndim", 0) == 2:
+        return np.dot(a.T, g)
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return unbroadcast(g * a, b)
     _check_dot(a, b)

@@ -272,3 +272,77 @@ def _makes_array(apply: Apply, arrays: set[str], containers: set[str]) -> bool:
         return not any(isinstance(v, (ast.List, ast.Tuple)) or (isinstance(v, ast.Name) and v.id in containers)
                        for v in apply.args.values())
     return rule.elementwise or rule.key in _ARRAY_RESULTS
+
+
+_DISPLAYS = ("list.display", "tuple.display", "dict.display")
+
+
+def certain_containers(fn: Function) -> set[str]:
+    """Names every statement assigning which certainly gives a list, tuple or dict: a display (a
+    constant one too), `xs.append(v)`, a dict copy, or an item written into (`d[k] = v`) or a copy
+    of such a name. (analysis/shapes.py's `containers` also holds names that may hold arrays.)"""
+    producers: dict[str, list[Apply]] = {}
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Apply) and len(stmt.targets) == 1:
+            producers.setdefault(stmt.target, []).append(stmt)
+        elif isinstance(stmt, Apply):
+            for target in stmt.targets:
+                producers[target] = []  # a part of an unpacked value: not known
+    found = {name for name, applies in producers.items() if applies}  # the largest set that holds:
+    size = -1  # a loop carries a container into itself (`d = d_2`, `d_2 = with_item(d, k, v)`)
+    while size != len(found):
+        size = len(found)
+        found = {name for name in found if all(_makes_container(a, found) for a in producers[name])}
+    return found - {p.name for p in fn.params}
+
+
+def _makes_container(apply: Apply, found: set[str]) -> bool:
+    key = apply.rule.key
+    if key.startswith(_DISPLAYS) or key in ("list.append", "dict.copy"):  # (`d.copy()` only of a dict)
+        return True
+    if key == "constant":
+        return isinstance(apply.primal, (ast.List, ast.Tuple, ast.Dict))
+    source = apply.args.get("a")
+    return key in ("identity", "setitem", "dict.setitem") and isinstance(source, ast.Name) and source.id in found
+
+
+def mark_container_items(body: list[ast.stmt], ctx: Context) -> None:
+    """Mark, for the optimizer (codegen/inplace.py), the reads `c[k]` of an item of a certain
+    container or of its derivative (`container_item`: one of the values it holds, never a view
+    of its storage), and those of an item of any other value that carries a derivative
+    (`copyable`: an item of an array of real numbers, which `.copy()` may copy where the array is
+    written in place afterwards, at the cost of the item rather than of a copy of the whole)."""
+    primal = certain_containers(ctx.fn)
+    containers = primal | {d for (_, p), d in ctx.names.given.items() if p in primal}
+    arrays = _written_arrays(ctx.fn, certain_arrays(ctx.fn, ctx.containers)) & set(ctx.activity.varied)
+    real = arrays | {d for (_, p), d in ctx.names.given.items() if p in arrays}
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                if node.value.id in containers:
+                    node.container_item = True  # type: ignore[attr-defined]
+                elif node.value.id in real and isinstance(getattr(node, "ctx", ast.Load()), ast.Load):
+                    node.copyable = True  # type: ignore[attr-defined]
+
+
+def _written_arrays(fn: Function, arrays: set[str]) -> set[str]:
+    """The certain arrays, and the versions an item written into one gives (`y_2` of `y[i] = v`,
+    carried back into y by a loop): arrays of real numbers, whose items `.copy()` copies."""
+    producers: dict[str, list[Apply]] = {}
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Apply):
+            for target in stmt.targets:
+                producers.setdefault(target, []).append(stmt)
+    found = set(arrays) | {n for n, applies in producers.items() if all(_keeps(a, set(producers)) for a in applies)}
+    size = -1
+    while size != len(found):
+        size = len(found)
+        found = {n for n in found if n in arrays or all(_keeps(a, found) for a in producers.get(n, []))}
+    return found - {p.name for p in fn.params}
+
+
+def _keeps(apply: Apply, found: set[str]) -> bool:
+    """Whether the statement gives a version of a value of `found` (an item written, a copy)."""
+    source = apply.args.get("a")
+    return len(apply.targets) == 1 and apply.rule.key in ("setitem", "identity") \
+        and isinstance(source, ast.Name) and source.id in found

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import zero_value
 from ..ir import Apply, Effect, If, Loop, Stmt, is_literal
-from .common import (Context, call_wrt, derivative_call, has_effects, is_differentiable, keeps, tangent_expression,
-                     zeros_like)
+from .common import (Context, call_wrt, derivative_call, has_effects, is_differentiable, keeps,
+                     mark_container_items, tangent_expression, zeros_like)
 
 
 @dataclass
@@ -35,6 +35,7 @@ def transform(ctx: Context) -> ForwardCode:
     body = [assign((ctx.d("d", p.name),), zeros_like(ctx, p.name)) for p in fn.params
             if p.name not in ctx.wrt and p.name in ctx.activity.varied]
     body += _block(ctx, fn.body)
+    mark_container_items(body, ctx)
     tangents = [_tangent_of(ctx, r) for r in fn.returns]
     return ForwardCode(body, list(fn.returns), tangents, tangent_params)
 

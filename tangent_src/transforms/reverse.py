@@ -12,9 +12,12 @@ replays exactly the trips the forward sweep made. A branch inside a loop
 records its own values the same way. Nothing else is recorded.
 
 The adjoint `bx` of a value used several times gets its first contribution
-assigned and the others added (`bx = bx + ...`, never in place: bx may be the
-caller's cotangent). Where control flow joins, an adjoint defined on one path
-only is set to zeros on the other, so that it is defined however the program ran.
+assigned and the others added (`bx = bx + ...`, never in place here: bx may be the
+caller's cotangent; the optimizer adds in place where the code owns bx, see
+codegen/inplace.py, helped by transforms/recording.py: names the tape records only
+for their structure, and writes into an adjoint placed after its other reads). Where
+control flow joins, an adjoint defined on one path only is set to zeros on the
+other, so that it is defined however the program ran.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
 from .common import (Context, adjoint_contributions, call_wrt, callee_variant, derivative_call, has_effects,
-                     is_differentiable, keeps, statement_basis, zeros_like)
+                     is_differentiable, keeps, mark_container_items, statement_basis, zeros_like)
 from .forward import assign, loop_statements
+from .recording import after, read_for_structure, recorded, writes_into
 
 
 @dataclass
@@ -59,6 +63,7 @@ def transform(ctx: Context, seed_scalar: bool, has_aux: bool = False,
     forward = sweep.forward_block(fn.body, None)
     gradients = [_gradient_of(ctx, name, defined) for name in ctx.wrt]
     values, keep = _kept_values(ctx, fn.returns, backward)
+    mark_container_items(forward + keep + seeds + backward, ctx)
     return ReverseCode(forward + keep + seeds + backward, values, cotangents, gradients,
                        len(forward + keep + seeds))
 
@@ -136,6 +141,9 @@ class _Sweep:
     reverse_loops: list[tuple[ast.While, Loop]] = field(default_factory=list)
     bound: set[str] = field(default_factory=set)  # names certainly bound where the statement at hand starts
     shape_uses: dict[str, list[ast.Name]] = field(default_factory=dict)  # x_shape -> the `like=` it renamed
+    # id(block) -> the recorded names the reverse sweep reads only for their structure (`like=` of
+    # unindex): an item written in place into them since changes nothing it reads (recording.recorded)
+    structural: dict[int, set[str]] = field(default_factory=dict)
     final_sum: tuple[Apply, Apply] | None = None  # grad of `return np.sum(t)`: see _final_sum
     # id(call) -> (the name of its reverse sweep, the call of its forward sweep), for the calls
     # of functions with effects, which the reverse sweep must not run again: see reverse_call
@@ -201,7 +209,8 @@ class _Sweep:
                 bz = ast.Tuple([ast.Name(o) if o in defined else ast.Constant(None) for o in owns])
             statements, contributions = adjoint_contributions(self.ctx, apply, bz)
             out += statements
-            for name, expr in contributions.items():
+            result = bz or ast.Name(self.ctx.d("b", apply.target))
+            for name, expr in sorted(contributions.items(), key=lambda item: writes_into(item[1], result)):
                 adjoint = self.ctx.d("b", name)
                 if adjoint in defined:
                     expr = simplify(ast.BinOp(ast.Name(adjoint), ast.Add(), expr), self.ctx.derivative_names)
@@ -349,6 +358,9 @@ class _Sweep:
         # (the prelude reads a carried value whole: it must be restored whole)
         entries = [(n, None if n in carried else self.shape_name(n, code)) for n in sorted(names)]
         self.records[id(loop) if tape_pop else id(block)] = entries
+        exits = {a.target: a.args["a"].id for a in loop.carry} if tape_pop else {}  # type: ignore[attr-defined]
+        self.structural[id(loop) if tape_pop else id(block)] = {  # (a carried value: its exit value too)
+            n for n, shape in entries if shape is None and read_for_structure((n, exits.get(n, n)), code)}
         pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
         if not entries:
             return prelude + [ast.Expr(pop)] if tape_pop else []
@@ -379,10 +391,14 @@ class _Sweep:
         """
         for reverse, loop in self.reverse_loops:
             inside = {id(n) for n in ast.walk(reverse)}
-            read_after = {n.id for s in backward for n in ast.walk(s)
-                          if isinstance(n, ast.Name) and id(n) not in inside}
+            # what runs after the loop, whose pops assign the names last (what runs before it in its
+            # own trip of an outer loop reads what that loop's pop gave back)
+            following = after(backward, reverse) or []
+            read_after = {n.id for s in following for n in ast.walk(s) if isinstance(n, ast.Name)
+                          and id(n) not in inside and not isinstance(getattr(n, "ctx", None), ast.Store)}
             needed = {a.target for a in loop.carry} & read_after
             entries = self.records[id(loop)]
+            self.structural.get(id(loop), set()).difference_update(needed)  # read whole after the loop
             missing = needed - {n for n, shape in entries if shape is None}
             if not missing:
                 continue
@@ -407,7 +423,9 @@ class _Sweep:
         if not entries and not whole_trip:
             return []
         shape = ast.Attribute(ast.Name(self.ctx.numpy), "shape")
-        values = [ast.Call(shape, [ast.Name(n)], []) if as_shape else ast.Name(n) for n, as_shape in entries]
+        structural = self.structural.get(id(loop) if whole_trip else id(block), set())
+        values = [ast.Call(shape, [ast.Name(n)], []) if as_shape else recorded(n, n in structural)
+                  for n, as_shape in entries]
         value: ast.expr = ast.Constant(None) if not values else values[0] if len(values) == 1 else ast.Tuple(values)
         append = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "append"), [value], [])
         return [ast.Expr(append)]

@@ -74,10 +74,19 @@ def _assigned(body: list[ast.stmt]) -> set[str]:
         for node in _walk_here(stmt):
             targets = node.targets if isinstance(node, ast.Assign) else \
                 [node.target] if isinstance(node, (ast.AugAssign, ast.For)) else []
-            found |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            found |= {n for t in targets for n in _bound_names(t)}
             if isinstance(node, ast.FunctionDef):
                 found.add(node.name)
     return found
+
+
+def _bound_names(target: ast.expr) -> set[str]:
+    """The names an assignment target binds: not those of `y[i] = v`, which writes into y."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_bound_names(e) for e in target.elts))
+    return set()
 
 
 def _walk_here(node: ast.AST):  # noqa: ANN202

@@ -1,9 +1,10 @@
-"""Adjoints of array elements are added in place only into buffers the generated code owns.
+"""Adjoints of items are added in place only into objects the generated code owns.
 
 A loop that reads x[i] on every trip would, with `bx = bx + unindex(...)`, make a whole
-array of zeros per read (O(n) per trip); `add_at` adds into bx itself. These tests
-check where it is used, that the derivatives stay right (finite differences), and that
-no argument and no other adjoint is changed by it.
+array of zeros per read (O(n) per trip); `add_at` adds into bx itself, an array, a list or
+a dict of adjoints (codegen/inplace.py decides where: bx is made by the code, and no other
+name read afterwards holds it). These tests check where it is used, that the derivatives
+stay right (finite differences), and that no argument and no other adjoint is changed by it.
 """
 
 import numpy as np
@@ -102,3 +103,38 @@ def test_an_adjoint_started_anew_each_trip_adds_in_place():
     before = W.copy()
     assert max(ts.check_grad(gates, (W, U, xs, h0), wrt=(0, 1))) < 1e-6
     assert np.array_equal(W, before)
+
+
+def items_of_a_list(xs, w):
+    s = 0.0
+    for i in range(len(xs)):
+        s = s + np.sum(np.tanh(w * xs[i]) * xs[i - 1])
+    return s
+
+
+def items_of_a_dict(x):
+    d = {}
+    for k in range(4):
+        d[k] = x * (k + 1.0)
+    s = 0.0
+    for k in range(4):
+        s = s + np.sum(np.sin(d[k]) * d[3 - k])
+    return s
+
+
+def test_a_list_or_dict_adjoint_takes_its_items_in_place():
+    rng = np.random.default_rng(4)
+    xs, w = [rng.standard_normal(3) for _ in range(4)], rng.standard_normal(3)
+    code = ts.source(ts.grad(items_of_a_list, wrt=(0, 1)))
+    assert "bxs = add_at(bxs," in code and "+ unindex(" not in code
+    before = [x.copy() for x in xs]
+    bxs, _ = ts.grad(items_of_a_list, wrt=(0, 1))(xs, w)
+    assert isinstance(bxs, list) and len(bxs) == len(xs)
+    assert all(np.array_equal(a, b) for a, b in zip(xs, before))
+    for mode in ("reverse", "forward"):
+        assert max(ts.check_grad(items_of_a_list, (xs, w), wrt=(0, 1), mode=mode)) < 1e-6, mode
+    x = rng.standard_normal(3)
+    code = ts.source(ts.grad(items_of_a_dict))
+    assert "= add_at(bd" in code and "+ unindex(" not in code
+    for mode in ("reverse", "forward"):
+        assert ts.check_grad(items_of_a_dict, (x,), mode=mode) < 1e-6, mode

@@ -7,7 +7,7 @@ from casekit import case
 
 CASES = {
     "dict.setitem": [
-        case("d = {}\nd['a'] = x\nd['b'] = (x * y, y)\nreturn d['a'] * d['b'][0] + d['b'][1]", (3,), (3,)),
+        case("d = {}\nd['a'] = x\nd['b'] = x * y\nreturn d['a'] * d['b'] + y", (3,), (3,)),
         case("d = {'a': x}\nd['a'] = d['a'] * y\nd[-1] = y\nreturn np.sum(d['a']) * d[-1]", (2, 3), ()),
     ],
     "numpy.add.at": [
