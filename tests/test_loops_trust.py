@@ -506,3 +506,25 @@ def f(x):
         assert "`with`" in str(info.value)
     finally:
         forget_module(module)
+
+
+def test_a_loop_copying_a_value_into_itself_does_not_recurse():
+    """cf_fuzz seed 120164: `v = v` in a while loop made the copies of v a cycle, and the search for the
+    objects a name may hold (frontend/functions.py) recursed without end (InternalError)."""
+    from helpers import make_function
+
+    f = make_function("""
+def f(x, v):
+    c = 0
+    while c < 2:
+        c += 1
+        x = x * np.tanh(np.sum(v))
+        v = v
+    return x * np.sum(v)
+""")
+    v = np.array([0.3, -0.2, 0.5])
+    g = ts.grad(f)(0.7, v)
+    eps = 1e-6
+    np.testing.assert_allclose(g, (f(0.7 + eps, v) - f(0.7 - eps, v)) / (2 * eps), rtol=1e-6)
+    _, t = ts.jvp(f)(0.7, v, 1.0)
+    np.testing.assert_allclose(t, g, rtol=1e-9)

@@ -359,8 +359,8 @@ class _Values:
         self.bound = {p.name for p in fn.params} | set(producers)
         self.single = {n: a[0] for n, a in producers.items() if len(a) == 1 and len(a[0].targets) == 1}
 
-    def of(self, atom: ast.expr) -> Any:
-        if not isinstance(atom, ast.Name):
+    def of(self, atom: ast.expr, seen: frozenset[str] = frozenset()) -> Any:
+        if not isinstance(atom, ast.Name) or atom.id in seen:  # (a loop's copies `v = v` form a cycle)
             return _MISSING
         name = atom.id
         if name in self.parsed.known:
@@ -372,8 +372,8 @@ class _Values:
                 return _MISSING
         made = self.single.get(name)
         if made is not None and made.rule.key == "identity":
-            return self.of(made.args["a"])
-        return _attribute_of(made, self.of)
+            return self.of(made.args["a"], seen | {name})
+        return _attribute_of(made, lambda inner: self.of(inner, seen | {name}))
 
 
 def _check_attribute_reads(fn: Function, parsed: ParsedFunction) -> None:
