@@ -253,8 +253,9 @@ def add_at(b, g, like, index):
         return _add_item(b, g, index)
     dtype = getattr(b, "dtype", None)
     g_dtype = getattr(g, "dtype", dtype)  # a Python number takes b's type
+    writeable = getattr(getattr(b, "flags", None), "writeable", True)  # (a broadcast view is not)
     if dtype is None or isinstance(like, (tuple, list, dict)) or getattr(b, "shape", None) != _shape(like) \
-            or (g_dtype != dtype and np.promote_types(dtype, g_dtype) != dtype):
+            or (g_dtype != dtype and np.promote_types(dtype, g_dtype) != dtype) or not writeable:
         return b + unindex(g, like, index)
     if type(index) is not int and _has_integer_array(index):
         np.add.at(b, index, g)
