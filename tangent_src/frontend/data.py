@@ -51,8 +51,7 @@ class DataModel:
                 return _Op(lookup("python.format"), {"args": ast.Tuple(keys)}, display, node)
             return display
         rule = dict_rule(len(keys))
-        op = _Op(rule, dict(zip(rule.params, keys + values)), display, node)
-        return op
+        return _Op(rule, dict(zip(rule.params, keys + values)), display, node)
 
     def value_atom(self: _Normalizer, value: cst.BaseExpression, node: cst.CSTNode) -> ast.expr:
         """An item of a display as an atom; an inner display of values is a value of its own."""

@@ -343,7 +343,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         index = self.index_of(target)
         old = self.read_name(target.value)  # type: ignore[arg-type]
         if self.is_dict_write(old, index):
-            self.dict_write(target, old, index, item, lambda: self.bind(target.value.value))  # type: ignore
+            self.dict_write(target, old, index, item, self.bind, target.value.value)  # type: ignore[attr-defined]
             return
         primal = ast.Call(ast.Name("with_item"), [old, index, item], [])
         write = _Op(lookup("setitem"), {"a": old, "index": index, "value": item}, primal, target)
@@ -359,7 +359,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             isinstance(index, ast.Constant) and isinstance(index.value, str)))
 
     def dict_write(self, target: cst.Subscript, old: ast.Name, index: ast.expr, item: ast.expr,
-                   bind: Callable[[], str]) -> None:
+                   bind: Callable[[str], str], name: str) -> None:
         """`d[k] = v` into a dict: written in place, as Python does (whoever holds the dict sees it:
         batchnorm's caller its running mean), and the next version of d is that same dict."""
         statement = ast.Assign([ast.Subscript(ast.Name(old.id), index, ast.Store())], item, lineno=0)
@@ -371,7 +371,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if origin:
             self.updates_parameters.append((origin, target))  # type: ignore[arg-type]
         write = _Op(lookup("dict.setitem"), {"a": old, "index": index, "value": item}, ast.Name(old.id), target)
-        self.emit((bind(),), write, target)
+        self.emit((bind(name),), write, target)
         new = self.body[-1].target  # type: ignore[union-attr]
         self.dicts.add(new)
         if origin is not False:
@@ -379,8 +379,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if shared or is_literal(item):  # its sharers see the write when the code runs, and a constant,
             return  # or a value activity checks is no differentiated one, carries no derivative to them
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
-        if bind.__name__ == "<lambda>" and isinstance(target.value, cst.Name):
-            self.share_update(target.value.value, old.id, target, None)
+        if "." not in name:  # a variable (not an attribute path): the copies `s = d` made of it see the write
+            self.share_update(name, old.id, target, None)
 
     def assign_attribute_item(self, target: cst.Subscript, op: _Op | ast.expr, value: cst.CSTNode) -> None:
         """`self.dropout_param["mode"] = mode`: a write into the dict an attribute holds (in place,
@@ -394,13 +394,13 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         old = self.atom(target.value)
         index = self.index_of(target)
 
-        def bind() -> str:
-            name = self.fresh(path)  # type: ignore[arg-type]
-            self.current[path] = name  # type: ignore[index]
-            return name
+        def bind(user: str) -> str:
+            version = self.fresh(user)
+            self.current[user] = version
+            return version
 
         if isinstance(old, ast.Name) and self.is_dict_write(old, index):
-            self.dict_write(target, old, index, item, bind)
+            self.dict_write(target, old, index, item, bind, path)
             return
         raise self.unsupported(target, "assignment into an item of an attribute is supported for dicts only",
                                hint="assign the array to a name (w = obj.w.copy()), write into it, and assign "
