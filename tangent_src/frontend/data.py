@@ -159,8 +159,22 @@ class DataModel:
         self.body.extend(self.block(lines))
 
     def is_dict(self: _Normalizer, node: cst.BaseExpression) -> bool:
-        """Whether the function itself made this value a dict (a display, dict(...), a copy)."""
-        return isinstance(node, cst.Name) and self.current.get(node.value) in self.dicts
+        """Whether this value is a dict: the function itself made it one (a display, dict(...), a
+        copy), or it is an argument known to be one when the derivative is made."""
+        if isinstance(node, cst.Name) and self.current.get(node.value) in self.dicts:
+            return True
+        from .functions import Opaque
+        path: list[str] = []
+        while isinstance(node, cst.Attribute):
+            path.append(node.attr.value)
+            node = node.value
+        if not isinstance(node, cst.Name) or node.value not in self.current:
+            return False
+        atom: ast.expr = ast.Name(self.current[node.value])
+        for attr in reversed(path):
+            atom = ast.Attribute(atom, attr)
+        value = self.known_value(atom)
+        return isinstance(value, dict) or (isinstance(value, Opaque) and issubclass(value.kind, dict))
 
     def dict_iteration(self: _Normalizer, node: cst.For) -> tuple[ast.expr, str | None, list] | None:
         """`for k in d`, `for k in d.keys()`, `for v in d.values()`, `for k, v in d.items()`: a loop
@@ -170,7 +184,7 @@ class DataModel:
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and not source.args \
                 and source.func.attr.value in ("keys", "values", "items") and self.is_local_root(source.func.value):
             method, source = source.func.attr.value, source.func.value
-        elif not self.is_dict(source):
+        elif not self.is_dict(source) and not _keyed_loop(node):
             return None
         mapping = self.loop_sequence(source, node)
         keys = self.atom_of(_Op(lookup("dict.keys"), {"a": mapping}, ast.Call(ast.Name("list"), [mapping], []),
@@ -305,3 +319,18 @@ def _nodes(tree: cst.CSTNode) -> list[cst.CSTNode]:
 
     tree.visit(Collect())
     return found
+
+
+def _keyed_loop(node: cst.For) -> bool:
+    """`for k in d: ... d[k] ...`: the loop's items index the very value it loops over, so they are
+    its keys (a dict's keys, which carry no derivative), whatever the argument d turns out to be: a
+    list of integers read this way gives the same items as keys as well."""
+    if not isinstance(node.target, cst.Name) or not isinstance(node.iter, cst.Name):
+        return False
+    key, source = node.target.value, node.iter.value
+    for inner in _nodes(node.body):
+        if isinstance(inner, cst.Subscript) and isinstance(inner.value, cst.Name) and inner.value.value == source \
+                and len(inner.slice) == 1 and isinstance(inner.slice[0].slice, cst.Index) \
+                and isinstance(inner.slice[0].slice.value, cst.Name) and inner.slice[0].slice.value.value == key:
+            return True
+    return False

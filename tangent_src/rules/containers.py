@@ -61,6 +61,13 @@ array_attribute("itemsize", "ndarray.itemsize")
 # f"{loss:.3f}", a string made of values: no derivative
 nondiff("python.format")
 
+# `if name.startswith("W"):` over the keys of a params dict: methods of strings (no array has
+# them), whose results carry no derivative
+for _name in ("startswith", "endswith", "lower", "upper", "strip", "lstrip", "rstrip", "split", "replace",
+              "join", "isdigit", "isalpha"):
+    nondiff(f"str.{_name}")
+    array_method(_name, f"str.{_name}")
+
 
 @rule("dict.get", diff=("a", "default"))
 def dict_get(a, key, default=None, has=True):

@@ -1,0 +1,103 @@
+"""`for k in d` where d is an argument (issue 11): the loop's items are d's keys when the body
+reads `d[k]`, whatever kind of value d turns out to be when the derivative is called; a dict an
+object holds (`for k in self.params`) is known to be one. Before, such a loop was read as a loop
+over a sequence's items (`d[0]`, `d[1]`, ...): string keys crashed inside the generated code, and
+integer keys 0..n-1 gave the values where Python gives the keys.
+
+Each program is checked against central finite differences in both modes (tests.test_data_model's
+check) and with respect to a dict argument, whose gradient is a dict of the same keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tangent_src as ts
+from tests.helpers import make_function
+from tests.test_data_model import check
+
+RNG = np.random.default_rng(5)
+X3 = RNG.standard_normal(3)
+
+
+def _params(keys):
+    return {k: RNG.standard_normal(3) for k in keys}
+
+
+SUM_OVER_KEYS = """
+def f(params, x):
+    s = 0.0
+    for k in params:
+        s = s + np.sum(np.tanh(params[k]) * x)
+    return s
+"""
+
+L2_PENALTY = """
+def f(params, x, reg):
+    loss = np.sum(params["W1"] * x) ** 2
+    for name in params:
+        if name.startswith("W"):
+            loss += 0.5 * reg * np.sum(params[name] * params[name])
+    return loss
+"""
+
+
+@pytest.mark.parametrize("keys", [("a", "b"), (0, 1, 2), (2, 0), ("W1", 3)])
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_loop_over_the_keys_of_a_dict_argument(keys, wrt):
+    f = make_function(SUM_OVER_KEYS)
+    check(f, (_params(keys), X3.copy()), wrt=wrt)
+
+
+def test_integer_keys_give_keys_not_values():
+    f = make_function(SUM_OVER_KEYS)
+    params = {1: RNG.standard_normal(3), 0: RNG.standard_normal(3)}
+    g = ts.grad(f, wrt=1)(params, X3.copy())
+    np.testing.assert_allclose(g, np.tanh(params[0]) + np.tanh(params[1]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_regularization_over_the_weights_of_a_params_dict(wrt):
+    f = make_function(L2_PENALTY)
+    params = {"W1": RNG.standard_normal(3), "b1": RNG.standard_normal(3), "W2": RNG.standard_normal(3)}
+    check(f, (params, X3.copy(), 0.3), wrt=wrt)
+    if wrt == 0:  # the course's own backward: d/dW = 2 s x + reg W for W1, reg W for W2, nothing for b1
+        g = ts.grad(f)(params, X3.copy(), 0.3)
+        s = np.sum(params["W1"] * X3)
+        np.testing.assert_allclose(g["W1"], 2 * s * X3 + 0.3 * params["W1"], rtol=1e-10)
+        np.testing.assert_allclose(g["W2"], 0.3 * params["W2"], rtol=1e-10)
+        np.testing.assert_allclose(g["b1"], 0.0, atol=0)
+
+
+def test_a_list_argument_read_by_its_items_as_indices_is_unchanged():
+    f = make_function("""
+def f(order, x):
+    s = 0.0
+    for i in order:
+        s = s + x[order[i]] * x[i]
+    return s
+""")
+    check(f, ([2, 0, 1], X3.copy()), wrt=1)
+
+
+class Model:
+    def __init__(self):
+        self.params = {"W": RNG.standard_normal(3), "b": RNG.standard_normal(3)}
+
+    def loss(self, x):
+        total = 0.0
+        for k in self.params:
+            total = total + np.sum(self.params[k] * x) ** 2
+        return total
+
+
+def test_loop_over_the_keys_of_an_objects_params_dict():
+    model = Model()
+    x = X3.copy()
+    g = ts.grad(model.loss, wrt="self.params")(x)
+    for k in model.params:  # the hand-written backward: d/dp (p.x)^2 = 2 (p.x) x
+        np.testing.assert_allclose(g[k], 2 * np.sum(model.params[k] * x) * x, rtol=1e-10)
+    gx = ts.grad(model.loss)(x)
+    np.testing.assert_allclose(gx, sum(2 * np.sum(p * x) * p for p in model.params.values()), rtol=1e-10)
+    _, t = ts.jvp(model.loss)(x, np.ones(3))
+    np.testing.assert_allclose(t, np.sum(gx), rtol=1e-10)
