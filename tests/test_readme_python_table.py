@@ -177,6 +177,9 @@ def f(x, W, p):
         total = total + np.sum(params[name])
     for name in params:
         total = total + 0.5 * np.sum(params[name] ** 3)
+    for name in p:  # a dict argument: its keys
+        if name.startswith("s"):
+            total = total + p[name] * np.sum(x)
     total = total + sum(np.sum(v) for v in params.values())
     e = params.copy()
     e["x"] = e["x"] * 3.0
