@@ -433,8 +433,6 @@ PROGRAMS.update({
 
 # wrong words today, in messages made outside this test's owner's files: program -> module and proposal
 KNOWN_BAD = {
-    "async_def": "frontend/source.py: accepted today (grad of a coroutine function); propose refusing: "
-                 "`an \\`async def\\` function cannot be differentiated`, hint: differentiate a plain `def`",
     "bitwise_or_in_place": "normalize.py: the operator `|=` ... hint: bitwise operators have no derivative; "
                            "use np.bitwise_or on integer arrays, or arithmetic",
     "shift_in_place": "normalize.py: the operator `<<=` ... hint as for `|=`",

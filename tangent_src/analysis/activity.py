@@ -186,10 +186,6 @@ def _nondifferentiated_argument(apply: Apply, param: str) -> NonDifferentiableIn
             "no derivative", apply.span,
             hint="compute the index from values that are not differentiated (integers, `range(...)`, "
                  "shapes, `np.argmax(...)`), or pass it as an argument outside `wrt`")
-    if key == "builtins.sum" and param == "start" and arg is not None:
-        return NonDifferentiableInput(
-            f"the start value `{arg}` of `{whole}` depends on a differentiated input, and `sum` does not "
-            "differentiate its start", apply.span, hint=f"add it after the sum: `sum(...) + {arg}`")
     if key == "dict.get" and param == "key" and arg is not None:
         return NonDifferentiableInput(
             f"the key `{arg}` of `{whole}` depends on a differentiated input; a key has no derivative",

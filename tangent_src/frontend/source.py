@@ -8,7 +8,8 @@ attribute paths differentiated as parameters of their own (`wrt="self.params"`).
 
 A lambda is parsed from its own span in its file (inspect gives the whole
 line): the lambda node starting on the code's first line whose body holds the
-code's instruction positions; it becomes a `def` of one `return`.
+code's instruction positions; it becomes a `def` of one `return`. An `async def` is
+refused here, so no later stage meets `await`, `async for` or `async with` in its body.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import inspect
 import linecache
 import textwrap
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import libcst as cst
@@ -312,8 +313,25 @@ def _parse_def(fn: Callable) -> ParsedFunction:
     if not isinstance(node, cst.FunctionDef):
         raise UnsupportedSyntax(f"{fn.__qualname__} is not defined by a `def` statement or a lambda",
                                 hint="define the function with `def` (or as a lambda) in a file")
-    return ParsedFunction(node=node, module=wrapper.module, positions=positions, path=fn.__code__.co_filename,
-                          first_line=first_line, indent=indent, globals=fn.__globals__, closure=_closure(fn))
+    parsed = ParsedFunction(node=node, module=wrapper.module, positions=positions, path=fn.__code__.co_filename,
+                            first_line=first_line, indent=indent, globals=fn.__globals__, closure=_closure(fn))
+    if node.asynchronous is not None:
+        raise _async_def(parsed)
+    return parsed
+
+
+def _async_def(parsed: ParsedFunction) -> UnsupportedSyntax:
+    """`async def f`: a coroutine function, whose `await`, `async for` and `async with` have no derivative."""
+    node = parsed.node
+    span = parsed.span(node.asynchronous) if node.asynchronous is not None else None
+    name = parsed.span(node.name)
+    if span is not None and name is not None:  # from `async` to the function's name
+        span = replace(span, end_line=name.end_line, end_column=name.end_column)
+    return UnsupportedSyntax(
+        f"`async def {node.name.value}` defines a coroutine function, which cannot be differentiated "
+        "(`await`, `async for` and `async with` have no derivative)", span,
+        hint="differentiate a plain `def` that does the numeric work, and call it (or its derivative) "
+             "from the async code")
 
 
 def _closure(fn: Callable) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import extremum_weights, reduced_size, unreduce, unsum  # noqa: F401  (names used by templates)
+from ..runtime import broadcast_like, extremum_weights, reduced_size, unbroadcast, unreduce, unsum  # noqa: F401  (names used by templates)
 
 
 @rule("numpy.sum", total_of="a")
@@ -54,12 +54,14 @@ def min(a, axis=None, *, keepdims=False):
         return where_min * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
 
 
-@rule("builtins.sum", diff=("iterable",))
+@rule("builtins.sum", diff=("iterable", "start"))
 def builtin_sum(iterable, start=0):
-    """z = sum(items), Python's builtin: the adjoint of every item is bz"""
+    """z = start + sum(items), Python's builtin: dz = dstart + the sum of the items' tangents; the
+    adjoint of every item, and of start, is bz (summed back to the shape of each)"""
 
-    def tangent(diterable):
-        return sum(diterable)
+    def tangent(diterable, dstart, z):
+        # the items and start broadcast against each other: a tangent narrower than z is widened
+        return broadcast_like(sum(diterable) + dstart, like=z)
 
     def adjoint(bz):
-        return unsum(bz, like=iterable)
+        return unsum(bz, like=iterable), unbroadcast(bz, like=start)
