@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy
 
 from .errors import BadWrt, MissingRule
-from .frontend.functions import NeedsValue, Opaque, specializable
+from .frontend.functions import LOOPS_OVER, NeedsValue, Opaque, specializable
 from .frontend.source import attribute_parameter, identity, specialized
 from .pipeline import MODES, Derivative, derive
 from .rules.registry import key_of, lookup
@@ -193,9 +193,9 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> C
     known.update({k: v for k, v in target.keywords.items() if specializable(v)})
     count = {"vjp": 1, "jvp": len(names) if isinstance(names, tuple) else 1}.get(mode, 0)
 
-    def build(values: dict[str, Any]) -> Callable:
+    def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
         function = specialized(target.function, {**known, **values}, attributes)
-        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux)
+        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand)
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -204,7 +204,29 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> C
     try:
         return build({})
     except NeedsValue as need:
-        return _Lazy(fn, target, build, [need.parameter], count)
+        lazy = _Lazy(fn, target, build, [need.parameter], count)
+        if need.doing != LOOPS_OVER:
+            return lazy
+    try:  # loops over arguments: made now for sequences (the code checks), again for a dict given
+        return _unless_dict(build({}, on_demand=False), lazy)
+    except NeedsValue:
+        return lazy
+
+
+def _unless_dict(made: Callable, lazy: "_Lazy") -> Callable:
+    """The derivative made for arguments that are sequences, and made again (by `lazy`) where a
+    call passes a dict, whose loop gives its keys."""
+
+    @functools.wraps(made)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, dict) for a in args) or any(isinstance(a, dict) for a in kwargs.values()):
+            return lazy(*args, **kwargs)
+        return made(*args, **kwargs)
+
+    call.__tangent_src__ = made.__tangent_src__  # type: ignore[attr-defined]
+    for attribute in ("_repr_html_", "_repr_markdown_"):
+        setattr(call, attribute, getattr(made, attribute))
+    return call
 
 
 def _published(made: Derivative, target: _Target, count: int, attributes: dict[str, str]) -> Callable:

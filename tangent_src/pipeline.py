@@ -69,6 +69,9 @@ class Session:
     reserved: set[str] = field(default_factory=set)  # names of derivatives asked for, which internal ones avoid
     annotate: bool = False  # comments naming the primal statement of each derivative statement
     effects: dict[Callable, Effects] = field(default_factory=dict)  # the user's functions called, by function
+    # the caller (the Python API) makes the derivative again for the arguments' values where the
+    # function needs them (NeedsValue); the CLI cannot, and the generated code checks them instead
+    on_demand: bool = False
 
     def effects_of(self, fn: Callable) -> Effects:
         """What calling a function of the user's does besides computing its result (derived once)."""
@@ -100,6 +103,7 @@ class Session:
         stage = "parse"
         try:
             parsed = parse_function(fn)
+            parsed.scratch["values_on_demand"] = self.on_demand and not internal
             stage = "normalize"
             ir = _checked_and_normalized(parsed, mode, has_aux, internal)
             if dump_after == "normalize":
@@ -134,6 +138,8 @@ class Session:
                                                          (has_aux, results.describe(parsed)))
             stage = "emit"
             used_globals = {k: v for a in walk(ir.body) if isinstance(a, Apply) for k, v in a.rule.globals.items()}
+            used_globals.update({k: v for k, v in parsed.scratch.get("imported", {}).items()  # imports in the function
+                                 if k in emit.names_in(node)})
             source = emit.module_source([node], numpy_name, used_globals)
             extra = {**used_globals, **{c.name: c.function for c in callees}}
             function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), {**parsed.closure, **extra})
@@ -208,14 +214,14 @@ def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: Nee
 
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
-           has_aux: bool = False) -> Derivative:
+           has_aux: bool = False, on_demand: bool = False) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
     primitive per line, for debugging the stages. has_aux (grad, value_and_grad):
     the function returns (value, aux), and aux is passed through undifferentiated.
     """
-    session = Session(annotate=annotate)
+    session = Session(annotate=annotate, on_demand=on_demand)
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after, has_aux=has_aux)
     ordered: list[Variant] = []
     _callees_first(main, ordered)

@@ -222,3 +222,35 @@ def test_scalar_items_widened_by_an_array_start(wrt):
     v = np.ones_like(expected)
     np.testing.assert_allclose(ts.jvp(f, wrt=wrt)(*args, v if wrt else 1.0)[1], np.sum(expected * v), rtol=1e-6)
     dot_product_check(f, args, (0, 1), np.random.default_rng(11))
+
+
+JOINS = {
+    "lists": ("def f(x, y):\n    parts = sum([[x], [y * 2.0]], [])\n"
+              "    return np.sum(np.stack(parts) ** 2)\n", "[]"),
+    "tuples": ("def f(x, y):\n    items = [(x,), (y,)]\n    t = sum(items, ())\n"
+               "    return np.sum(t[0] * t[1])\n", "()"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOINS))
+@pytest.mark.parametrize("mode", ["grad", "jvp"])
+def test_sum_joining_lists_is_refused_with_the_comprehension_to_write(case, mode):
+    """sum(parts, []) joins lists: its derivative was a crash inside the generated code (0 + [dx])."""
+    source, start = JOINS[case]
+    err = _refusal(source, mode)
+    assert f"`sum(..., {start})` joins" in err.message
+    assert err.span is not None and "sum(" in err.span.text and start in err.span.text
+    assert "for v in part" in err.hint
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_the_comprehension_the_refusal_suggests(wrt):
+    f = make_function("def f(x, y):\n    items = [[x], [y * 2.0]]\n"
+                      "    parts = [v for part in items for v in part]\n    return np.sum(np.stack(parts) ** 2)\n")
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    expected = 2 * x if wrt == 0 else 8 * y  # d/dy (2y)^2 = 8y
+    np.testing.assert_allclose(ts.grad(f, wrt=wrt)(x, y), expected, rtol=1e-12)
+    v = rng.standard_normal(3)
+    np.testing.assert_allclose(ts.jvp(f, wrt=wrt)(x, y, v)[1], expected @ v, rtol=1e-12)
+    dot_product_check(f, (x, y), wrt, rng)

@@ -101,3 +101,50 @@ def test_loop_over_the_keys_of_an_objects_params_dict():
     np.testing.assert_allclose(gx, sum(2 * np.sum(p * x) * p for p in model.params.values()), rtol=1e-10)
     _, t = ts.jvp(model.loss)(x, np.ones(3))
     np.testing.assert_allclose(t, np.sum(gx), rtol=1e-10)
+
+
+# A loop over an argument whose body never reads it by the loop's item: Python gives a dict's
+# keys, a list's items. The Python API makes the derivative for the argument given (its type known
+# at the first call); the CLI, which cannot know it, writes a check that refuses a dict at run time
+# (before, integer keys 0..n-1 gave the dict's values: a wrong gradient with no error).
+KEYS_AS_NUMBERS = """
+def f(d, x):
+    s = 0.0
+    for k in d:
+        s = s + k * np.sin(x)
+    return np.sum(s)
+"""
+
+
+@pytest.mark.parametrize("d", [{0: 7.0, 1: 9.0}, {3: 1.0, 5: 2.0}, [4.0, 6.0], (2.0,), np.array([1.5, -2.0])])
+def test_loop_over_an_argument_not_read_by_its_items(d):
+    f = make_function(KEYS_AS_NUMBERS)
+    check(f, (d, X3.copy()), wrt=1)
+    keys = sum(d) if not isinstance(d, dict) else sum(d.keys())
+    np.testing.assert_allclose(ts.grad(f, wrt=1)(d, X3.copy()), keys * np.cos(X3), rtol=1e-12)
+
+
+def test_the_same_derivative_serves_a_dict_then_a_list():
+    g = ts.grad(make_function(KEYS_AS_NUMBERS), wrt=1)
+    np.testing.assert_allclose(g({0: 7.0, 1: 9.0}, X3.copy()), 1 * np.cos(X3), rtol=1e-12)
+    np.testing.assert_allclose(g([7.0, 9.0], X3.copy()), 16 * np.cos(X3), rtol=1e-12)
+    np.testing.assert_allclose(g({0: 7.0, 1: 9.0}, X3.copy()), 1 * np.cos(X3), rtol=1e-12)
+
+
+def test_the_cli_module_refuses_a_dict_where_it_loops_over_a_sequence(tmp_path):
+    import importlib.util
+    import textwrap
+
+    from tangent_src.cli import main
+
+    (tmp_path / "keys.py").write_text("import numpy as np\n" + textwrap.dedent(KEYS_AS_NUMBERS))
+    out = tmp_path / "keys_grad.py"
+    assert main(["derive", str(tmp_path / "keys.py"), "f", "--wrt", "x", "--mode", "both", "-o", str(out)]) == 0
+    spec = importlib.util.spec_from_file_location("keys_grad", out)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    np.testing.assert_allclose(module.grad_f([4.0, 6.0], X3.copy()), 10 * np.cos(X3), rtol=1e-12)
+    np.testing.assert_allclose(module.jvp_f([4.0, 6.0], X3.copy(), np.ones(3))[1], np.sum(10 * np.cos(X3)), rtol=1e-12)
+    for derivative in (lambda d: module.grad_f(d, X3.copy()), lambda d: module.jvp_f(d, X3.copy(), np.ones(3))):
+        with pytest.raises(TypeError, match="made for `d` as a sequence"):
+            derivative({0: 7.0, 1: 9.0})

@@ -325,12 +325,33 @@ def f(x):
     return np.sum(x ** 2)
 """, lambda m, rng: (vec(rng, 3),), mutates=(0,)),
 
-    "`*args` in calls": Program("""
+    "`*args` and `**kwargs` in calls": Program("""
+def saxpy(a, b, c):
+    return a * b + c
+
+
 def f(x):
     shape = (2, 2)
     y = x.reshape(*shape)
     noise = np.random.rand(*x.shape)
-    return np.sum(y @ y) + np.sum(noise * x)
+    abc = (x, 2.0, np.sin(x))
+    kw = {"a": x, "b": noise}
+    kw["c"] = x ** 2
+    return np.sum(y @ y) + np.sum(noise * x) + np.sum(saxpy(*abc)) + np.sum(saxpy(**kw))
+""", lambda m, rng: (vec(rng, 4),)),
+
+    "`map`, `list`, `tuple`": Program("""
+def f(X):
+    square = lambda v: v ** 2
+    rows = list(X)
+    return np.sum(list(map(square, [X[0], X[1] * 2]))[1]) + np.sum(np.stack(tuple(rows)) * rows[2])
+""", lambda m, rng: (vec(rng, 3, 4),)),
+
+    "Imports in the function": Program("""
+def f(x):
+    import math
+    from numpy.linalg import norm
+    return math.pi * norm(x) + math.sqrt(2.0) * np.sum(x)
 """, lambda m, rng: (vec(rng, 4),)),
 
     "Attributes of objects": Program("""
@@ -463,6 +484,73 @@ def f(x, p=0.5):
     return np.sum((x * mask + noise + shift) ** 2)
 """, lambda m, rng: (vec(rng, 5),)),
 
+    "Objects made in the function": Program("""
+class TwoLayerNet:
+    def __init__(self, params, reg=0.0):
+        self.params = params
+        self.reg = reg
+
+    def loss(self, X, y):
+        hidden = np.maximum(0, X @ self.params["W1"])
+        loss = 0.5 * np.sum((hidden @ self.params["W2"] - y) ** 2)
+        return loss + 0.5 * self.reg * np.sum(self.params["W1"] ** 2)
+
+
+def f(params, X, y):
+    model = TwoLayerNet(params, reg=0.1)
+    return model.loss(X, y)
+""", lambda m, rng: ({"W1": vec(rng, 4, 5), "W2": vec(rng, 5, 2)}, vec(rng, 3, 4), vec(rng, 3, 2))),
+
+    "Lists of layer objects": Program("""
+class Dense:
+    def __init__(self, W):
+        self.W = W
+
+    def forward(self, x):
+        return np.tanh(x @ self.W)
+
+
+class Model:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def loss(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        for i, layer in enumerate(reversed(self.layers)):
+            x = layer.forward(x) * (i + 1) if i == 0 else x
+        return np.sum(x ** 2)
+""", lambda m, rng: (m.Model([m.Dense(vec(rng, 3, 3)), m.Dense(vec(rng, 3, 3))]), vec(rng, 2, 3)), wrt=0,
+        method="loss"),
+
+    "A dict the function made, written by your function": Program("""
+def bn_forward(x, bn_param):
+    momentum = bn_param.get("momentum", 0.9)
+    if bn_param["mode"] == "train":
+        mean = x.mean(axis=0)
+        bn_param["running_mean"] = momentum * bn_param.get("running_mean", 0.0) + (1 - momentum) * mean
+        return x - mean
+    return x - bn_param["running_mean"]
+
+
+def f(x, x_val):
+    bn_param = {"mode": "train", "momentum": 0.5}
+    out = bn_forward(x, bn_param)
+    bn_param["mode"] = "test"
+    out_val = bn_forward(x_val, bn_param)
+    return np.sum(out ** 2) + np.sum(np.sin(out_val))
+""", lambda m, rng: (vec(rng, 4, 3), vec(rng, 2, 3))),
+
+    "In-place updates of the items of a display": Program("""
+def f(x, y):
+    dW, db = x * 3.0, np.sin(y)
+    for dparam in [dW, db]:
+        np.clip(dparam, -5, 5, out=dparam)
+    for g in (dW, db):
+        g *= 0.5
+    return np.sum(dW * db)
+""", lambda m, rng: (vec(rng, 4) * 2, vec(rng, 4))),
+
     "Dicts, lists and tuples as `wrt`": Program("""
 def f(params, layers, x):
     h = np.tanh(x @ params["W1"] + params["b1"])
@@ -585,6 +673,12 @@ def f(x):
         scale = 2.0
 
     return np.sum(x * Layer.scale)
+""", lambda m, rng: (vec(rng, 3),)),
+
+    "Starred assignment": Program("""
+def f(x):
+    first, *rest = x
+    return first * 2.0 + np.sum(np.array(rest))
 """, lambda m, rng: (vec(rng, 3),)),
 
     "Recursion": Program("""

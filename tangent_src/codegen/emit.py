@@ -8,6 +8,7 @@ text: the imports it needs, then the function.
 from __future__ import annotations
 
 import ast
+import types
 
 import black
 
@@ -59,7 +60,9 @@ def import_lines(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, obje
     lines = [f"import numpy as {numpy}" if numpy != "numpy" else "import numpy"]
     for name, obj in sorted((names or {}).items()):
         module = getattr(obj, "__module__", None)
-        if module and getattr(obj, "__name__", None) == name:
+        if isinstance(obj, types.ModuleType) and name != "math":  # `import numpy.linalg as la` in the function
+            lines.append(f"import {obj.__name__}" + (f" as {name}" if name != obj.__name__ else ""))
+        elif module and getattr(obj, "__name__", None) == name:
             lines.append(f"from {module} import {name}")
     if any("math" in names_in(n) for n in nodes):
         lines.insert(0, "import math")

@@ -71,7 +71,7 @@ class Calls:
         value = self.atom(node.value)
         name = node.attr.value
         key = rules.attribute(name)
-        if key is None:
+        if key is None or self.object_of(node.value) is not None:
             return self.object_attribute(node, value)
         return self.bound_op(lookup(key), [value], {}, ast.Attribute(value, name), node)  # type: ignore[arg-type]
 
@@ -112,7 +112,13 @@ class Calls:
             return self.method_call(node, func, args, kwargs)
         if isinstance(func, cst.Name) and func.value in self.current:
             return self.local_call(node, func, args, kwargs)
+        if isinstance(func, cst.Lambda):  # `(lambda a, b: a * b)(x, y)`, as map's comprehension calls it
+            made = self.lambda_expr(func)
+            return self.call_value(self.function_values()[made.id], made, node, func, args, kwargs)  # type: ignore
         obj = self.resolve(func)
+        if obj is map and len(node.args) >= 2 and all(a.keyword is None and not a.star for a in node.args) \
+                and (len(node.args) == 2 or "zip" not in self.current):
+            return self.lower(self.map_comprehension(node))
         if obj is dict:
             return self.dict_call(node, args, kwargs)  # type: ignore[return-value]
         if obj is reversed and len(args) == 1 and not kwargs:  # reversed(xs) in an expression: xs[::-1]
@@ -137,6 +143,21 @@ class Calls:
                           [ast.keyword(k, v) for k, v in kwargs.items()])
         return self.bound_op(rule, args, kwargs, primal, node)
 
+    def map_comprehension(self: _Normalizer, node: cst.Call) -> cst.ListComp:
+        """`map(f, xs)` (or `map(f, xs, ys)`) as `[f(v) for v in xs]` (zip for several): the items
+        map gives, each a call that is differentiated (a list, which `list(...)` and `sum` take as
+        they take map's iterator)."""
+        function, *sequences = [a.value for a in node.args]
+        names = [cst.Name(self.fresh("item")) for _ in sequences]
+        target: cst.BaseAssignTargetExpression = names[0] if len(names) == 1 else \
+            cst.Tuple([cst.Element(n) for n in names])
+        source = sequences[0] if len(sequences) == 1 else cst.Call(cst.Name("zip"), [cst.Arg(s) for s in sequences])
+        comprehension = cst.ListComp(cst.Call(function, [cst.Arg(n) for n in names]),
+                                     cst.CompFor(target=target, iter=source))
+        for built in (comprehension, comprehension.elt, comprehension.for_in, target, source, *names):
+            self.parsed.moved(built, node)
+        return comprehension
+
     def is_local_root(self: _Normalizer, node: cst.BaseExpression) -> bool:
         while isinstance(node, cst.Attribute):
             node = node.value
@@ -145,6 +166,9 @@ class Calls:
     def method_call(self: _Normalizer, node: cst.Call, func: cst.Attribute, args: list[ast.expr],
                     kwargs: dict[str, ast.expr]) -> _Op:
         name = func.attr.value
+        holder = self.object_of(func.value)
+        if holder is not None:  # `model.loss(X, y)` of an object the function made (objects.py)
+            return self.object_method(holder, node, func, args, kwargs)  # type: ignore[return-value]
         op = self.container_method(node, func, args, kwargs)
         if op is not None:
             return op
@@ -160,6 +184,14 @@ class Calls:
             if name == "format":
                 raise self.unsupported(func.attr, "`.format()` of a string is not supported",
                                        hint="use an f-string or `%`")
+            made = next((o.cls for o in self.local_objects().values() if hasattr(o.cls, name)), None)
+            if made is not None:  # `layers[0].forward(x)`: an object made here, reached through a container
+                raise self.unsupported(func, f"`{self.code(func)}` calls a method of an object that is not known "
+                                       f"here (an object of class `{made.__name__}` made in the function is used "
+                                       "only by the name it was assigned to)",
+                                       hint="call the method on the name the object was assigned to "
+                                       "(`layer = Affine(W, b)`, `layer.forward(x)`), or create the objects "
+                                       "outside and pass them as arguments")
             raise self.unsupported(func.attr, f"the array method `.{name}()` has no derivative rule",
                                    hint="call the numpy function instead, or add a rule for it")
         receiver = self.atom(func.value)
@@ -179,9 +211,20 @@ class Calls:
             if arg.star == "*" and arg.keyword is None:  # np.random.rand(*x.shape): see bound_op
                 args.append(ast.Starred(self.atom(arg.value), ast.Load()))
                 continue
+            if arg.star == "**" and arg.keyword is None:  # f(**kw), kw a dict the function made
+                mapping = self.atom(arg.value)
+                keys = self.dict_keys.get(mapping.id) if isinstance(mapping, ast.Name) else None
+                if keys is not None:
+                    for key in keys:
+                        index = ast.Constant(key)
+                        kwargs[key] = self.atom_of(self.subscript_op(mapping, index, ast.Subscript(mapping, index),
+                                                                     arg), arg)
+                    continue
             if arg.star:
                 raise self.unsupported(arg, f"`{arg.star}` arguments are not supported",
-                                       hint="pass each argument by itself")
+                                       hint="pass each argument by itself" if arg.star == "*" else
+                                       "pass each argument by itself (or a dict made in the function, with "
+                                       "string keys)")
             value = self.atom(arg.value)
             if arg.keyword is not None:
                 kwargs[arg.keyword.value] = value
@@ -206,6 +249,11 @@ class Calls:
             raise self.unsupported(node, f"the arguments do not match {name}{rule.signature}: {err}",
                                    hint=f"call it as {name}{rule.signature}") from None
         arguments = dict(bound.arguments)
+        if rule.key == "builtins.sum" and isinstance(arguments.get("start"), (ast.List, ast.Tuple)):
+            kind = "lists" if isinstance(arguments["start"], ast.List) else "tuples"
+            raise self.unsupported(node, f"`sum(..., {'[]' if kind == 'lists' else '()'})` joins {kind}, "
+                                   "which is not supported", hint="join them with a comprehension: "
+                                   "`[v for part in parts for v in part]`")
         for name, value in list(arguments.items()):
             if isinstance(value, tuple):  # *args
                 value = arguments[name] = ast.Tuple(list(value))

@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ..ir import Apply, If, Loop, Stmt, rename
+from ..ir import Apply, Effect, If, Loop, Stmt, rename
 from ..rules.registry import lookup
+from .functions import _MISSING, LOOPS_OVER, NeedsValue
+from .objects import AMBIGUOUS
 from .exits import (
     _lines,
     _exit_at,
@@ -68,6 +70,12 @@ class ControlFlow:
         hold a `break` or `continue` (nested in its branches too): what follows one never runs."""
         saved, self.body = self.body, []
         holds_rest, self.loop_top = self.loop_top, False
+        self.statements(statements, holds_rest)
+        block, self.body, self.loop_top = self.body, saved, holds_rest
+        return block
+
+    def statements(self: _Normalizer, statements: list[cst.BaseStatement], holds_rest: bool = False) -> None:
+        """Normalize statements into the current body (`holds_rest`: see block)."""
         for i, statement in enumerate(statements):
             self.statement = statement
             if isinstance(statement, cst.SimpleStatementLine):
@@ -94,8 +102,6 @@ class ControlFlow:
             else:
                 raise self.unsupported(statement, f"{self.describe_statement(statement)} is not supported",
                                        hint=_hint(statement))
-        block, self.body, self.loop_top = self.body, saved, holds_rest
-        return block
 
     # ------------------------------------------------------------ if
 
@@ -196,6 +202,13 @@ class ControlFlow:
                    if s in self.foreign or s in self.parameters]
         if origins:
             self.foreign[joined] = next((o for o in origins if o), None)
+        roots = {self.dict_roots.get(s, s) for s in found}  # the same dict written on one side only
+        if len(roots) == 1 and any(s in self.dict_roots for s in found):
+            self.dict_roots[joined] = roots.pop()
+        objects = self.local_objects()
+        held = [objects.get(s) for s in found]
+        if any(h is not None for h in held):  # an object made here, the same one on both sides or not
+            objects[joined] = held[0] if all(h is held[0] for h in held) else AMBIGUOUS  # type: ignore[assignment]
 
     def conditional(self: _Normalizer, node: cst.IfExp) -> ast.expr:
         """`a if c else b`: an if statement whose branches assign one value (only one side runs)."""
@@ -247,6 +260,8 @@ class ControlFlow:
         if node.orelse is not None or node.asynchronous is not None:
             raise self.unsupported(node, "`for ... else` and `async for` are not supported",
                                    hint="move the else part after the loop, using a flag")
+        if self.unrolled(node) or self.unrolled_over_objects(node):
+            return
         iterable, index_name, items = self.iteration(node)
         self.placeholders(node, {index_name} if index_name is not None else set())
         if index_name is not None:
@@ -255,6 +270,79 @@ class ControlFlow:
             index = self.fresh("i")
             self.generated.add(index)
         self.loop(node, "for", index, iterable, [], None, dict(self.current), items)
+
+    def unrolled(self: _Normalizer, node: cst.For) -> bool:
+        """`for dparam in [dWxh, dWhh]: np.clip(dparam, -5, 5, out=dparam)`: a loop over a display
+        whose body changes its item in place changes the arrays the display names; written as one
+        trip per item (`dparam = dWxh`, the body; `dparam = dWhh`, the body), the update is one of a
+        name that shares its array with another, which the function follows (aliases.py)."""
+        target, source = node.target, node.iter
+        if not isinstance(source, (cst.List, cst.Tuple)) or not isinstance(target, cst.Name) \
+                or not 0 < len(source.elements) <= 16 or any(not isinstance(e, cst.Element) for e in source.elements):
+            return False
+        if not _updates_in_place(node.body, target.value) or _has_jumps(node.body):
+            return False
+        assigned = _assigned_names(node.body)
+        read = {n.value for e in source.elements for n in _names_of(e.value)}
+        if read & assigned:  # the items are read once, before the first trip: keep the loop
+            return False
+        for element in source.elements:
+            bind = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(target.value))], element.value)])
+            self.parsed.moved(bind, element)
+            self.parsed.moved(bind.body[0], element)
+            self.parsed.moved(bind.body[0].targets[0].target, target)  # type: ignore[attr-defined]
+            saved = self.statement
+            self.statements([bind, *_lines(node.body)])  # in this very block: its names' copies are followed
+            self.statement = saved
+        return True
+
+    def unrolled_over_objects(self: _Normalizer, node: cst.For) -> bool:
+        """`for layer in self.layers: x = layer.forward(x)` (or `for i, layer in enumerate(...)`), the
+        list known when the derivative is made and holding objects or functions: one trip per item,
+        each with its item known, so that `layer.forward` is that layer's method."""
+        target, source = node.target, node.iter
+        counter = None
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "enumerate" \
+                and "enumerate" not in self.current and len(source.args) == 1 and source.args[0].keyword is None \
+                and isinstance(target, cst.Tuple) and len(target.elements) == 2 \
+                and all(isinstance(e.value, cst.Name) for e in target.elements):
+            counter, target = target.elements[0].value, target.elements[1].value
+            source = source.args[0].value
+        if not isinstance(target, cst.Name) or _has_jumps(node.body):
+            return False
+        items = self.known_items(source)
+        if items is None:
+            return False
+        sequence = self.atom_of(self.lower(source), source)
+        for k, item in enumerate(items):
+            if counter is not None:
+                self.emit((self.bind(counter.value),), ast.Constant(k), counter)  # type: ignore[attr-defined]
+            version = self.bind(target.value)
+            self.emit((version,), ast.Subscript(sequence, ast.Constant(k)), target)
+            self.parsed.known[version] = item
+            saved = self.statement
+            self.statements(_lines(node.body))
+            self.statement = saved
+        return True
+
+    def known_items(self: _Normalizer, source: cst.BaseExpression) -> list | None:
+        """The items of `self.layers` (a list or tuple known now) where they are objects or functions."""
+        from .functions import specializable
+
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "reversed" \
+                and "reversed" not in self.current and len(source.args) == 1 and source.args[0].keyword is None:
+            inner = self.known_items(source.args[0].value)  # reversed(self.layers): lowered as self.layers[::-1]
+            return None if inner is None else inner[::-1]
+        root = source
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name) or root.value not in self.current:
+            return None
+        holder = self.known_value(ast.Name(self.current[root.value]))
+        value = self.attribute_value(holder, source)
+        if not isinstance(value, (list, tuple)) or not 0 < len(value) <= 64:
+            return None
+        return list(value) if all(specializable(v) for v in value) else None
 
     def iteration(self: _Normalizer,
                   node: cst.For) -> tuple[ast.expr, str | None, list[tuple[cst.BaseExpression, ast.expr]]]:
@@ -332,11 +420,18 @@ class ControlFlow:
         return ast.Call(ast.Name("range"), [last, ast.Constant(-1), ast.Constant(-1)], []), None, \
             [(node.target, sequence)]
 
-    def loop_sequence(self: _Normalizer, source: cst.BaseExpression, node: cst.For) -> ast.expr:
+    def loop_sequence(self: _Normalizer, source: cst.BaseExpression, node: cst.For, keyed: bool = False) -> ast.expr:
         """The atom a loop takes its items from: Python reads the sequence once, before the first
         trip, so a variable the body assigns again is copied first (`for r in x: x = x + r` takes
         the rows of the x it started with)."""
         sequence = self.atom(source)
+        if not keyed and isinstance(source, cst.Name) and isinstance(sequence, ast.Name) \
+                and sequence.id in self.parameters and self.known_value(sequence) is _MISSING:
+            # an argument of a type unknown until the derivative runs: a dict would give its keys
+            if self.parsed.scratch.get("values_on_demand"):
+                raise NeedsValue(source.value, LOOPS_OVER, self.span(source))
+            check = ast.Call(ast.Name("check_sequence"), [sequence, ast.Constant(source.value)], [])
+            self.body.append(Effect(ast.Expr(check), self.span(source)))
         if isinstance(sequence, (ast.Tuple, ast.List)) and self.holds_locals(sequence):
             display = self.temporary()  # `for w in (a, b)`: the items carry derivatives
             self.emit((display,), sequence, source)
@@ -404,3 +499,60 @@ def _hint(statement: cst.CSTNode) -> str:
     from .normalize import _HINTS  # the hints of the statements that stay unsupported
 
     return _HINTS.get(type(statement), "rewrite it with assignments, if, for and while")
+
+
+def _updates_in_place(body: cst.CSTNode, name: str) -> bool:
+    """Whether the body changes the value `name` holds in place (`p *= 2`, `p[i] = v`,
+    `np.clip(p, -5, 5, out=p)`, `p.append(v)`)."""
+    found = []
+
+    def named(node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value == name
+
+    class Find(cst.CSTVisitor):
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if named(node.target) or (isinstance(node.target, cst.Subscript) and named(node.target.value)):
+                found.append(node)
+
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Subscript) and named(node.target.value):
+                found.append(node)
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if any(a.keyword is not None and a.keyword.value == "out" and named(a.value) for a in node.args):
+                found.append(node)
+            func = node.func
+            if isinstance(func, cst.Attribute) and named(func.value) and func.attr.value in (
+                    "append", "extend", "insert", "update", "setdefault", "pop", "fill", "sort"):
+                found.append(node)
+
+    body.visit(Find())
+    return bool(found)
+
+
+def _has_jumps(body: cst.CSTNode) -> bool:
+    found = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Break(self, node: cst.Break) -> None:
+            found.append(node)
+
+        def visit_Continue(self, node: cst.Continue) -> None:
+            found.append(node)
+
+        def visit_Return(self, node: cst.Return) -> None:
+            found.append(node)
+
+    body.visit(Find())
+    return bool(found)
+
+
+def _names_of(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class Find(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(Find())
+    return found

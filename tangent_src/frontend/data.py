@@ -186,7 +186,7 @@ class DataModel:
             method, source = source.func.attr.value, source.func.value
         elif not self.is_dict(source) and not _keyed_loop(node):
             return None
-        mapping = self.loop_sequence(source, node)
+        mapping = self.loop_sequence(source, node, keyed=True)
         keys = self.atom_of(_Op(lookup("dict.keys"), {"a": mapping}, ast.Call(ast.Name("list"), [mapping], []),
                                 node), node)
         if method in (None, "keys"):
@@ -254,7 +254,7 @@ class DataModel:
     def object_attribute(self: _Normalizer, node: cst.Attribute, value: ast.expr) -> _Op | ast.expr:
         """`self.reg`, `config.lr`: an attribute that is no array's, read as a constant; one the
         function assigned (`self.h = h`) is that value."""
-        path = self.attribute_path(node)
+        path = self.attribute_key(node) or self.attribute_path(node)
         if path is not None and path in self.current:
             return ast.Name(self.current[path])
         return _Op(lookup("getattr"), {"obj": value, "name": ast.Constant(node.attr.value)},
@@ -273,7 +273,8 @@ class DataModel:
         """`obj.attr = v`: kept (the object changes as in your function) and, for the rest of the
         function, `obj.attr` is v."""
         path = self.attribute_path(target)
-        if target.attr.value in _ARRAY_ATTRIBUTES:
+        key = self.attribute_key(target)  # an attribute of an object made here (objects.py)
+        if target.attr.value in _ARRAY_ATTRIBUTES and key is None:
             raise self.unsupported(target, f"assignment to `.{target.attr.value}` changes an array in place, "
                                    "which is not supported",
                                    hint="make a new array: y = y.reshape(...)" if target.attr.value == "shape"
@@ -287,7 +288,7 @@ class DataModel:
         statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
         self.body.append(Effect(statement, self.span(target)))
         name = self.fresh(path.replace(".", "_"))
-        self.current[path] = name
+        self.current[key or path] = name
         self.emit((name,), self.value_copy(item, value), value)
 
     # ------------------------------------------------------------ statements
@@ -307,6 +308,42 @@ class DataModel:
         else:
             raised = self.atom(exc)
         self.body.append(Effect(ast.Raise(raised, None), self.span(node)))
+
+
+    def import_statement(self: _Normalizer, node: cst.Import | cst.ImportFrom) -> None:
+        """`import math`, `from numpy.linalg import norm` inside the function: the module (or name) is
+        imported when the derivative is made, as the function's first call would import it, and
+        the name is the function's own from here on, read as a global is."""
+        import importlib
+
+        if isinstance(node, cst.ImportFrom) and (node.relative or isinstance(node.names, cst.ImportStar)):
+            raise self.unsupported(node, "a relative import or `import *` in the function is not supported",
+                                   hint="import the names by their module's full name at the top of the module")
+        bound: dict[str, object] = {}
+        try:
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    dotted = self.code(alias.name)
+                    module = importlib.import_module(dotted)
+                    if alias.asname is not None:
+                        bound[self.code(alias.asname.name)] = module
+                    else:
+                        bound[dotted.split(".")[0]] = importlib.import_module(dotted.split(".")[0])
+            else:
+                module = importlib.import_module(self.code(node.module))  # type: ignore[arg-type]
+                for alias in node.names:  # type: ignore[union-attr]
+                    name = self.code(alias.name)
+                    value = getattr(module, name) if hasattr(module, name) else \
+                        importlib.import_module(f"{module.__name__}.{name}")
+                    bound[self.code(alias.asname.name) if alias.asname is not None else name] = value
+        except ImportError as err:
+            raise self.unsupported(node, f"this import fails when the derivative is made: {err}") from None
+        for name, value in bound.items():
+            if name in self.current or self.parsed.closure.get(name, value) is not value:
+                raise self.unsupported(node, f"this import rebinds `{name}`, a name the function already uses",
+                                       hint="import at the top of the module")
+            self.parsed.closure[name] = value
+            self.parsed.scratch.setdefault("imported", {})[name] = value  # the CLI's module imports it too
 
 
 def _nodes(tree: cst.CSTNode) -> list[cst.CSTNode]:

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import UnsupportedSyntax
 from ..ir import Apply, Function, walk
 from ..rules.registry import key_of, lookup
+from .objects import Objects, _foreign_problem, check_local_objects
 from .inlining import Inlining, LocalFunction, LocalPartial, _call, _copies, check_local_functions
 from .source import ParsedFunction, Specialized, attribute_parameter, specialized
 from .static import Unknown
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from .normalize import _Normalizer
 
 _MISSING = object()
+
+
+LOOPS_OVER = "function loops over it"  # NeedsValue.doing of a loop over an argument (frontend/control.py)
 
 
 class NeedsValue(UnsupportedSyntax):
@@ -80,7 +84,7 @@ def _is_library(obj: Any) -> bool:
     return module.split(".")[0] in {"numpy", "scipy", "math", "builtins", "functools"}
 
 
-class Functions(Inlining):
+class Functions(Objects, Inlining):
     """The functions-as-values part of the normalizer (mixed into `_Normalizer`)."""
 
     # ------------------------------------------------------------ hooks
@@ -141,10 +145,7 @@ class Functions(Inlining):
         if obj is functools.partial:
             return self.make_partial(node, args, kwargs)
         if isinstance(obj, type) and not _is_library(obj):
-            raise self.unsupported(func, f"creating an object of class `{obj.__name__}` in the function is not "
-                                   "supported", hint="create the object outside and pass it as an argument "
-                                   "(its methods and attributes can be used, and `wrt='obj.attr'` differentiates "
-                                   "with respect to an attribute)")
+            return self.make_object(obj, func, node, args, kwargs)  # objects.py
         if isinstance(obj, types.FunctionType) and _is_library(obj):
             return None
         if not callable(obj) or isinstance(obj, type) or not specializable(obj):
@@ -227,6 +228,19 @@ class Functions(Inlining):
         rule = lookup(key) if key else None
         if rule is not None:
             return self.bound_op(rule, args, kwargs, _call(expr, args, kwargs), node)
+        if isinstance(obj, types.FunctionType) and not _is_library(obj) and self.passes_local_values(obj, args, kwargs):
+            why = _foreign_problem(self, obj)  # objects.py: inlined, so that the derivative follows them
+            if why is None:
+                return self.inline_foreign(obj, args, kwargs, node)
+            if any(isinstance(a, ast.Name) and a.id in self.local_objects() for a in [*args, *kwargs.values()]):
+                raise self.unsupported(node, f"an object made in the function is passed to `{obj.__name__}`, "
+                                       f"which cannot be inlined: {why}", hint="create the object outside and "
+                                       "pass it as an argument")
+        if isinstance(obj, (Specialized, types.FunctionType)) and any(isinstance(a, ast.Starred) for a in args):
+            try:  # saxpy(*abc): the items the `*` argument gives, as names
+                args = self.spread(args, kwargs, inspect.signature(obj), node)
+            except (TypeError, ValueError):
+                pass
         if isinstance(obj, Specialized) or (isinstance(obj, types.FunctionType) and not _is_library(obj)):
             target, extra = self.specialize(obj, args, kwargs, node)
             if extra:  # the attributes the callee differentiates go to it by keyword
@@ -317,6 +331,7 @@ def check_values(fn: Function, parsed: ParsedFunction) -> None:
     differentiated as a parameter, read some other way than by its path."""
     copies = _copies(fn)
     check_local_functions(fn, parsed, copies)
+    check_local_objects(fn, parsed)
     _check_attribute_reads(fn, parsed)
 
 

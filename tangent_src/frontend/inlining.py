@@ -47,6 +47,7 @@ class LocalFunction:
     frame: int  # the inlined body (0: the function itself) it was defined in
     locals: set[str] = field(default_factory=set)
     constant: bool = False  # a lambda reading none of the function's values: a real value in the code
+    foreign: bool = False  # a module-level function of the user's (objects.py): it sees none of the caller's names
 
 
 @dataclass(eq=False)
@@ -84,7 +85,8 @@ class Inlining:
         if node.decorators or node.asynchronous is not None:
             raise self.unsupported(node, "a decorated or `async` nested function is not supported",
                                    hint="define the function at module level")
-        statements = single_exit(loop_returns(_lines(node.body), self.taken, self.parsed), self.parsed)
+        statements = single_exit(loop_returns(_with_final_return(self.parsed, node), self.taken, self.parsed),
+                                 self.parsed)
         record = LocalFunction(node.name.value, node, statements, self.defaults(node.params), self.frames()[-1].token)
         record.locals = _locals(statements) | _parameter_names(node.params)
         version = self.bind(node.name.value)
@@ -132,7 +134,7 @@ class Inlining:
                node: cst.Call) -> _Op | ast.expr:
         """The body of a nested def or lambda at the call site: its result's atom (a tuple's display)."""
         frames = self.frames()
-        if any(f.function is record for f in frames):
+        if any(f.function is not None and f.function.node is record.node for f in frames):
             raise self.unsupported(node, f"`{record.name}` calls itself (recursion); it cannot be differentiated",
                                    hint="write the recursion as a loop")
         tokens = [f.token for f in frames]
@@ -146,8 +148,13 @@ class Inlining:
                                    hint="end the function with a `return`")
         depth = tokens.index(record.frame)
         binding = self.bind_arguments(record, args, kwargs, node)
-        innermost = depth == len(frames) - 1
+        innermost = depth == len(frames) - 1 or record.foreign
         base = dict(self.current if innermost else frames[depth + 1].entry)
+        if record.foreign:  # only the attributes of the objects made here, under keys no user name can be
+            objects = self.local_objects()
+            base = {k: v for k, v in base.items() if "." in k and k.split(".")[0] in objects}
+        passed = {p: a.id for p, a in binding.items()  # parameters given a value of the caller's as it is
+                  if isinstance(a, ast.Name) and (a.id in self.current.values() or a.id in self.generated)}
         saved = _Scope.save(self)
         frames.append(_Frame(next(_TOKENS), record, dict(self.current)))
         try:
@@ -158,7 +165,7 @@ class Inlining:
             saved.restore(self)
         results = [ast.Name(inner[k]) for k in keys]
         self.generated.update(r.id for r in results)  # values of the function, which it reads as such
-        self.current = self.outer_names(saved.current, base, inner, record, set(keys), innermost, node)
+        self.current = self.outer_names(saved.current, base, inner, record, set(keys), innermost, node, passed)
         if as_tuple:
             return self.display_op(ast.Tuple(results), node)
         return results[0]
@@ -185,10 +192,17 @@ class Inlining:
         return self.current
 
     def outer_names(self: _Normalizer, caller: dict[str, str], base: dict[str, str], inner: dict[str, str],
-                    record: LocalFunction, results: set[str], innermost: bool, node: cst.Call) -> dict[str, str]:
+                    record: LocalFunction, results: set[str], innermost: bool, node: cst.Call,
+                    passed: dict[str, str]) -> dict[str, str]:
         """The caller's names after the call: its own, except those the body changed in place
         (`xs.append(v)`, `d[k] = v` on a name it closes over), which Python changes too."""
         names = dict(caller)
+        for param, old in passed.items():  # a dict passed in and written into (`p[k] = v`): Python
+            new = inner.get(param)  # writes into the caller's dict, which every name of it sees
+            if new != old and self.dict_roots.get(new or "") == self.dict_roots.get(old, old):
+                for name, version in caller.items():
+                    if version == old:
+                        names[name] = new
         for name, version in inner.items():
             if name in record.locals or name in results or base.get(name) == version:
                 continue
@@ -207,6 +221,7 @@ class Inlining:
             [(p, inspect.Parameter.KEYWORD_ONLY) for p in params.kwonly_params]
         signature = inspect.Signature([inspect.Parameter(p.name.value, kind, default=marker if p.default else
                                                          inspect.Parameter.empty) for p, kind in kinds])
+        args = self.spread(args, kwargs, signature, node)
         if any(isinstance(a, ast.Starred) for a in args):
             raise self.unsupported(node, f"`*` arguments in a call of `{record.name}` are not supported",
                                    hint="pass each argument by itself")
@@ -215,6 +230,40 @@ class Inlining:
         except TypeError as err:
             raise self.unsupported(node, f"the arguments do not match `{record.name}`: {err}") from None
         return {name: bound.arguments.get(name, record.defaults.get(name)) for name in signature.parameters}
+
+
+    def spread(self: _Normalizer, args: list[ast.expr], kwargs: dict[str, ast.expr], signature: inspect.Signature,
+               node: cst.CSTNode) -> list[ast.expr]:
+        """`saxpy(*abc)`: a `*` argument as the items it gives, where the signature says how many it
+        must give (the positional parameters left, none with a default): unpacked into that many
+        names, which raises as Python does where the sequence has another length."""
+        starred = [a for a in args if isinstance(a, ast.Starred)]
+        if not starred:
+            return args
+        spread: list[ast.expr] = []
+        for a in args:
+            if isinstance(a, ast.Starred) and isinstance(a.value, (ast.Tuple, ast.List)):
+                spread.extend(a.value.elts)  # f(*(a, b))
+            else:
+                spread.append(a)
+        left = [a for a in spread if isinstance(a, ast.Starred)]
+        if not left:
+            return spread
+        positional = [p for p in signature.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in kwargs]
+        if len(left) > 1 or any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()):
+            return spread  # how many items each gives is not known: refused where bound
+        at = spread.index(left[0])
+        count = len(positional) - (len(spread) - 1)
+        if count <= 0 or any(p.default is not inspect.Parameter.empty for p in positional[at:at + count]):
+            return spread  # the items fill parameters with defaults: how many is not known
+        from ..rules.registry import lookup
+        from .calls import _Op
+
+        names = [self.temporary() for _ in range(count)]
+        sequence = left[0].value
+        self.emit(tuple(names), _Op(lookup("unpack"), {"a": sequence}, sequence, node), node)
+        return [*spread[:at], *(ast.Name(n) for n in names), *spread[at + 1:]]
 
 
 @dataclass
@@ -240,6 +289,18 @@ class _Scope:
         norm.current, norm.results, norm.results_tuple = self.current, self.results, self.results_tuple
         norm.loop_depth, norm.loop_top, norm.exits, norm.path = self.loop_depth, self.loop_top, self.exits, self.path
         norm.top, norm.statement = self.top, self.statement
+
+
+def _with_final_return(parsed: ParsedFunction, node: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """The body's statements, ending in `return None` where the body can end without a return (as
+    Python's function then returns None)."""
+    statements = list(_lines(node.body))
+    if _ends_in_return(statements):
+        return statements
+    end = cst.SimpleStatementLine([cst.Return(cst.Name("None"))])
+    parsed.moved(end, node)
+    parsed.moved(end.body[0], node)
+    return [*statements, end]
 
 
 def _parameter_names(params: cst.Parameters) -> set[str]:

@@ -29,6 +29,7 @@ from .control import ControlFlow
 from .exits import EXIT_VALUES, _ends_in_return, loop_returns, single_exit
 from .data import DataModel
 from .functions import Functions
+from .objects import AMBIGUOUS
 from .results import returns_of
 from .source import ParsedFunction, none_tests
 
@@ -110,6 +111,11 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     roots: dict[str, str] = field(default_factory=dict)  # name -> the array it may share
     masks: set[str] = field(default_factory=set)  # results of comparisons: indexing by one copies
     dicts: set[str] = field(default_factory=set)  # values the function made dicts (displays, copies)
+    # a version of a dict made by writing into an earlier one (`d[k] = v`) -> the first version of
+    # that same dict object: the versions that are one object, which every holder of it sees change
+    dict_roots: dict[str, str] = field(default_factory=dict)
+    # a dict the function made -> its keys, where each is a string constant (`f(**kw)` passes them)
+    dict_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # a version of a dict or object the function did not make -> the parameter it came from (None:
     # reached through an object, a global or a container), for writes into it
     foreign: dict[str, str | None] = field(default_factory=dict)
@@ -196,6 +202,24 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             and source.id in self.dicts
         if made or kept:
             self.dicts.update(apply.targets)
+        keys = None
+        if isinstance(apply.primal, ast.Dict) and key in ("constant", "") or key.startswith("dict.display"):
+            found = apply.primal.keys if isinstance(apply.primal, ast.Dict) else []
+            if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in found):
+                keys = tuple(dict.fromkeys(k.value for k in found))  # type: ignore[union-attr]
+        elif isinstance(source, ast.Name) and source.id in self.dict_keys and key in ("identity", "dict.copy"):
+            keys = self.dict_keys[source.id]
+        elif isinstance(source, ast.Name) and source.id in self.dict_keys and key == "dict.setitem":
+            index = apply.args.get("index")
+            if isinstance(index, ast.Constant) and isinstance(index.value, str):
+                keys = tuple(dict.fromkeys((*self.dict_keys[source.id], index.value)))
+        if keys is not None:
+            self.dict_keys.update({t: keys for t in apply.targets})
+        objects = self.local_objects()
+        if key == "identity" and isinstance(source, ast.Name) and source.id in objects:  # `m = model`
+            for target in apply.targets:  # a name given one object in one branch, another in the other: neither
+                known = objects.get(target)
+                objects[target] = objects[source.id] if known in (None, objects[source.id]) else AMBIGUOUS
 
     def track_foreign(self, apply: Apply) -> None:
         """An item or attribute of a value the function did not make (`bn = self.bn_params[i]`,
@@ -374,6 +398,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         self.emit((bind(name),), write, target)
         new = self.body[-1].target  # type: ignore[union-attr]
         self.dicts.add(new)
+        self.dict_roots[new] = self.dict_roots.get(old.id, old.id)
         if origin is not False:
             self.foreign[new] = origin  # type: ignore[assignment]
         if shared or is_literal(item):  # its sharers see the write when the code runs, and a constant,
@@ -386,7 +411,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         """`self.dropout_param["mode"] = mode`: a write into the dict an attribute holds (in place,
         for a dict: the object's dict changes as in your function); for the rest of the function
         the attribute is that dict."""
-        path = self.attribute_path(target.value)
+        path = self.attribute_key(target.value) or self.attribute_path(target.value)  # type: ignore[arg-type]
         if path is None:
             raise self.unsupported(target, "assignment into an item of this expression is not supported",
                                    hint="assign the container to a name first, write into it, and assign it back")
@@ -491,10 +516,15 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
             statement = ast.Expr(ast.Call(ast.Name("print"), args, [ast.keyword(k, v) for k, v in kwargs.items()]))
             self.body.append(Effect(statement, self.span(node)))
             return
+        if isinstance(call, cst.Call) and self.inlined_call(call.func):  # `remember(v)`, `model.reset()`
+            self.lower(call)  # the body, inlined here, does what the call does; its result is not used
+            return
         if isinstance(call, cst.Call) and not self.is_local_root(call.func):
             op = self.lower(call)
             if isinstance(op, _Op) and op.rule.effect:  # np.random.seed(0): kept for its effect
                 self.body.append(Effect(ast.Expr(op.primal), self.span(node)))
+                return
+            if not isinstance(op, _Op):  # a function of the user's inlined (objects.py): done
                 return
         if isinstance(call, (cst.Yield, cst.Await)):
             raise self.unsupported(node, f"{self.describe(call)} (a generator or coroutine) cannot be differentiated",
@@ -701,6 +731,8 @@ _Normalizer._SMALL = {
     cst.Break: _Normalizer.exit_statement,
     cst.Continue: _Normalizer.exit_statement,
     cst.Raise: _Normalizer.raise_statement,
+    cst.Import: _Normalizer.import_statement,
+    cst.ImportFrom: _Normalizer.import_statement,
 }
 _Normalizer._EXPR = {
     cst.Name: _Normalizer.name_expr,

@@ -46,8 +46,20 @@ class ParsedFunction:
     # (id of an object, attribute) -> the parameter that stands for that attribute (wrt="self.params")
     attributes: dict[tuple[int, str], str] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict)  # what normalization's parts record for later checks
+    # the functions of the user's whose bodies are inlined into this one (a method of an object the
+    # function makes): their nodes are found, and their errors placed, in their own source
+    inlined: list["ParsedFunction"] = field(default_factory=list)
+
+    def owner(self, node: cst.CSTNode) -> "ParsedFunction | None":
+        """The parsed function whose source holds this node (this one, or one inlined into it)."""
+        if node in self.positions:
+            return self
+        return next((other for other in self.inlined if node in other.positions), None)
 
     def span(self, node: cst.CSTNode) -> SourceSpan | None:
+        owner = self.owner(node)
+        if owner is not None and owner is not self:
+            return owner.span(node)
         where: CodeRange | None = self.positions.get(node)
         if where is None:
             return None
@@ -64,8 +76,9 @@ class ParsedFunction:
 
     def moved(self, new: cst.CSTNode, old: cst.CSTNode) -> cst.CSTNode:
         """A node a rewrite built from `old` sits where old does (so its errors name that place)."""
-        if new is not old and old in self.positions:
-            self.positions.setdefault(new, self.positions[old])
+        owner = self.owner(old) if new is not old else None
+        if owner is not None:
+            owner.positions.setdefault(new, owner.positions[old])
         return new
 
     def lookup(self, name: str) -> Any:

@@ -45,6 +45,15 @@ def _getattr(obj, name):
 nondiff("getattr", signature=_getattr, strict=("obj",))
 
 
+def _new_object(cls):
+    ...
+
+
+# `Model.__new__(Model)`: an object of a class of the user's that the function makes (its
+# __init__ and methods are inlined, its attributes followed as names: frontend/objects.py)
+nondiff("python.new_object", signature=_new_object)
+
+
 def _builtin_getattr(obj, name, default=None):
     ...
 

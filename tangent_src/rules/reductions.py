@@ -3,7 +3,8 @@
 import numpy as np
 
 from .registry import rule
-from ..runtime import broadcast_like, extremum_weights, reduced_size, unbroadcast, unreduce, unsum  # noqa: F401  (names used by templates)
+from ..runtime import (  # noqa: F401  (names used by templates)
+    broadcast_like, extremum_weights, reduced_size, unbroadcast, unlist, unreduce, unsum)
 
 
 @rule("numpy.sum", total_of="a")
@@ -52,6 +53,29 @@ def min(a, axis=None, *, keepdims=False):
     def adjoint(bz, z):
         where_min = extremum_weights(a, z, axis=axis, keepdims=keepdims)
         return where_min * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("builtins.list", diff=("iterable",))
+def builtin_list(iterable):
+    """z = list(iterable): its items as a list (the rows of an array); the tangent is the list of
+    the items' tangents, the adjoint the items' adjoints given back as the iterable held them"""
+
+    def tangent(diterable):
+        return list(diterable)
+
+    def adjoint(bz):
+        return unlist(bz, like=iterable)
+
+
+@rule("builtins.tuple", diff=("iterable",))
+def builtin_tuple(iterable):
+    """z = tuple(iterable): its items as a tuple; as list(iterable)"""
+
+    def tangent(diterable):
+        return tuple(diterable)
+
+    def adjoint(bz):
+        return unlist(bz, like=iterable)
 
 
 @rule("builtins.sum", diff=("iterable", "start"))

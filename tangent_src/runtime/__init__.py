@@ -18,6 +18,7 @@ from .core import (  # noqa: F401
     List,
     unarray,
     unsum,
+    unlist,
     unstack,
     unconcatenate,
     Dict,
@@ -42,6 +43,7 @@ from .core import (  # noqa: F401
     unalong,
     divide_or_zero,
     check_real,
+    check_sequence,
 )
 from .statistics import (  # noqa: F401
     prod_others,

@@ -147,6 +147,19 @@ def unarray(g, like):
     return g
 
 
+def unlist(g, like):
+    """Adjoint of list(like) (or tuple(like)): the items' adjoints, as a list for a sequence of
+    values, and as one array for an array, whose rows the list held (an unused row's is 0)."""
+    if isinstance(like, dict):  # list(d): its keys, which carry no derivative
+        return zeros_like_tree(like)
+    if isinstance(like, (list, tuple)):
+        return List(g)
+    rows = np.zeros_like(like)
+    for i, row in enumerate(g):
+        rows[i] = row
+    return rows
+
+
 def unsum(g, like):
     """Adjoint of the builtin sum(items): g goes to every item (undoing any broadcast)."""
     if isinstance(like, (list, tuple)):
@@ -484,6 +497,18 @@ def divide_or_zero(x, y):
     the 2-norm of a zero vector, the std of a constant slice.
     """
     return x / (y + (y == 0)) * (y != 0)
+
+
+def check_sequence(value, name):
+    """A loop over an argument whose type was not known when the derivative was made is a loop over
+    a sequence (a list, a tuple, an array): a dict's loop gives its keys, which the derivative
+    would read as items by position, so refuse one clearly rather than give the wrong items."""
+    if isinstance(value, dict):
+        raise TypeError(
+            f"the derivative was made for `{name}` as a sequence (a list, a tuple or an array), and got a "
+            "dict: make the derivative with the Python API (tangent_src.grad), which makes it for the "
+            "argument's type"
+        )
 
 
 def check_real(*values):

@@ -87,11 +87,6 @@ COURSE_CHECKLIST = {
 
 # programs refused today for the Python data model (the next issue), with the construct refused
 REFUSED_FOR_NOW = {
-    "cs231n_two_layer_net_class": "an object created in the differentiated function (TwoLayerNet(...))",
-    "course_batchnorm_running_averages_train_then_test": "the caller reads bn_param after batchnorm_forward wrote "
-                                                         "differentiated running averages into it",
-    "course_min_char_rnn_lossFun_with_backward": "np.clip(dparam, -5, 5, out=dparam) on the items of a list display "
-                                                 "of the gradients, which it changes in place",
 }
 
 # programs whose derivative is wrong or crashes today: name -> finding title in /tmp/r/findings.md

@@ -1,0 +1,279 @@
+"""Objects the function makes itself, and functions of the user's inlined (part of the normalizer).
+
+Stage: frontend. Input: `model = TwoLayerNet(params, reg=0.1)`, a class of the user's called in
+the function, then `model.loss(X, y)`; or a call of a function of the user's given a dict the
+function made, which it writes into (`batchnorm_forward(x, gamma, beta, bn_param)`, which leaves
+the running averages in bn_param). Output: the object made as Python makes it
+(`model = TwoLayerNet.__new__(TwoLayerNet)`, then the body of `__init__`), each attribute it is
+given a value of the function's (`model.params` is the params passed), and each method called on it
+inlined at the call site with `self` that object: the derivative goes through the attributes as
+through any name. A dict written by a function inlined so is the caller's dict after the call
+(inlining.py's outer_names), as Python shares it.
+
+What the object may not do is refused where it would drop a derivative: being stored in a
+container, passed to a function that is not inlined, chosen by an `if`, returned.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import libcst as cst
+
+from ..errors import UnsupportedSyntax
+from ..ir import Apply, Function, walk
+from ..rules.registry import lookup
+from .exits import loop_returns, single_exit
+from .inlining import LocalFunction, _locals, _parameter_names, _with_final_return
+
+if TYPE_CHECKING:
+    from .calls import _Op
+    from .normalize import _Normalizer
+
+
+@dataclass(eq=False)
+class LocalObject:
+    """An object of a class of the user's that the function makes: its attributes are values of the
+    function's, kept under the keys `f"{root}.{attribute}"` of the normalizer's names."""
+
+    cls: type
+    root: str  # the version `Cls.__new__(Cls)` made
+
+
+# a name that holds one object on one way through the function and another on another (`layer = a
+# if flag else b`): which one is not known when the derivative is made, so it is refused where used
+AMBIGUOUS = LocalObject(type(None), "")
+
+
+class Objects:
+    """The objects-made-here part of the normalizer (mixed into `_Normalizer`)."""
+
+    def local_objects(self: _Normalizer) -> dict[str, LocalObject]:
+        """Every version holding an object the function made (its copies `m = model` too)."""
+        return self.parsed.scratch.setdefault("objects", {})
+
+    def object_of(self: _Normalizer, node: cst.BaseExpression) -> LocalObject | None:
+        """The object the function made that `model` or `self.layer` holds, or None."""
+        found = None
+        if isinstance(node, cst.Name) and node.value in self.current:
+            found = self.local_objects().get(self.current[node.value])
+        elif isinstance(node, cst.Attribute):
+            key = self.attribute_key(node)
+            if key is not None and key in self.current:
+                found = self.local_objects().get(self.current[key])
+        if found is AMBIGUOUS:
+            raise self.unsupported(node, f"`{self.code(node)}` holds an object made in the function, a different "
+                                   "one on different ways through it (chosen by an `if`)",
+                                   hint="call the method in each branch, on the object's own name")
+        return found
+
+    def attribute_key(self: _Normalizer, node: cst.Attribute) -> str | None:
+        """`model.params` of an object made here: the key its value is held under."""
+        holder = self.object_of(node.value)
+        return None if holder is None else f"{holder.root}.{node.attr.value}"
+
+    def inlined_call(self: _Normalizer, func: cst.BaseExpression) -> bool:
+        """Whether calling `func` inlines a body here: a nested def or lambda of the function, a
+        method of an object it made."""
+        from .inlining import LocalFunction as Local
+
+        if isinstance(func, cst.Name) and func.value in self.current:
+            return isinstance(self.function_values().get(self.current[func.value]), Local)
+        return isinstance(func, cst.Attribute) and self.object_of(func.value) is not None
+
+    # ------------------------------------------------------------ making one
+
+    def make_object(self: _Normalizer, cls: type, func: cst.BaseExpression, node: cst.Call,
+                    args: list[ast.expr], kwargs: dict[str, ast.expr]) -> ast.expr:
+        """`TwoLayerNet(params, reg=0.1)`: `TwoLayerNet.__new__(TwoLayerNet)`, then its __init__ inlined."""
+        init = getattr(cls, "__init__", object.__init__)
+        why = _not_inlinable(self, cls) or (None if init is object.__init__ else _foreign_problem(self, init))
+        if why is not None:
+            raise self.unsupported(func, f"creating an object of class `{cls.__name__}` in the function is not "
+                                   f"supported here: {why}", hint="create the object outside and pass it as an "
+                                   "argument (its methods and attributes can be used, and `wrt='obj.attr'` "
+                                   "differentiates with respect to an attribute)")
+        spelled = ast.parse(self.code(func), mode="eval").body
+        primal = ast.Call(ast.Attribute(spelled, "__new__"), [spelled], [])
+        from .calls import _Op
+
+        name = self.fresh(_snake(cls.__name__))
+        self.generated.add(name)
+        self.emit((name,), _Op(lookup("python.new_object"), {"cls": spelled}, primal, node), node)
+        self.local_objects()[name] = LocalObject(cls, name)
+        self.described[name] = self.code(node)
+        if init is not object.__init__:
+            self.inline_foreign(init, [ast.Name(name), *args], kwargs, node)
+        return ast.Name(name)
+
+    def object_method(self: _Normalizer, holder: LocalObject, node: cst.Call, func: cst.Attribute,
+                      args: list[ast.expr], kwargs: dict[str, ast.expr]) -> _Op | ast.expr:
+        """`model.loss(X, y)` of an object made here: the method's body, `self` the object."""
+        name = func.attr.value
+        method = getattr(holder.cls, name, None)
+        if isinstance(method, (staticmethod, classmethod)) or not isinstance(method, types.FunctionType):
+            method = holder.cls.__dict__.get(name, method)
+        if not isinstance(method, types.FunctionType):
+            raise self.unsupported(func.attr, f"`{self.code(func)}` is no method of class `{holder.cls.__name__}` "
+                                   "written in Python", hint="call a method the class defines with `def`")
+        why = _foreign_problem(self, method)
+        if why is not None:
+            raise self.unsupported(func, f"`{self.code(func)}` of an object made in the function cannot be "
+                                   f"differentiated: {why}", hint="create the object outside and pass it as an "
+                                   "argument")
+        receiver = self.atom(func.value)
+        return self.inline_foreign(method, [receiver, *args], kwargs, node)
+
+    # ------------------------------------------------------------ inlining a function of the user's
+
+    def inline_foreign(self: _Normalizer, fn: types.FunctionType, args: list[ast.expr], kwargs: dict[str, ast.expr],
+                       node: cst.Call) -> _Op | ast.expr:
+        """The body of a module-level function (or method) of the user's at the call site: it sees no
+        name of the caller's, only its arguments and its module's globals (the caller's, checked)."""
+        from .source import parse_function
+
+        parsed = parse_function(fn)
+        self.parsed.inlined.append(parsed)
+        statements = _with_final_return(self.parsed, parsed.node)  # `__init__` returns None at its end
+        statements = single_exit(loop_returns(statements, self.taken, self.parsed), self.parsed)
+        record = LocalFunction(fn.__name__, parsed.node, statements, _defaults(self, fn, parsed.node.params), 0,
+                               foreign=True)
+        record.locals = _locals(statements) | _parameter_names(parsed.node.params)
+        return self.inline(record, args, kwargs, node)
+
+    def passes_local_values(self: _Normalizer, fn: types.FunctionType, args: list[ast.expr],
+                            kwargs: dict[str, ast.expr]) -> bool:
+        """Whether a call of this function of the user's is to be inlined: it is given an object the
+        function made, or a dict the function made which it writes into (its caller reads what it
+        wrote: a derivative made of the callee alone could not carry that back)."""
+        atoms = [a for a in [*args, *kwargs.values()] if isinstance(a, ast.Name)]
+        if any(a.id in self.local_objects() for a in atoms):
+            return True
+        written = _parameters_written(fn)
+        if not written:
+            return False
+        try:
+            import inspect
+
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError:
+            return False
+        return any(isinstance(a, ast.Name) and a.id in self.dicts and self.foreign.get(a.id, False) is False
+                   and name in written for name, a in bound.arguments.items())
+
+
+def _defaults(norm: _Normalizer, fn: types.FunctionType, params: cst.Parameters) -> dict[str, ast.expr]:
+    """The defaults the function was defined with: a number, a string, None as it is; any other
+    value as its expression, read where the call is (the caller's globals are the function's)."""
+    import inspect
+
+    if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+        raise norm.unsupported(params, f"`*args` and `**kwargs` parameters of `{fn.__qualname__}` are not supported "
+                               "where it is inlined", hint="name each parameter")
+    found: dict[str, ast.expr] = {}
+    nodes = {p.name.value: p for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for name, parameter in inspect.signature(fn).parameters.items():
+        if parameter.default is inspect.Parameter.empty:
+            continue
+        value = parameter.default
+        if value is None or isinstance(value, (bool, int, float, complex, str)):
+            found[name] = ast.Constant(value)
+        else:
+            found[name] = norm.atom(nodes[name].default)  # type: ignore[arg-type]
+    return found
+
+
+def _snake(name: str) -> str:
+    out = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    return out or "obj"
+
+
+def _not_inlinable(norm: _Normalizer, cls: type) -> str | None:
+    if type(cls) is not type:
+        return f"its metaclass is {type(cls).__name__}"
+    if cls.__new__ is not object.__new__:
+        return "it defines `__new__`"
+    if "__slots__" in vars(cls) or any("__slots__" in vars(base) for base in cls.__mro__[1:-1]):
+        return "it has `__slots__`"
+    return None
+
+
+def _foreign_problem(norm: _Normalizer, fn: Any) -> str | None:
+    """Why this function of the user's cannot be inlined into the function, or None."""
+    if not isinstance(fn, types.FunctionType):
+        return f"`{getattr(fn, '__qualname__', fn)}` is not written in Python"
+    if fn.__globals__ is not norm.parsed.globals:
+        return f"`{fn.__qualname__}` is defined in another module ({fn.__module__})"
+    if fn.__closure__:
+        return f"`{fn.__qualname__}` is defined inside a function"
+    if fn.__code__.co_flags & (0x20 | 0x80 | 0x200):  # generator, coroutine, async generator
+        return f"`{fn.__qualname__}` is a generator or a coroutine"
+    return None
+
+
+def _parameters_written(fn: types.FunctionType) -> set[str]:
+    """The parameters whose items the function's source assigns (`p[k] = v`, `p.update(...)`)."""
+    from .source import parse_function
+
+    try:
+        node = parse_function(fn).node
+    except UnsupportedSyntax:
+        return set()
+    params = _parameter_names(node.params)
+    found: set[str] = set()
+
+    class Find(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            _record(target.target)
+
+        def visit_AugAssign(self, aug: cst.AugAssign) -> None:
+            _record(aug.target)
+
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("update", "setdefault", "pop", "clear") \
+                    and isinstance(func.value, cst.Name) and func.value.value in params:
+                found.add(func.value.value)
+
+    def _record(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and target.value.value in params:
+            found.add(target.value.value)
+
+    node.body.visit(Find())
+    return found
+
+
+# ---------------------------------------------------------------- checks after normalization
+
+_USES = {"identity", "getattr", "python.new_object", "operator.is_", "operator.is_not", "builtins.isinstance",
+         "builtins.type", "builtins.id", "builtins.print", "python.format"}
+
+
+def check_local_objects(fn: Function, parsed: Any) -> None:
+    """An object the function made is read by its attributes and its methods only (where the
+    derivative follows it): refuse any other use of it, which would carry no derivative."""
+    objects = parsed.scratch.get("objects", {})
+    if not objects:
+        return
+    for stmt in walk(fn.body):
+        if not isinstance(stmt, Apply):
+            continue
+        used = [a for a in stmt.args.values() if isinstance(a, ast.Name) and a.id in objects]
+        if not used:
+            continue
+        copies = stmt.rule.key == "identity" and all(objects.get(t, AMBIGUOUS) is not AMBIGUOUS
+                                                     for t in stmt.targets)
+        ambiguous = any(objects[a.id] is AMBIGUOUS for a in used)
+        if stmt.rule.key not in _USES or (stmt.rule.key == "identity" and not copies) or ambiguous:
+            described = next((objects[a.id].cls.__name__ for a in used if objects[a.id] is not AMBIGUOUS), "")
+            described = next((objects[t].cls.__name__ for t in stmt.targets
+                              if objects.get(t, AMBIGUOUS) is not AMBIGUOUS), described) or "a class of yours"
+            raise UnsupportedSyntax(
+                f"an object of class `{described}` made in the function is used here as a value (stored in a "
+                "container, passed to a function that is not inlined, chosen by an `if` or a loop, or returned), "
+                "which the derivative cannot follow", stmt.span,
+                hint="use the object by its name only (its attributes and methods), or create it outside and "
+                "pass it as an argument")

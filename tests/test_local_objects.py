@@ -1,0 +1,297 @@
+"""Objects the differentiated function makes itself, functions of the user's given a dict they write
+into, and loops over a display whose items the body changes in place (issue 11).
+
+`model = TwoLayerNet(params, reg); return model.loss(X, y)`: the object is made as Python makes it
+and its methods are inlined with `self` that object, so the derivative follows the values its
+attributes hold. `batchnorm_forward(x, gamma, beta, bn_param)` twice on a dict the function made:
+the running averages the first call leaves in bn_param reach the second. `for dparam in [dW, db]:
+np.clip(dparam, -5, 5, out=dparam)`: one trip per item. Each program is written as course code is,
+checked against finite differences in both modes and the dot-product test (tests.test_data_model's
+check), and against its own hand-written backward pass where it has one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tangent_src as ts
+from tangent_src import TransformError
+from tests.test_data_model import check
+
+RNG = np.random.default_rng(23)
+
+
+# ------------------------------------------------------------------ objects made in the function
+
+
+class Affine:
+    def __init__(self, W, b, scale=1.0):
+        self.W = W * scale
+        self.b = b
+        self.cache = {}
+
+    def forward(self, x):
+        out = x @ self.W + self.b
+        self.cache["x"] = x
+        return out
+
+
+class Net:
+    def __init__(self, params, reg=0.0):
+        self.params = params
+        self.reg = reg
+        self.num_layers = 2
+
+    def scores(self, X):
+        h = np.tanh(X @ self.params["W1"] + self.params["b1"])
+        self.hidden = h
+        return h @ self.params["W2"]
+
+    def loss(self, X, y):
+        scores = self.scores(X)
+        shifted = scores - np.max(scores, axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        loss = -np.mean(log_probs[np.arange(X.shape[0]), y])
+        for i in range(1, self.num_layers + 1):
+            W = self.params["W%d" % i]
+            loss += 0.5 * self.reg * np.sum(W * W)
+        return loss + 0.0 * np.sum(self.hidden)
+
+
+def net_loss(params, X, y):
+    model = Net(params, reg=0.05)
+    return model.loss(X, y)
+
+
+def net_backward(params, X, y, reg=0.05):
+    """The course's own backward pass of Net.loss."""
+    W1, b1, W2 = params["W1"], params["b1"], params["W2"]
+    h = np.tanh(X @ W1 + b1)
+    scores = h @ W2
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(X.shape[0]), y] -= 1
+    p /= X.shape[0]
+    dh = p @ W2.T * (1 - h * h)
+    return {"W1": X.T @ dh + reg * W1, "b1": dh.sum(axis=0), "W2": h.T @ p + reg * W2}
+
+
+def _net_args():
+    params = {"W1": RNG.standard_normal((4, 5)), "b1": RNG.standard_normal(5), "W2": RNG.standard_normal((5, 3))}
+    return params, RNG.standard_normal((6, 4)), RNG.integers(0, 3, size=6)
+
+
+def test_a_model_made_in_the_function_against_its_own_backward_pass():
+    params, X, y = _net_args()
+    check(net_loss, (params, X, y), wrt=0)
+    g = ts.grad(net_loss)(params, X, y)
+    for k, expected in net_backward(params, X, y).items():
+        np.testing.assert_allclose(g[k], expected, rtol=1e-10, atol=1e-12)
+    check(net_loss, (params, X, y), wrt=1)
+
+
+def layer_stack(x, W1, b1, W2, b2):
+    first = Affine(W1, b1, scale=0.5)
+    second = Affine(W2, b2)
+    h = np.maximum(0, first.forward(x))
+    out = second.forward(h)
+    return np.sum(out ** 2) + np.sum(first.cache["x"] * 0.0)
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2, 3, 4])
+def test_two_objects_of_one_class_keep_their_own_attributes(wrt):
+    args = (RNG.standard_normal((3, 4)), RNG.standard_normal((4, 5)), RNG.standard_normal(5),
+            RNG.standard_normal((5, 2)), RNG.standard_normal(2))
+    check(layer_stack, args, wrt=wrt)
+    if wrt == 1:  # by hand: out = relu(x @ (W1 / 2) + b1) @ W2 + b2
+        x, W1, b1, W2, b2 = args
+        z = x @ (0.5 * W1) + b1
+        out = np.maximum(0, z) @ W2 + b2
+        dz = (2 * out) @ W2.T * (z > 0)
+        np.testing.assert_allclose(ts.grad(layer_stack, wrt=1)(*args), 0.5 * x.T @ dz, rtol=1e-10)
+
+
+def apply_layer(layer, x):
+    return np.tanh(layer.forward(x))
+
+
+def helper_given_the_object(x, W, b):
+    layer = Affine(W, b)
+    return np.sum(apply_layer(layer, x))
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2])
+def test_an_object_made_here_passed_to_a_function_of_the_users(wrt):
+    check(helper_given_the_object, (RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2)),
+                                    RNG.standard_normal(2)), wrt=wrt)
+
+
+class Counter:
+    count = 0  # a class attribute: a constant
+
+    def __init__(self, w):
+        self.w = w
+
+    def step(self, x):
+        self.w = self.w * 0.9 + x  # an attribute the method assigns, read by the next call
+        return self.w
+
+
+def stepped(x, w):
+    c = Counter(w)
+    for t in range(3):
+        h = c.step(x * (t + 1))
+    return np.sum(h ** 2) + Counter.count + c.count
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_an_attribute_a_method_reassigns_inside_a_loop(wrt):
+    check(stepped, (RNG.standard_normal(3), RNG.standard_normal(3)), wrt=wrt)
+
+
+def stored_in_a_list(x, W):
+    layers = [Affine(W, 0.0)]
+    return np.sum(layers[0].forward(x))
+
+
+def chosen_by_an_if(x, W, flag):
+    a = Affine(W, 0.0)
+    b = Affine(W * 2, 0.0)
+    layer = a if flag else b
+    return np.sum(layer.forward(x))
+
+
+def made_in_each_branch(x, W, flag):
+    if flag:
+        layer = Affine(W, 0.0)
+    else:
+        layer = Affine(W * 2, 1.0)
+    return np.sum(layer.forward(x))
+
+
+def remade_in_one_branch(x, W, flag):
+    layer = Affine(W, 0.0)
+    if flag:
+        layer = Affine(W * 3, 0.0)
+    return np.sum(x @ layer.W)
+
+
+@pytest.mark.parametrize("fn", [stored_in_a_list, chosen_by_an_if, made_in_each_branch, remade_in_one_branch])
+def test_an_object_used_as_a_value_is_refused_where_it_would_drop_the_derivative(fn):
+    flagged = fn is not stored_in_a_list
+    args = (RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2))) + ((True,) if flagged else ())
+    with pytest.raises(TransformError) as caught:
+        ts.grad(fn, wrt=1)(*args)
+    message = str(caught.value)
+    assert "test_local_objects.py:" in message and "^" in message and "hint:" in message
+    assert "made in the function" in message
+
+
+class WithSlots:
+    __slots__ = ("w",)
+
+    def __init__(self, w):
+        self.w = w
+
+
+def makes_a_slotted_object(x):
+    return np.sum(WithSlots(x).w)
+
+
+def test_a_class_that_cannot_be_made_so_is_refused_with_its_reason():
+    with pytest.raises(TransformError, match="__slots__"):
+        ts.grad(makes_a_slotted_object)(np.ones(3))
+
+
+# ------------------------------------------------------------------ a dict the function made, written by a callee
+
+
+def bn_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    running_mean = bn_param.get("running_mean", np.zeros(x.shape[1]))
+    if mode == "train":
+        mu = x.mean(axis=0)
+        var = x.var(axis=0)
+        out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+        running_mean = momentum * running_mean + (1 - momentum) * mu
+    else:
+        out = gamma * (x - running_mean) + beta
+    bn_param["running_mean"] = running_mean
+    return out
+
+
+def train_then_eval(x, x_val, gamma, beta):
+    bn_param = {"mode": "train", "momentum": 0.5}
+    out = bn_forward(x, gamma, beta, bn_param)
+    bn_param["mode"] = "test"
+    out_val = bn_forward(x_val, gamma, beta, bn_param)
+    return np.sum(out * out) + np.sum(np.sin(out_val))
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2, 3])
+def test_a_callee_leaves_differentiated_values_in_a_dict_the_caller_reads(wrt):
+    args = (RNG.standard_normal((5, 3)) + 1, RNG.standard_normal((4, 3)), RNG.standard_normal(3),
+            RNG.standard_normal(3))
+    check(train_then_eval, args, wrt=wrt)
+    if wrt == 1:  # by hand: out_val = gamma * (x_val - 0.5 * mean(x)) + beta
+        x, x_val, gamma, beta = args
+        expected = np.cos(gamma * (x_val - 0.5 * x.mean(axis=0)) + beta) * gamma
+        np.testing.assert_allclose(ts.grad(train_then_eval, wrt=1)(*args), expected, rtol=1e-10)
+
+
+def fill(cache, key, value):
+    cache[key] = value * 2.0
+
+
+def nested_def_fills_the_dict(x):
+    cache = {}
+
+    def remember(v):
+        cache["v"] = v
+
+    remember(np.sin(x))
+    fill(cache, "w", x)
+    return np.sum(cache["v"] * cache["w"])
+
+
+def test_a_dict_written_by_a_nested_def_and_by_a_module_function():
+    check(nested_def_fills_the_dict, (RNG.standard_normal(4),), wrt=0)
+    x = RNG.standard_normal(4)
+    np.testing.assert_allclose(ts.grad(nested_def_fills_the_dict)(x), 2 * (np.cos(x) * x + np.sin(x)), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ loops over a display updating their items
+
+
+def clip_the_grads(x, y):
+    a = x * 3.0
+    b = np.sin(y)
+    for p in [a, b]:
+        np.clip(p, -1, 1, out=p)
+    for q in (a, b):
+        q *= 2.0
+    return np.sum(a * b)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_in_place_updates_of_the_items_of_a_display(wrt):
+    args = (np.array([0.1, 0.5, -0.2, 0.05]), np.array([0.3, 2.0, 1.0, -0.7]))
+    check(clip_the_grads, args, wrt=wrt)
+    x, y = args
+    a, b = np.clip(3 * x, -1, 1), np.clip(np.sin(y), -1, 1)
+    expected = 4 * b * 3 * (np.abs(3 * x) < 1) if wrt == 0 else 4 * a * np.cos(y)
+    np.testing.assert_allclose(ts.grad(clip_the_grads, wrt=wrt)(*args), expected, rtol=1e-12)
+
+
+def append_to_each(x):
+    evens, odds = [], []
+    for bucket in [evens, odds]:
+        bucket.append(np.sin(x))
+    return np.sum(evens[0] * 2.0 + odds[0])
+
+
+def test_appending_to_each_list_of_a_display():
+    check(append_to_each, (RNG.standard_normal(3),), wrt=0)

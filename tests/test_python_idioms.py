@@ -1,0 +1,214 @@
+"""Python that numpy code from tutorials and from other AD tools' test suites is written in (issue 11):
+a model holding a list of layer objects (`for layer in self.layers: x = layer.forward(x)`, layers
+called through `__call__`, `enumerate(reversed(self.layers))`), `f(*args)` and `f(**kwargs)` into a
+function of the user's, `map(f, xs)`, `list(...)` and `tuple(...)` of values, `import` inside the
+function. Each program is checked against central finite differences in both modes and by the
+dot-product test (tests.test_data_model's check); the models also against their own backward pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tangent_src as ts
+from tangent_src import TransformError
+from tests.test_data_model import check
+
+RNG = np.random.default_rng(31)
+
+
+# ------------------------------------------------------------------ a list of layer objects
+
+
+class Dense:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+
+    def forward(self, x):
+        self.x = x  # kept for a backward pass, as tutorials do
+        return x @ self.W + self.b
+
+    def backward(self, grad):
+        return grad @ self.W.T
+
+
+class ReLU:
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad):
+        return grad * self.mask
+
+
+class Sequential:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, y):
+        return 0.5 * np.sum((self.forward(x) - y) ** 2)
+
+    def input_gradient(self, x, y):
+        """The tutorial's own backward pass: the oracle."""
+        grad = self.forward(x) - y
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+
+def _sequential():
+    return Sequential([Dense(RNG.standard_normal((3, 4)), RNG.standard_normal(4)), ReLU(),
+                       Dense(RNG.standard_normal((4, 2)), RNG.standard_normal(2))])
+
+
+def test_a_model_looping_over_its_layers_against_its_own_backward_pass():
+    model = _sequential()
+    x, y = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 2))
+    check(model.loss, (x, y), wrt=0)
+    np.testing.assert_allclose(ts.grad(model.loss)(x, y), model.input_gradient(x, y), rtol=1e-10)
+
+
+class Linear:
+    def __init__(self, n_in, n_out, rng):
+        self.W = rng.standard_normal((n_in, n_out)) * 0.5
+        self.b = rng.standard_normal(n_out) * 0.1
+
+    def __call__(self, x):
+        return x @ self.W + self.b
+
+
+class Tanh:
+    def __call__(self, x):
+        return np.tanh(x)
+
+
+class MLP:
+    def __init__(self, sizes, seed=0):
+        rng = np.random.default_rng(seed)
+        self.layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            self.layers.append(Linear(a, b, rng))
+            self.layers.append(Tanh())
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def loss(self, x, y):
+        return np.mean((self(x) - y) ** 2)
+
+    def odd_layers_backwards(self, x):
+        for i, layer in enumerate(reversed(self.layers)):
+            x = layer(x) if i % 2 == 0 else x * 1.5
+        return np.sum(x)
+
+
+@pytest.mark.parametrize("method", ["loss", "odd_layers_backwards"])
+def test_layers_called_through_call_and_enumerate_reversed(method):
+    model = MLP([3, 3, 3])
+    fn = getattr(model, method)
+    args = (RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))) if method == "loss" \
+        else (RNG.standard_normal((4, 3)),)
+    check(fn, args, wrt=0)
+
+
+# ------------------------------------------------------------------ * and ** into functions of the user's
+
+
+def saxpy(a, b, c):
+    return a * b + c
+
+
+def unpacking_args_saxpy(abc):
+    return np.sum(saxpy(*abc))
+
+
+def unpacking_kwargs_saxpy(x):
+    kw = {"a": x, "b": 2.0}
+    kw["c"] = np.sin(x)
+    return np.sum(saxpy(**kw))
+
+
+def star_in_the_middle(x, rest):
+    return np.sum(saxpy(x, *rest))
+
+
+@pytest.mark.parametrize("fn, args", [
+    (unpacking_args_saxpy, lambda: ((RNG.standard_normal(3), RNG.standard_normal(3), RNG.standard_normal(3)),)),
+    (unpacking_kwargs_saxpy, lambda: (RNG.standard_normal(3),)),
+    (star_in_the_middle, lambda: (RNG.standard_normal(3), [RNG.standard_normal(3), RNG.standard_normal(3)])),
+])
+def test_star_arguments_into_a_function_of_the_users(fn, args):
+    values = args()
+    check(fn, values, wrt=0)
+    if fn is unpacking_kwargs_saxpy:
+        x = values[0]
+        np.testing.assert_allclose(ts.grad(fn)(x), 2.0 + np.cos(x), rtol=1e-12)
+
+
+def test_a_star_argument_of_the_wrong_length_fails_as_python_does():
+    with pytest.raises(ValueError):
+        ts.grad(unpacking_args_saxpy)((np.ones(3), np.ones(3)))
+
+
+def with_defaults(x, y=2.0):
+    return x * y
+
+
+def star_into_defaults(x, pair):
+    return np.sum(with_defaults(*pair))
+
+
+def test_a_star_argument_filling_parameters_with_defaults_is_refused():
+    with pytest.raises(TransformError) as caught:
+        ts.grad(star_into_defaults, wrt=0)(np.ones(3), (np.ones(3),))
+    assert "`*` arguments" in str(caught.value) and "test_python_idioms.py:" in str(caught.value)
+
+
+# ------------------------------------------------------------------ map, list, tuple, import
+
+
+def lambda_map(x):
+    f = lambda v: np.sin(v) * 2  # noqa: E731
+    return np.sum(list(map(f, [x, x * 2]))[1])
+
+
+def map_two_sequences(xs, ys):
+    return sum(map(lambda a, b: np.sum(a * b), xs, ys))
+
+
+def rows_as_a_list(X):
+    rows = list(X)
+    return np.sum(rows[0] * rows[2]) + np.sum(np.stack(tuple(rows)) ** 2)
+
+
+def imports_inside(x):
+    import math
+    from numpy.linalg import norm
+    return math.pi * norm(x) + math.sqrt(2.0) * np.sum(x)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (lambda_map, lambda: (RNG.standard_normal(3),)),
+    (map_two_sequences, lambda: ([RNG.standard_normal(3), RNG.standard_normal(3)],
+                                 [RNG.standard_normal(3), RNG.standard_normal(3)])),
+    (rows_as_a_list, lambda: (RNG.standard_normal((3, 4)),)),
+    (imports_inside, lambda: (RNG.standard_normal(4),)),
+])
+def test_map_list_tuple_and_imports(fn, args):
+    values = args()
+    check(fn, values, wrt=0)
+    if fn is rows_as_a_list:  # by hand
+        X = values[0]
+        expected = 2 * X
+        expected[0] += X[2]
+        expected[2] += X[0]
+        np.testing.assert_allclose(ts.grad(fn)(X), expected, rtol=1e-12)
