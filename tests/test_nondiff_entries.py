@@ -134,6 +134,8 @@ LOCALLY_CONSTANT.update({
     "operator.contains": [s("x in (1.0, 2.0)", x=()), s("'a' in {'a': x}", x=(3,))],
     "operator.not_contains": [s("x not in (1.0, 2.0)", x=())],
     "dict.keys": [s("list({'a': x, 'b': 2.0 * x})", x=())],
+    "numpy.flatnonzero": [s("np.flatnonzero(x > 0.0)", x=(4,)), s("np.flatnonzero(x)", x=(2, 3))],
+    "numpy.argwhere": [s("np.argwhere(x > 0.0)", x=(2, 3))],
     "getattr": [s("x.__class__", x=()), s("x.ndim", x=(3,))],
     "builtins.getattr": [s("getattr(x, 'ndim', 0)", x=(3,))],
     "builtins.hasattr": [s("hasattr(x, 'shape')", x=(3,))],
@@ -158,6 +160,8 @@ NO_FLOAT_ARGUMENT = {
                                               "standard_cauchy")),
     *(f"random.{n}" for n in ("seed", "random", "randint", "randrange", "getrandbits")),
     "random.choice", "random.sample", "random.shuffle",  # their one float argument is strict (REFUSED)
+    "numpy.triu_indices", "numpy.tril_indices", "numpy.diag_indices", "numpy.indices", "numpy.unravel_index",
+    "numpy.ravel_multi_index",  # shapes and counts in, indices out
     "python.new_object",  # `Model.__new__(Model)`: its one argument is a class (tests/test_local_objects.py)
     # methods of strings (keys of a params dict), no float goes in (tests/test_dict_param_loops.py)
     *(f"str.{n}" for n in ("startswith", "endswith", "lower", "upper", "strip", "lstrip", "rstrip", "split",

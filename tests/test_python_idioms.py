@@ -212,3 +212,40 @@ def test_map_list_tuple_and_imports(fn, args):
         expected[0] += X[2]
         expected[2] += X[0]
         np.testing.assert_allclose(ts.grad(fn)(X), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ statistics code: order statistics, pairs
+
+
+def pairwise_energy(X):
+    """Pairwise distances as tutorials write them, the upper triangle only, a median-scaled kernel."""
+    diffs = X[:, None, :] - X[None, :, :]
+    D = np.sqrt(np.sum(diffs ** 2, axis=-1) + 1e-9)
+    d = D[np.triu_indices(X.shape[0], 1)]
+    scale = np.median(d)
+    return np.sum(np.exp(-d / scale)) + np.percentile(d, 75.0) - np.quantile(X[:, 0], 0.4)
+
+
+def outer_products(x, y):
+    return np.sum(np.multiply.outer(x, y) ** 2) + np.sum(np.subtract.outer(x, y) ** 2) + np.sum(np.add.outer(x, x))
+
+
+def median_absolute_deviation(r):
+    return np.median(np.abs(r - np.median(r)))
+
+
+@pytest.mark.parametrize("fn, args", [
+    (pairwise_energy, lambda: (RNG.standard_normal((5, 2)),)),
+    (outer_products, lambda: (RNG.standard_normal(3), RNG.standard_normal(4))),
+    (median_absolute_deviation, lambda: (RNG.standard_normal(7),)),
+])
+def test_order_statistics_and_outer_ufuncs(fn, args):
+    check(fn, args(), wrt=0)
+
+
+def test_the_median_by_hand():
+    r = np.array([3.0, -1.0, 2.5, 0.5, 7.0, 1.0])  # sorted: -1, 0.5, 1, 2.5, 3, 7: the mean of 1 and 2.5
+    expected = np.zeros(6)
+    expected[[2, 5]] = 0.5
+    np.testing.assert_allclose(ts.grad(np.median)(r), expected, rtol=0, atol=0)
+    np.testing.assert_allclose(ts.grad(lambda v: np.percentile(v, 20.0))(r), [0, 0.0, 0, 1.0, 0, 0])

@@ -4,7 +4,8 @@ import numpy as np
 
 from .registry import rule
 from ..runtime import (  # noqa: F401  (names used by templates)
-    broadcast_like, extremum_weights, reduced_size, unbroadcast, unlist, unreduce, unsum)
+    broadcast_like, extremum_weights, quantile_weights, reduced_size, unbroadcast, unlist, unouter_left,
+    unouter_right, unreduce, unsum)
 
 
 @rule("numpy.sum", total_of="a")
@@ -89,3 +90,76 @@ def builtin_sum(iterable, start=0):
 
     def adjoint(bz):
         return unsum(bz, like=iterable), unbroadcast(bz, like=start)
+
+
+@rule("numpy.quantile", diff=("a",))
+def quantile(a, q, axis=None, *, keepdims=False):
+    """z = the q-quantile of a (linear interpolation): the derivative flows to the two order
+    statistics around q (n - 1), weighted 1 - f and f"""
+
+    def tangent(da):
+        weights = quantile_weights(a, q, axis=axis)
+        return np.sum(weights * da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        weights = quantile_weights(a, q, axis=axis)
+        return weights * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("numpy.percentile", diff=("a",))
+def percentile(a, q, axis=None, *, keepdims=False):
+    """z = the q-th percentile of a: the quantile at q / 100"""
+
+    def tangent(da):
+        weights = quantile_weights(a, q / 100, axis=axis)
+        return np.sum(weights * da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        weights = quantile_weights(a, q / 100, axis=axis)
+        return weights * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("numpy.median", diff=("a",))
+def median(a, axis=None, *, keepdims=False):
+    """z = the median of a: the quantile at 1/2 (the middle element, or the mean of the two middle ones)"""
+
+    def tangent(da):
+        weights = quantile_weights(a, 0.5, axis=axis)
+        return np.sum(weights * da, axis=axis, keepdims=keepdims)
+
+    def adjoint(bz):
+        weights = quantile_weights(a, 0.5, axis=axis)
+        return weights * unreduce(bz, like=a, axis=axis, keepdims=keepdims)
+
+
+@rule("numpy.add.outer", diff=("a", "b"))
+def add_outer(a, b):
+    """z[i..., j...] = a[i...] + b[j...]: bz summed over b's axes goes to a, over a's axes to b"""
+
+    def tangent(da, db):
+        return np.add.outer(da, db)
+
+    def adjoint(bz):
+        return unouter_left(bz, like=a), unouter_right(bz, like=b)
+
+
+@rule("numpy.subtract.outer", diff=("a", "b"))
+def subtract_outer(a, b):
+    """z[i..., j...] = a[i...] - b[j...] (pairwise differences)"""
+
+    def tangent(da, db):
+        return np.subtract.outer(da, db)
+
+    def adjoint(bz):
+        return unouter_left(bz, like=a), -unouter_right(bz, like=b)
+
+
+@rule("numpy.multiply.outer", diff=("a", "b"))
+def multiply_outer(a, b):
+    """z[i..., j...] = a[i...] * b[j...]: ba contracts bz with b over b's axes, bb with a over a's"""
+
+    def tangent(da, db, z):
+        return np.multiply.outer(da, b) + np.multiply.outer(a, db)
+
+    def adjoint(bz):
+        return np.tensordot(bz, b, axes=np.ndim(b)), np.tensordot(a, bz, axes=np.ndim(a))

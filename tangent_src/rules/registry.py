@@ -42,6 +42,7 @@ import builtins
 import sys
 import inspect
 import textwrap
+import types
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -168,6 +169,10 @@ def key_of(obj: object) -> str | None:
     modules have been imported since.
     """
     global _OBJECTS, _MODULES_SEEN
+    owner = getattr(obj, "__self__", None)
+    if isinstance(owner, np.ufunc) and isinstance(obj, types.BuiltinMethodType):  # np.add.outer: made anew
+        key = f"numpy.{owner.__name__}.{obj.__name__}"  # at each read, so found by its ufunc and name
+        return key if key in _RULES else None
     if _OBJECTS is None or (id(obj) not in _OBJECTS and len(sys.modules) != _MODULES_SEEN):
         _MODULES_SEEN = len(sys.modules)
         _OBJECTS = {}

@@ -225,6 +225,9 @@ nondiff("numpy.rint", "numpy.trunc", "numpy.fix", "numpy.around", "numpy.heavisi
 # sorting, searching and counting: integers and booleans
 nondiff("numpy.argsort", "numpy.nonzero", "numpy.count_nonzero", "numpy.any", "numpy.all",
         "numpy.searchsorted", "numpy.digitize")
+# indices made from shapes and counts (pairwise-distance code: A[np.triu_indices(n, 1)])
+nondiff("numpy.triu_indices", "numpy.tril_indices", "numpy.diag_indices", "numpy.indices", "numpy.unravel_index",
+        "numpy.ravel_multi_index", "numpy.flatnonzero", "numpy.argwhere")
 
 
 def _bincount(x, weights=None, minlength=0): ...  # noqa: E704

@@ -43,6 +43,9 @@ from .core import (  # noqa: F401
     unalong,
     divide_or_zero,
     check_real,
+    quantile_weights,
+    unouter_left,
+    unouter_right,
     check_sequence,
 )
 from .statistics import (  # noqa: F401

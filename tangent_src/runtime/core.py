@@ -98,6 +98,43 @@ def extremum_weights(x, z, axis=None, keepdims=False):
     return hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
 
 
+def quantile_weights(x, q, axis=None):
+    """The weights of x's elements in its q-quantile along axis (numpy's default, linear
+    interpolation between the two order statistics around q (n - 1)): 1 - f and f on those two
+    elements, 0 elsewhere. At ties the derivative is not defined; the stable sort order picks one."""
+    if np.ndim(q) != 0:
+        raise TypeError("tangent_src differentiates the quantile at one q (a number); call it once per q")
+    if isinstance(axis, tuple):
+        raise TypeError("tangent_src differentiates the quantile along one axis (or all): pass axis=k or None")
+    flat = axis is None
+    values = np.reshape(x, -1) if flat else x
+    along = 0 if flat else axis % np.ndim(values)
+    n = np.shape(values)[along]
+    position = q * (n - 1)
+    low = min(int(np.floor(position)), n - 1)
+    fraction = position - low
+    order = np.argsort(values, axis=along, kind="stable")
+    weights = np.zeros_like(values, dtype=getattr(values, "dtype", float) if np.ndim(values) else float)
+    np.put_along_axis(weights, np.take(order, [low], axis=along), 1.0 - fraction, axis=along)
+    if fraction:
+        high = np.zeros_like(weights)
+        np.put_along_axis(high, np.take(order, [min(low + 1, n - 1)], axis=along), fraction, axis=along)
+        weights = weights + high
+    return np.reshape(weights, np.shape(x)) if flat else weights
+
+
+def unouter_left(g, like):
+    """Adjoint of np.add.outer(a, b) for a: g summed over b's axes (the trailing ones)."""
+    lead = np.ndim(like)
+    return np.sum(g, axis=tuple(range(lead, np.ndim(g)))) if np.ndim(g) > lead else g
+
+
+def unouter_right(g, like):
+    """Adjoint of np.add.outer(a, b) for b: g summed over a's axes (the leading ones)."""
+    lead = np.ndim(g) - np.ndim(like)
+    return np.sum(g, axis=tuple(range(lead))) if lead else g
+
+
 def add_adjoints(a, b):
     """a + b for two adjoints, where None (the adjoint of a value that carries none, such as a
     string in a dict) is zero: None + b is b."""

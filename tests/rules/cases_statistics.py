@@ -215,4 +215,31 @@ CASES: dict[str, list[Case]] = {
         case("scipy.special.logsumexp(x, axis=(0, 2), b=y, keepdims=True)", (2, 3, 2), (3, 1), y=positive),
         case("scipy.special.logsumexp(x, 0, y)", (3, 2), (3, 2), y=positive),
     ],
+    # issue 11: order statistics (values kept apart: no ties), and outer ufuncs
+    "numpy.median": [
+        case("np.median(x)", (5,), x=distinct),
+        case("np.median(x)", (4,), x=distinct),
+        case("np.median(x, axis=0)", (4, 3), x=distinct),
+        case("np.median(x, axis=-1, keepdims=True)", (2, 5), x=distinct),
+    ],
+    "numpy.quantile": [
+        case("np.quantile(x, 0.3)", (6,), x=distinct),
+        case("np.quantile(x, 0.75, axis=1)", (2, 5), x=distinct),
+        case("np.quantile(x, 1.0)", (4,), x=distinct),
+    ],
+    "numpy.percentile": [
+        case("np.percentile(x, 30.0)", (6,), x=distinct),
+        case("np.percentile(x, 90, axis=0, keepdims=True)", (5, 2), x=distinct),
+    ],
+    "numpy.add.outer": [
+        case("np.add.outer(x, y)", (3,), (2,)),
+        case("np.add.outer(x, y) ** 2", (2, 2), (3,)),
+    ],
+    "numpy.subtract.outer": [
+        case("np.subtract.outer(x, y) ** 2", (3,), (4,)),
+    ],
+    "numpy.multiply.outer": [
+        case("np.multiply.outer(x, y)", (3,), (2,)),
+        case("np.multiply.outer(x, y) * 2.0", (2,), (2, 3)),
+    ],
 }

@@ -209,6 +209,15 @@ CASES: dict[str, list[Case]] = {
         case("sum(x[i] ** 2 for i in range(3))", (4,)),
         case("sum([x * y for k in range(2)], 1.0)", (2,), ()),
     ],
+    "builtins.list": [
+        case("np.stack(list(x)) ** 2", (3, 2)),
+        case("list(x)[1] * list(x)[0]", (3,)),
+        case("np.stack(list([x, y * x]))", (3,), (3,)),
+    ],
+    "builtins.tuple": [
+        case("np.stack(tuple(x)) * 2.0", (2, 3)),
+        case("tuple([x, y])[1] * x", (3,), (3,)),
+    ],
     "numpy.array": [
         case("np.array([x, y * x]) ** 2", (), ()),
         case("np.array([x, y]) * np.array([[1.0], [2.0]])", (3,), (3,)),
