@@ -295,3 +295,129 @@ def append_to_each(x):
 
 def test_appending_to_each_list_of_a_display():
     check(append_to_each, (RNG.standard_normal(3),), wrt=0)
+
+
+# ------------------------------------------------------------------ attributes of objects known now, set by methods
+# (before: a method that set self.h was differentiated by itself, and the caller read self.h as the
+# object held it, a constant: gradients silently wrong or zero)
+
+
+class Cached:
+    def fwd(self, x):
+        self.h = np.tanh(x)
+        return self.h
+
+    def loss(self, x):
+        h = self.fwd(x)
+        return np.sum(self.h ** 2) + np.sum(h)
+
+    def loss_by_effect(self, x):
+        self.fwd(x)
+        return np.sum(self.h ** 2)
+
+
+class Holder:
+    def set(self, x):
+        self.h = np.sin(x)
+
+    def use(self, y):
+        return np.sum(self.h * y)
+
+
+class DictCache:
+    def __init__(self):
+        self.cache = {}
+
+    def fwd(self, x):
+        self.cache["x"] = x * 3.0
+        return np.tanh(x)
+
+
+CACHED, HOLDER, DICT_CACHE = Cached(), Holder(), DictCache()
+
+
+def module_object_by_effect(x):
+    CACHED.fwd(x)
+    return np.sum(CACHED.h ** 2)
+
+
+def set_here_then_read_by_a_method(x):
+    HOLDER.h = x * 2.0
+    first = HOLDER.use(x)
+    HOLDER.set(x)
+    return first + HOLDER.use(x) + np.sum(HOLDER.h)
+
+
+def a_method_fills_its_cache_dict(x):
+    y = DICT_CACHE.fwd(x)
+    return np.sum(y * DICT_CACHE.cache["x"])
+
+
+def set_output(layer, x):
+    layer.out = x ** 2
+
+
+def a_function_sets_an_attribute_of_its_argument(x):
+    set_output(HOLDER, x)
+    return np.sum(HOLDER.out * x)
+
+
+def run_layer(layer, x):
+    layer.set(x)  # sets layer.h
+    return layer.h * 2.0
+
+
+def a_function_calls_a_method_that_sets_an_attribute(x):
+    y = run_layer(HOLDER, x)
+    return np.sum(y * HOLDER.h)
+
+
+@pytest.mark.parametrize("fn", [CACHED.loss, CACHED.loss_by_effect, module_object_by_effect,
+                                set_here_then_read_by_a_method, a_method_fills_its_cache_dict,
+                                a_function_sets_an_attribute_of_its_argument,
+                                a_function_calls_a_method_that_sets_an_attribute],
+                         ids=lambda f: f.__name__)
+def test_attributes_a_method_sets_carry_their_derivative(fn):
+    check(fn, (RNG.standard_normal(4),), wrt=0)
+
+
+def test_set_then_read_by_hand():
+    x = RNG.standard_normal(4)
+    # first = sum(2x * x), then h = sin(x): sum(sin(x) * x) + sum(sin(x))
+    expected = 4 * x + np.cos(x) * x + np.sin(x) + np.cos(x)
+    np.testing.assert_allclose(ts.grad(set_here_then_read_by_a_method)(x), expected, rtol=1e-12)
+
+
+class Layer_Dense:  # the "neural networks from scratch" style: forward stores self.output, returns nothing
+    def __init__(self, n_inputs, n_neurons, seed=0):
+        rng = np.random.default_rng(seed)
+        self.weights = 0.1 * rng.standard_normal((n_inputs, n_neurons))
+        self.biases = np.zeros((1, n_neurons))
+
+    def forward(self, inputs):
+        self.inputs = inputs
+        self.output = np.dot(inputs, self.weights) + self.biases
+
+
+class Activation_ReLU:
+    def forward(self, inputs):
+        self.output = np.maximum(0, inputs)
+
+
+DENSE1, RELU1, DENSE2 = Layer_Dense(2, 3), Activation_ReLU(), Layer_Dense(3, 2, seed=1)
+
+
+def from_scratch_network(X):
+    DENSE1.forward(X)
+    RELU1.forward(DENSE1.output)
+    DENSE2.forward(RELU1.output)
+    return np.sum(DENSE2.output ** 2)
+
+
+def test_layers_that_store_their_output():
+    X = RNG.standard_normal((5, 2))
+    check(from_scratch_network, (X,), wrt=0)
+    z = X @ DENSE1.weights + DENSE1.biases  # by hand
+    out = np.maximum(0, z) @ DENSE2.weights + DENSE2.biases
+    expected = ((2 * out) @ DENSE2.weights.T * (z > 0)) @ DENSE1.weights.T
+    np.testing.assert_allclose(ts.grad(from_scratch_network)(X), expected, rtol=1e-10)

@@ -213,8 +213,7 @@ PROGRAMS = {
             return np.sum(np.maximum(*pair))
         """),
     "double_star_arguments": program("""
-        def f(x):
-            options = {"axis": 0}
+        def f(x, options):
             return np.sum(x, **options)
         """),
     "library_function_without_a_rule": program("""
@@ -303,10 +302,10 @@ PROGRAMS.update({
             del y
             return np.sum(x)
         """),
-    "import_in_function": program("""
+    "relative_import_in_function": program("""
         def f(x):
-            import math
-            return np.sum(x) * math.pi
+            from .helpers import scale
+            return np.sum(x) * scale
         """),
     "match": program("""
         def f(x):

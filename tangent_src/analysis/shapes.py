@@ -83,6 +83,10 @@ def containers(fn: Function) -> set[str]:
         if isinstance(source, ast.Name) and (apply.rule.key == "unpack" or (
                 apply.rule.key == "getitem" and constant_index)):
             found.add(source.id)
+        if apply.rule.key in ("dict.setitem", "dict.get", "dict.copy", "dict.setdefault") \
+                and isinstance(source, ast.Name):  # `self.cache["x"] = v`: the dict written, and the next one
+            found.add(source.id)
+            found.update(t for t in apply.targets if apply.rule.key in ("dict.setitem", "dict.copy"))
     size = -1
     while size != len(found):
         size = len(found)

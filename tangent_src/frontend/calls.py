@@ -67,6 +67,9 @@ class Calls:
         while isinstance(root, cst.Attribute):
             root = root.value
         if isinstance(root, cst.Name) and root.value not in self.current:
+            key = self.attribute_key(node)  # `dense1.output`, which the function assigned
+            if key is not None and key in self.current:
+                return ast.Name(self.current[key])
             return self.global_attribute(node)
         value = self.atom(node.value)
         name = node.attr.value

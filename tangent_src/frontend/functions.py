@@ -127,6 +127,8 @@ class Functions(Objects, Inlining):
         if isinstance(receiver, ast.Name) and receiver.id in self.generated:
             self.parsed.known[receiver.id] = holder
         if isinstance(method, types.MethodType) and method.__self__ is holder:
+            if self.inlines_method(holder, method.__func__, node):  # it sets self.h, or reads one set here
+                return self.inline_foreign(method.__func__, [receiver, *args], kwargs, node)
             target = self.class_attribute(type(holder), func.attr.value, receiver)
             return self.known_call(method.__func__, target, node, func, [receiver, *args], kwargs)
         if not callable(method):
@@ -154,6 +156,9 @@ class Functions(Objects, Inlining):
         if isinstance(obj, types.MethodType) and isinstance(func, cst.Attribute) \
                 and getattr(type(obj.__self__), func.attr.value, None) is obj.__func__:
             receiver = ast.parse(self.code(func.value), mode="eval").body
+            if self.inlines_method(obj.__self__, obj.__func__, node):
+                known = self.constant_atom(receiver, obj.__self__, func.value)  # `dense1.forward(X)`
+                return self.inline_foreign(obj.__func__, [known, *args], kwargs, node)
             target = self.class_attribute(type(obj.__self__), func.attr.value, receiver)
             return self.known_call(obj.__func__, target, node, func, [receiver, *args], kwargs)
         return self.known_call(obj, expr, node, func, args, kwargs)
@@ -192,7 +197,8 @@ class Functions(Objects, Inlining):
             return holder
         assert isinstance(node, cst.Attribute)
         path = self.attribute_path(node)
-        if path is not None and path in self.current:
+        key = self.attribute_key(node) if isinstance(node.value, cst.Name) else None
+        if (path is not None and path in self.current) or (key is not None and key in self.current):
             return _MISSING
         base = self.attribute_value(holder, node.value)
         if base is _MISSING or not specializable(base):

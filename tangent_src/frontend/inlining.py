@@ -152,7 +152,7 @@ class Inlining:
         base = dict(self.current if innermost else frames[depth + 1].entry)
         if record.foreign:  # only the attributes of the objects made here, under keys no user name can be
             objects = self.local_objects()
-            base = {k: v for k, v in base.items() if "." in k and k.split(".")[0] in objects}
+            base = {k: v for k, v in base.items() if "." in k and (k.split(".")[0] in objects or k.startswith("<"))}
         passed = {p: a.id for p, a in binding.items()  # parameters given a value of the caller's as it is
                   if isinstance(a, ast.Name) and (a.id in self.current.values() or a.id in self.generated)}
         saved = _Scope.save(self)
@@ -180,6 +180,9 @@ class Inlining:
             else:
                 versions[param] = self.fresh(param)
                 self.emit((versions[param],), atom, node)
+                known = self.known_value(atom) if isinstance(atom, ast.Name) else None
+                if known is not None and _is_object(known):  # `takes_layer(n, x)`, n a module's object
+                    self.parsed.known[versions[param]] = known
         self.current = {**base, **versions}
         for name in sorted(record.locals - set(binding)):
             if name not in self.current:  # bound first in the body: a name of its own, never the caller's
@@ -301,6 +304,15 @@ def _with_final_return(parsed: ParsedFunction, node: cst.FunctionDef) -> list[cs
     parsed.moved(end, node)
     parsed.moved(end.body[0], node)
     return [*statements, end]
+
+
+def _is_object(value: Any) -> bool:
+    """An instance of a class (not a function, a module, a class, a plain value)."""
+    import types
+
+    from .functions import specializable
+
+    return specializable(value) and not callable(value) and not isinstance(value, (types.ModuleType, type))
 
 
 def _parameter_names(params: cst.Parameters) -> set[str]:

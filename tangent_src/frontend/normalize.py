@@ -419,8 +419,10 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         old = self.atom(target.value)
         index = self.index_of(target)
 
+        shown = self.attribute_path(target.value) or path  # type: ignore[arg-type]
+
         def bind(user: str) -> str:
-            version = self.fresh(user)
+            version = self.fresh(shown)  # named as the user writes it (`self.cache`: self_cache)
             self.current[user] = version
             return version
 

@@ -71,9 +71,46 @@ class Objects:
         return found
 
     def attribute_key(self: _Normalizer, node: cst.Attribute) -> str | None:
-        """`model.params` of an object made here: the key its value is held under."""
+        """`model.params` of an object made here, `self.h` or `layer.output` of an object known
+        now (an argument's, a module's): the key its value is held under once the function assigns
+        it (the same key in a method inlined here, where the object is called `self`)."""
         holder = self.object_of(node.value)
-        return None if holder is None else f"{holder.root}.{node.attr.value}"
+        if holder is not None:
+            return f"{holder.root}.{node.attr.value}"
+        known = self.known_object(node.value)
+        return None if known is None else f"<{type(known).__name__} {id(known)}>.{node.attr.value}"
+
+    def assigned_attributes(self: _Normalizer, obj: Any) -> bool:
+        """Whether the function has assigned an attribute of this object known now (which a derivative
+        made of a callee alone would read as the object holds it, not as the function left it)."""
+        prefix = f"<{type(obj).__name__} {id(obj)}>."
+        return any(k.startswith(prefix) for k in self.current)
+
+    def known_object(self: _Normalizer, node: cst.BaseExpression) -> Any:
+        """The object (an instance of a class, not a function or module) `node` holds, where known now."""
+        from .functions import _MISSING, specializable
+
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
+            return None
+        if root.value in self.current:
+            holder = self.known_value(ast.Name(self.current[root.value]))
+        else:
+            try:
+                holder = self.parsed.lookup(root.value)
+            except KeyError:
+                return None
+        if not isinstance(node, cst.Name):
+            try:
+                holder = self.attribute_value(holder, node)
+            except UnsupportedSyntax:
+                return None
+        if holder is _MISSING or not specializable(holder) or callable(holder) \
+                or isinstance(holder, (types.ModuleType, type, LocalObject)):
+            return None
+        return holder
 
     def inlined_call(self: _Normalizer, func: cst.BaseExpression) -> bool:
         """Whether calling `func` inlines a body here: a nested def or lambda of the function, a
@@ -82,7 +119,28 @@ class Objects:
 
         if isinstance(func, cst.Name) and func.value in self.current:
             return isinstance(self.function_values().get(self.current[func.value]), Local)
-        return isinstance(func, cst.Attribute) and self.object_of(func.value) is not None
+        if not isinstance(func, cst.Attribute):
+            return False
+        if self.object_of(func.value) is not None:
+            return True
+        known = self.known_object(func.value)  # `dense1.forward(X)`, which sets dense1.output
+        method = getattr(type(known), func.attr.value, None) if known is not None else None
+        return isinstance(method, types.FunctionType) and self.inlines_method(known, method)
+
+    def inlines_method(self: _Normalizer, obj: Any, method: types.FunctionType,
+                       node: cst.CSTNode | None = None) -> bool:
+        """Whether a method of an object known now is inlined rather than differentiated by itself:
+        it assigns attributes, or reads ones the function assigned. One that cannot be is refused
+        (at `node`): a derivative made of it alone would read or leave the attributes as constants."""
+        if not (changes_objects(method, obj) or self.assigned_attributes(obj)) \
+                or self.attributes_of(obj, "self", method):  # one holding a differentiated attribute: by keyword
+            return False
+        why = _foreign_problem(self, method)
+        if why is not None and node is not None:
+            raise self.unsupported(node, f"`{method.__qualname__}` sets attributes of its object (or reads ones set "
+                                   f"here), which its caller reads, and it cannot be inlined here: {why}",
+                                   hint="return the values instead of storing them on the object")
+        return why is None
 
     # ------------------------------------------------------------ making one
 
@@ -137,6 +195,9 @@ class Objects:
 
         parsed = parse_function(fn)
         self.parsed.inlined.append(parsed)
+        if fn.__globals__ is not self.parsed.globals:  # a function of another module of yours: its names
+            for name, value in _globals_read(fn).items():
+                self.parsed.closure.setdefault(name, value)
         statements = _with_final_return(self.parsed, parsed.node)  # `__init__` returns None at its end
         statements = single_exit(loop_returns(statements, self.taken, self.parsed), self.parsed)
         record = LocalFunction(fn.__name__, parsed.node, statements, _defaults(self, fn, parsed.node.params), 0,
@@ -152,6 +213,24 @@ class Objects:
         atoms = [a for a in [*args, *kwargs.values()] if isinstance(a, ast.Name)]
         if any(a.id in self.local_objects() for a in atoms):
             return True
+        from .functions import _MISSING, specializable
+
+        def an_object(atom: ast.Name) -> bool:
+            value = self.known_value(atom)
+            return value is not _MISSING and specializable(value) and not callable(value) \
+                and not isinstance(value, (types.ModuleType, type))
+
+        objects = [self.known_value(a) for a in atoms if an_object(a)]
+        if objects and not any(self.attributes_of(o, "o", fn) for o in objects):
+            try:
+                import inspect
+
+                bound = inspect.signature(fn).bind(*args, **kwargs).arguments
+            except TypeError:
+                bound = {}
+            given = {p: self.known_value(a) for p, a in bound.items() if isinstance(a, ast.Name) and an_object(a)}
+            if changes_objects(fn, given=given) or any(self.assigned_attributes(o) for o in objects):
+                return True
         written = _parameters_written(fn)
         if not written:
             return False
@@ -191,6 +270,17 @@ def _snake(name: str) -> str:
     return out or "obj"
 
 
+def _globals_read(fn: types.FunctionType) -> dict[str, Any]:
+    """The module-level names the function's code reads (in nested code too), with their values."""
+    names: set[str] = set()
+    codes = [fn.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return {n: fn.__globals__[n] for n in sorted(names) if n in fn.__globals__}
+
+
 def _not_inlinable(norm: _Normalizer, cls: type) -> str | None:
     if type(cls) is not type:
         return f"its metaclass is {type(cls).__name__}"
@@ -206,12 +296,76 @@ def _foreign_problem(norm: _Normalizer, fn: Any) -> str | None:
     if not isinstance(fn, types.FunctionType):
         return f"`{getattr(fn, '__qualname__', fn)}` is not written in Python"
     if fn.__globals__ is not norm.parsed.globals:
-        return f"`{fn.__qualname__}` is defined in another module ({fn.__module__})"
+        for name, theirs in _globals_read(fn).items():  # inlined, its names are read in the caller's scope
+            try:
+                ours = norm.parsed.lookup(name)
+            except KeyError:
+                continue
+            if ours is not theirs:
+                return f"`{name}` in `{fn.__qualname__}` (module {fn.__module__}) is not the `{name}` of this module"
     if fn.__closure__:
         return f"`{fn.__qualname__}` is defined inside a function"
     if fn.__code__.co_flags & (0x20 | 0x80 | 0x200):  # generator, coroutine, async generator
         return f"`{fn.__qualname__}` is a generator or a coroutine"
     return None
+
+
+def changes_objects(fn: Any, obj: Any = None, seen: set | None = None, given: dict[str, Any] | None = None) -> bool:
+    """Whether this function of the user's assigns an attribute (`self.output = ...`, `layer.h += v`),
+    or, given the object `obj` its first parameter is, calls a method of it that does (`self.fwd(x)`,
+    `self.layer1(x)`): a derivative made of it alone would leave the caller reading the attribute as
+    it was; it is inlined instead."""
+    from .source import parse_function
+
+    seen = set() if seen is None else seen
+    if not isinstance(fn, types.FunctionType) or fn in seen:
+        return False
+    seen.add(fn)
+    try:
+        node = parse_function(fn).node
+    except UnsupportedSyntax:
+        return False
+    params = node.params
+    ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+    objects = dict(given or {})  # parameter -> the object it is given
+    if obj is not None and ordered:
+        objects[ordered[0]] = obj
+    found: list[bool] = []
+
+    class Find(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> None:
+            if _attribute_target(target.target):
+                found.append(True)
+
+        def visit_AugAssign(self, aug: cst.AugAssign) -> None:
+            if _attribute_target(aug.target):
+                found.append(True)
+
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name) \
+                    or func.value.value not in objects:
+                return
+            holder = objects[func.value.value]
+            method = getattr(type(holder), func.attr.value, None)
+            if isinstance(method, types.FunctionType):  # self.fwd(x)
+                found.append(changes_objects(method, holder, seen))
+                return
+            part = getattr(holder, func.attr.value, None)  # self.layer1(x): a callable object
+            call_method = vars(type(part)).get("__call__") if part is not None else None
+            if part is not None and isinstance(call_method, types.FunctionType):
+                found.append(changes_objects(call_method, part, seen))
+
+    node.body.visit(Find())
+    return any(found)
+
+
+def _attribute_target(target: cst.BaseExpression) -> bool:
+    if isinstance(target, cst.Subscript):
+        target = target.value
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_attribute_target(e.value) for e in target.elements)
+    return isinstance(target, cst.Attribute)
 
 
 def _parameters_written(fn: types.FunctionType) -> set[str]:
