@@ -421,3 +421,52 @@ def test_layers_that_store_their_output():
     out = np.maximum(0, z) @ DENSE2.weights + DENSE2.biases
     expected = ((2 * out) @ DENSE2.weights.T * (z > 0)) @ DENSE1.weights.T
     np.testing.assert_allclose(ts.grad(from_scratch_network)(X), expected, rtol=1e-10)
+
+
+class Lin:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        self.out = x @ self.W
+        return np.tanh(self.out)
+
+
+class Chain:
+    def __init__(self, layers):
+        self.layers = layers
+        self.first = layers[0]
+
+    def loss(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return np.sum(x ** 2) + np.sum(self.layers[0].out) + np.sum(self.first.out * 0.5)
+
+    def through_a_name(self, x):
+        dense = self.first
+        dense(x)
+        return np.sum(dense.out ** 2)
+
+    def unknown_holder(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        last = pick_layer(self.layers, 1)
+        return np.sum(x) + np.sum(last.out)
+
+
+def pick_layer(layers, i):
+    return layers[i]
+
+
+CHAIN = Chain([Lin(RNG.standard_normal((3, 3)) * 0.7), Lin(RNG.standard_normal((3, 2)) * 0.5)])
+
+
+@pytest.mark.parametrize("fn", [CHAIN.loss, CHAIN.through_a_name], ids=lambda f: f.__name__)
+def test_callable_layers_that_store_their_output(fn):
+    check(fn, (RNG.standard_normal((4, 3)),), wrt=0)
+
+
+def test_reading_a_stored_attribute_of_an_object_that_cannot_be_told_is_refused():
+    with pytest.raises(TransformError) as caught:
+        ts.grad(CHAIN.unknown_holder)(RNG.standard_normal((4, 3)))
+    assert "`last.out`" in str(caught.value) and "hint:" in str(caught.value)

@@ -501,6 +501,33 @@ def f(params, X, y):
     return model.loss(X, y)
 """, lambda m, rng: ({"W1": vec(rng, 4, 5), "W2": vec(rng, 5, 2)}, vec(rng, 3, 4), vec(rng, 3, 2))),
 
+    "Methods that store results on their object": Program("""
+class Dense:
+    def __init__(self, W):
+        self.W = W
+
+    def forward(self, inputs):
+        self.output = inputs @ self.W
+
+
+class ReLU:
+    def forward(self, inputs):
+        self.output = np.maximum(0, inputs)
+
+
+class Net:
+    def __init__(self, W1, W2):
+        self.dense1, self.relu1, self.dense2 = Dense(W1), ReLU(), Dense(W2)
+
+    def loss(self, X):
+        dense1, relu1 = self.dense1, self.relu1
+        dense1.forward(X)
+        relu1.forward(dense1.output)
+        self.dense2.forward(relu1.output)
+        self.h = np.tanh(self.dense2.output)
+        return np.sum(self.h ** 2)
+""", lambda m, rng: (m.Net(vec(rng, 3, 4), vec(rng, 4, 2)), vec(rng, 5, 3)), wrt=0, method="loss"),
+
     "Lists of layer objects": Program("""
 class Dense:
     def __init__(self, W):

@@ -255,8 +255,19 @@ class DataModel:
         """`self.reg`, `config.lr`: an attribute that is no array's, read as a constant; one the
         function assigned (`self.h = h`) is that value."""
         path = self.attribute_key(node) or self.attribute_path(node)
+        if path is None or path not in self.current:  # `self.layers[0].out`: the object found from its atom
+            from .objects import is_instance
+
+            known = self.known_value(value)
+            if is_instance(known):
+                path = f"<{type(known).__name__} {id(known)}>.{node.attr.value}"
         if path is not None and path in self.current:
             return ast.Name(self.current[path])
+        if node.attr.value in self.parsed.scratch.get("attributes set", ()):
+            raise self.unsupported(node, f"`{self.code(node)}` reads `.{node.attr.value}` of an object that cannot be "
+                                   f"told here, after `.{node.attr.value}` of an object was set in the function",
+                                   hint="read the attribute through the name the object was set by (`layer.out` "
+                                   "after `layer.forward(x)`), or return the value instead of storing it")
         return _Op(lookup("getattr"), {"obj": value, "name": ast.Constant(node.attr.value)},
                    ast.Attribute(value, node.attr.value), node)
 
@@ -274,6 +285,11 @@ class DataModel:
         function, `obj.attr` is v."""
         path = self.attribute_path(target)
         key = self.attribute_key(target)  # an attribute of an object made here (objects.py)
+        frame = self.frames()[-1].function
+        if key is None and frame is not None and frame.foreign:  # inlined: the caller reads it by its own name
+            raise self.unsupported(target, f"`{self.code(target)}` is assigned in `{frame.name}`, inlined into the "
+                                   "function, where which object it is cannot be told", hint="pass the object "
+                                   "by its name, or return the value instead of storing it")
         if target.attr.value in _ARRAY_ATTRIBUTES and key is None:
             raise self.unsupported(target, f"assignment to `.{target.attr.value}` changes an array in place, "
                                    "which is not supported",
@@ -289,6 +305,8 @@ class DataModel:
         self.body.append(Effect(statement, self.span(target)))
         name = self.fresh(path.replace(".", "_"))
         self.current[key or path] = name
+        if key is not None:  # reads of `.attr` from here on must find which object they read
+            self.parsed.scratch.setdefault("attributes set", set()).add(target.attr.value)
         self.emit((name,), self.value_copy(item, value), value)
 
     # ------------------------------------------------------------ statements

@@ -262,10 +262,16 @@ class Functions(Objects, Inlining):
                                    {**given, **kwargs})
         if isinstance(obj, types.MethodType):
             receiver = self.constant_atom(ast.Attribute(expr, "__self__"), obj.__self__, node)
+            if isinstance(obj.__func__, types.FunctionType) and self.inlines_method(obj.__self__, obj.__func__, node):
+                return self.inline_foreign(obj.__func__, [receiver, *args], kwargs, node)  # it sets self.h
             return self.known_call(obj.__func__, ast.Attribute(expr, "__func__"), node, func, [receiver, *args], kwargs)
         call = inspect.getattr_static(type(obj), "__call__", None)
         if isinstance(call, types.FunctionType) and not isinstance(obj, type):  # an object with __call__
             receiver = expr if isinstance(expr, ast.Name) else self.constant_atom(expr, obj, node)
+            if self.inlines_method(obj, call, node):  # `layer(x)`, whose __call__ sets self.out
+                if isinstance(receiver, ast.Name):
+                    self.parsed.known.setdefault(receiver.id, obj)
+                return self.inline_foreign(call, [receiver, *args], kwargs, node)
             target = self.class_attribute(type(obj), "__call__", receiver)
             return self.known_call(call, target, node, func, [receiver, *args], kwargs)
         raise self.missing(node, func, obj)  # type: ignore[arg-type]
@@ -342,7 +348,17 @@ def check_values(fn: Function, parsed: ParsedFunction) -> None:
 
 
 def _attribute_of(made: Any, value_of: Any) -> Any:
-    """The value `t = getattr(obj, "name")` gives where obj's value is a known object, else _MISSING."""
+    """The value `t = getattr(obj, "name")` gives where obj's value is a known object (or `t = xs[0]`,
+    xs a known list, tuple or dict and the item an object or a function), else _MISSING."""
+    if isinstance(made, Apply) and made.rule.key == "getitem" and isinstance(made.args.get("index"), ast.Constant):
+        container = value_of(made.args["a"])
+        if isinstance(container, (list, tuple, dict)):
+            try:
+                item = container[made.args["index"].value]
+            except (IndexError, KeyError, TypeError):
+                return _MISSING
+            return item if specializable(item) else _MISSING
+        return _MISSING
     if not (isinstance(made, Apply) and made.rule.key == "getattr" and isinstance(made.args.get("name"), ast.Constant)):
         return _MISSING
     base = value_of(made.args["obj"])

@@ -180,9 +180,11 @@ class Inlining:
             else:
                 versions[param] = self.fresh(param)
                 self.emit((versions[param],), atom, node)
-                known = self.known_value(atom) if isinstance(atom, ast.Name) else None
-                if known is not None and _is_object(known):  # `takes_layer(n, x)`, n a module's object
-                    self.parsed.known[versions[param]] = known
+            from .objects import is_instance
+
+            known = self.known_value(atom) if isinstance(atom, ast.Name) else None
+            if known is not None and is_instance(known):  # `takes_layer(n, x)`, `dense1.forward(X)`: the body
+                self.parsed.known[versions[param]] = known  # knows its object (found in the caller's body)
         self.current = {**base, **versions}
         for name in sorted(record.locals - set(binding)):
             if name not in self.current:  # bound first in the body: a name of its own, never the caller's
@@ -304,15 +306,6 @@ def _with_final_return(parsed: ParsedFunction, node: cst.FunctionDef) -> list[cs
     parsed.moved(end, node)
     parsed.moved(end.body[0], node)
     return [*statements, end]
-
-
-def _is_object(value: Any) -> bool:
-    """An instance of a class (not a function, a module, a class, a plain value)."""
-    import types
-
-    from .functions import specializable
-
-    return specializable(value) and not callable(value) and not isinstance(value, (types.ModuleType, type))
 
 
 def _parameter_names(params: cst.Parameters) -> set[str]:

@@ -88,7 +88,7 @@ class Objects:
 
     def known_object(self: _Normalizer, node: cst.BaseExpression) -> Any:
         """The object (an instance of a class, not a function or module) `node` holds, where known now."""
-        from .functions import _MISSING, specializable
+        from .functions import _MISSING
 
         root = node
         while isinstance(root, cst.Attribute):
@@ -107,10 +107,7 @@ class Objects:
                 holder = self.attribute_value(holder, node)
             except UnsupportedSyntax:
                 return None
-        if holder is _MISSING or not specializable(holder) or callable(holder) \
-                or isinstance(holder, (types.ModuleType, type, LocalObject)):
-            return None
-        return holder
+        return holder if holder is not _MISSING and is_instance(holder) else None
 
     def inlined_call(self: _Normalizer, func: cst.BaseExpression) -> bool:
         """Whether calling `func` inlines a body here: a nested def or lambda of the function, a
@@ -118,7 +115,11 @@ class Objects:
         from .inlining import LocalFunction as Local
 
         if isinstance(func, cst.Name) and func.value in self.current:
-            return isinstance(self.function_values().get(self.current[func.value]), Local)
+            if isinstance(self.function_values().get(self.current[func.value]), Local):
+                return True
+            known = self.known_value(ast.Name(self.current[func.value]))  # `dense(x)`, whose __call__ sets
+            call = vars(type(known)).get("__call__") if is_instance(known) else None  # dense.out
+            return isinstance(call, types.FunctionType) and self.inlines_method(known, call)
         if not isinstance(func, cst.Attribute):
             return False
         if self.object_of(func.value) is not None:
@@ -213,12 +214,11 @@ class Objects:
         atoms = [a for a in [*args, *kwargs.values()] if isinstance(a, ast.Name)]
         if any(a.id in self.local_objects() for a in atoms):
             return True
-        from .functions import _MISSING, specializable
+        from .functions import _MISSING
 
         def an_object(atom: ast.Name) -> bool:
             value = self.known_value(atom)
-            return value is not _MISSING and specializable(value) and not callable(value) \
-                and not isinstance(value, (types.ModuleType, type))
+            return value is not _MISSING and is_instance(value)
 
         objects = [self.known_value(a) for a in atoms if an_object(a)]
         if objects and not any(self.attributes_of(o, "o", fn) for o in objects):
@@ -263,6 +263,18 @@ def _defaults(norm: _Normalizer, fn: types.FunctionType, params: cst.Parameters)
         else:
             found[name] = norm.atom(nodes[name].default)  # type: ignore[arg-type]
     return found
+
+
+def is_instance(value: Any) -> bool:
+    """An object of a class (a layer, a model, one with `__call__` too): not a function, a method,
+    a class, a module, a partial or a plain value."""
+    import functools
+
+    from .functions import specializable
+
+    return specializable(value) and not isinstance(value, (
+        types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.BuiltinMethodType, types.ModuleType,
+        type, functools.partial, LocalObject)) and type(value).__name__ != "Specialized"
 
 
 def _snake(name: str) -> str:
