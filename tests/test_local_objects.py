@@ -470,3 +470,19 @@ def test_reading_a_stored_attribute_of_an_object_that_cannot_be_told_is_refused(
     with pytest.raises(TransformError) as caught:
         ts.grad(CHAIN.unknown_holder)(RNG.standard_normal((4, 3)))
     assert "`last.out`" in str(caught.value) and "hint:" in str(caught.value)
+
+
+def total_out(layers):
+    return np.sum(layers[0].out) + np.sum(layers[1].out)
+
+
+class ChainTotal(Chain):
+    def loss_total(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return np.sum(x) + total_out(self.layers)
+
+
+def test_a_function_given_the_list_of_layers_reads_what_they_stored():
+    model = ChainTotal([Lin(RNG.standard_normal((3, 3)) * 0.7), Lin(RNG.standard_normal((3, 2)) * 0.5)])
+    check(model.loss_total, (RNG.standard_normal((4, 3)),), wrt=0)

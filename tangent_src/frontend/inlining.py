@@ -183,8 +183,9 @@ class Inlining:
             from .objects import is_instance
 
             known = self.known_value(atom) if isinstance(atom, ast.Name) else None
-            if known is not None and is_instance(known):  # `takes_layer(n, x)`, `dense1.forward(X)`: the body
-                self.parsed.known[versions[param]] = known  # knows its object (found in the caller's body)
+            holds = isinstance(known, (list, tuple)) and any(is_instance(k) for k in known)  # helper(self.layers)
+            if known is not None and (is_instance(known) or holds):  # `takes_layer(n, x)`, `dense1.forward(X)`:
+                self.parsed.known[versions[param]] = known  # the body knows its object (found in the caller's body)
         self.current = {**base, **versions}
         for name in sorted(record.locals - set(binding)):
             if name not in self.current:  # bound first in the body: a name of its own, never the caller's

@@ -220,6 +220,11 @@ class Objects:
             value = self.known_value(atom)
             return value is not _MISSING and is_instance(value)
 
+        for atom in atoms:  # `helper(self.layers)`: objects in a known container, with attributes set here
+            held = self.known_value(atom)
+            items = held.values() if isinstance(held, dict) else held if isinstance(held, (list, tuple)) else ()
+            if any(is_instance(item) and self.assigned_attributes(item) for item in items):
+                return True
         objects = [self.known_value(a) for a in atoms if an_object(a)]
         if objects and not any(self.attributes_of(o, "o", fn) for o in objects):
             try:
