@@ -136,6 +136,8 @@ LOCALLY_CONSTANT.update({
     "dict.keys": [s("list({'a': x, 'b': 2.0 * x})", x=())],
     "numpy.flatnonzero": [s("np.flatnonzero(x > 0.0)", x=(4,)), s("np.flatnonzero(x)", x=(2, 3))],
     "numpy.argwhere": [s("np.argwhere(x > 0.0)", x=(2, 3))],
+    "builtins.any": [s("any(x > 0.0)", x=(3,)), s("any([x > 0.0, x < -1.0])", x=())],
+    "builtins.all": [s("all(x > 0.0)", x=(3,))],
     "getattr": [s("x.__class__", x=()), s("x.ndim", x=(3,))],
     "builtins.getattr": [s("getattr(x, 'ndim', 0)", x=(3,))],
     "builtins.hasattr": [s("hasattr(x, 'shape')", x=(3,))],

@@ -249,3 +249,46 @@ def test_the_median_by_hand():
     expected[[2, 5]] = 0.5
     np.testing.assert_allclose(ts.grad(np.median)(r), expected, rtol=0, atol=0)
     np.testing.assert_allclose(ts.grad(lambda v: np.percentile(v, 20.0))(r), [0, 0.0, 0, 1.0, 0, 0])
+
+
+# ------------------------------------------------------------------ lists joined and repeated
+
+
+def displays_joined_and_repeated(x):
+    a = [x, x * 2] + [x ** 2]
+    b = [np.sin(x)] * 2
+    return np.sum(a[2] + a[1] * b[1])
+
+
+def test_displays_joined_with_plus_and_repeated_with_times():
+    x = RNG.standard_normal(3)
+    check(displays_joined_and_repeated, (x,), wrt=0)
+    np.testing.assert_allclose(ts.grad(displays_joined_and_repeated)(x),
+                               2 * x + 2 * np.sin(x) + 2 * x * np.cos(x), rtol=1e-12)
+
+
+def joins_an_argument(a, x):
+    b = a + [x]
+    return np.sum(b[-1] * b[0])
+
+
+def repeats_an_argument(a, x):
+    b = a * 2
+    return np.sum(b[1] * x)
+
+
+@pytest.mark.parametrize("fn", [joins_an_argument, repeats_an_argument])
+def test_lists_joined_or_repeated_at_run_time_raise_rather_than_give_a_wrong_gradient(fn):
+    x = RNG.standard_normal(3)
+    with pytest.raises(TypeError, match="tangent_src"):
+        ts.grad(fn, wrt=(0, 1))([x * 2], x)
+
+
+def any_and_all(x):
+    if any(v > 0 for v in x) and not all(v > 5 for v in x):
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def test_any_and_all():
+    check(any_and_all, (RNG.standard_normal(4),), wrt=0)

@@ -150,7 +150,9 @@ def f(params, x, cache):
     grads = {}
     grads["W"], rest = W2 * 2.0, [h, b2]
     a, b = rest
-    return np.sum(grads["W"] @ a) + np.sum(b * cache.h[:2])
+    joined = [h, x] + [x ** 2]
+    twice = [np.sin(x)] * 2
+    return np.sum(grads["W"] @ a) + np.sum(b * cache.h[:2]) + np.sum(joined[2] * twice[1])
 """, lambda m, rng: ([(vec(rng, 3, 3), vec(rng, 3)), (vec(rng, 2, 3), vec(rng, 2))], vec(rng, 3), m.Cache()),
         wrt=(0, 1), mutates=(2,)),
 

@@ -678,6 +678,11 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                                    hint="use the numpy function (e.g. np.bitwise_and) if it has a rule")
         key, ast_op = found
         left, right = self.atom(node.left), self.atom(node.right)
+        if key == "operator.add" and type(left) is type(right) and isinstance(left, (ast.List, ast.Tuple)):
+            return type(left)([*left.elts, *right.elts])  # `[x, h] + [y]`: one display  # type: ignore[return-value]
+        if key == "operator.mul" and isinstance(left, (ast.List, ast.Tuple)) and isinstance(right, ast.Constant) \
+                and type(right.value) is int and 0 <= right.value <= 64:
+            return type(left)(left.elts * right.value)  # `[x] * 3`: one display  # type: ignore[return-value]
         return self.operator_op(key, ast.BinOp(left, ast_op(), right), {"x": left, "y": right}, node)
 
     def unary(self, node: cst.UnaryOperation) -> _Op | ast.expr:

@@ -16,6 +16,8 @@ nondiff(
 )
 # shapes and sizes: integers describing a value, not the value
 nondiff("numpy.shape", "numpy.ndim", "numpy.size", "builtins.len")
+# truth of all or any items: a boolean (`if any(v > 0 for v in x):`)
+nondiff("builtins.any", "builtins.all")
 nondiff("ndarray.shape", "ndarray.ndim", "ndarray.size")
 # piecewise constant functions: derivative zero wherever it exists
 nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax", "numpy.argmin")

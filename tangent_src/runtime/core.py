@@ -25,6 +25,10 @@ def unbroadcast(g, like):
     over the first axis: each element of x was used four times. `like` may be
     the value itself or just its shape.
     """
+    if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)) and not _is_shape(like) \
+            and len(g) != len(like):  # `a + b` or `a * 2` of lists: joined or repeated, not added
+        raise TypeError("tangent_src: `+` or `*` joined or repeated lists here, which is not differentiated; "
+                        "write the list out (`[*a, *b]` is not supported either): build it with `.append`")
     gshape = getattr(g, "shape", ())
     shape = getattr(like, "shape", None)  # an array's (the common case, first)
     if shape is None:
@@ -171,6 +175,12 @@ class List(list):
 
     def __radd__(self, other):
         return List(self) if _is_zero_number(other) else NotImplemented
+
+    def __mul__(self, other):  # only a list repeated (`[x] * n`) has an adjoint multiplied by an int
+        raise TypeError("tangent_src: a list repeated with `*` (`xs * n`) is not differentiated; "
+                        "build the list with a comprehension: `[v for _ in range(n) for v in xs]`")
+
+    __rmul__ = __mul__
 
     def __getitem__(self, index):
         found = list.__getitem__(self, index)
