@@ -292,3 +292,18 @@ def any_and_all(x):
 
 def test_any_and_all():
     check(any_and_all, (RNG.standard_normal(4),), wrt=0)
+
+
+def out_into_another_array(x):
+    y = np.zeros_like(x)
+    np.multiply(x, 2.0, out=y)
+    z = np.empty_like(x)
+    np.clip(x * 3.0, -1.0, 1.0, out=z)
+    return np.sum(y * x) + np.sum(z ** 2)
+
+
+def test_out_into_an_array_other_than_the_first_argument():
+    x = np.array([0.1, -0.2, 0.5, -0.6])  # 3x clipped at 0.5 and -0.6 only, away from the bounds
+    check(out_into_another_array, (x,), wrt=0)
+    expected = 4 * x + np.where(np.abs(3 * x) < 1, 18 * x, 0.0)
+    np.testing.assert_allclose(ts.grad(out_into_another_array)(x), expected, rtol=1e-12)

@@ -505,6 +505,15 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if self.add_at_statement(call):
             return
         written = _out_argument(call)
+        first = next((a.value for a in call.args if a.keyword is None), None) if isinstance(call, cst.Call) else None
+        if written is not None and written.value.value in self.current \
+                and not (isinstance(first, cst.Name) and first.value == written.value.value):
+            # np.multiply(x, 2.0, out=y): the values written into y's array, `y[...] = np.multiply(x, 2.0)`
+            plain = self.parsed.moved(call.with_changes(args=[a for a in call.args if a is not written]), call)
+            target = self.parsed.moved(cst.Subscript(written.value, [cst.SubscriptElement(cst.Index(cst.Ellipsis()))]),
+                                       written.value)
+            self.assign(self.parsed.moved(cst.Assign([cst.AssignTarget(target)], plain), call))  # type: ignore
+            return
         if written is not None and written.value.value in self.current:  # np.clip(g, -5, 5, out=g)
             plain = self.parsed.moved(call.with_changes(args=[a for a in call.args if a is not written]), call)
             old = self.read_name(written.value)  # type: ignore[arg-type]
