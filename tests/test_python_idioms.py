@@ -307,3 +307,20 @@ def test_out_into_an_array_other_than_the_first_argument():
     check(out_into_another_array, (x,), wrt=0)
     expected = 4 * x + np.where(np.abs(3 * x) < 1, 18 * x, 0.0)
     np.testing.assert_allclose(ts.grad(out_into_another_array)(x), expected, rtol=1e-12)
+
+
+def enumerate_from_one(xs):
+    total = 0.0
+    for i, x in enumerate(xs, 1):
+        total = total + i * np.sum(x ** 2)
+    for j, x in enumerate(xs, start=-1):
+        total = total + j * np.sum(x)
+    return total
+
+
+def test_enumerate_with_a_start():
+    xs = [RNG.standard_normal(3), RNG.standard_normal(3)]
+    check(enumerate_from_one, (xs,), wrt=0)
+    g = ts.grad(enumerate_from_one)(xs)
+    np.testing.assert_allclose(g[0], 2 * xs[0] - 1.0, rtol=1e-12)
+    np.testing.assert_allclose(g[1], 4 * xs[1], rtol=1e-12)

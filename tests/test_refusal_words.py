@@ -414,13 +414,6 @@ PROGRAMS.update({
         def f(x):
             return np.sum(x * B.frobnicate())
         """, MAY),
-    "enumerate_with_a_start": program("""
-        def f(x):
-            s = 0.0
-            for k, v in enumerate(x, 1):
-                s = s + k * v
-            return s
-        """),
     "zip_unpacked_into_too_few_names": program("""
         def f(x):
             s = 0.0

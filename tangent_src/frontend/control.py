@@ -24,18 +24,20 @@ one name per value where control flow joins:
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
 from ..ir import Apply, Effect, If, Loop, Stmt, rename
 from ..rules.registry import lookup
+from .data import _nodes
 from .functions import _MISSING, LOOPS_OVER, NeedsValue
 from .objects import AMBIGUOUS
 from .exits import (
     _lines,
     _exit_at,
     _may_exit,
+    _has_return,
     _goes_on,
     _flagged,
     _else_lines,
@@ -262,6 +264,12 @@ class ControlFlow:
                                    hint="move the else part after the loop, using a flag")
         if self.unrolled(node) or self.unrolled_over_objects(node):
             return
+        started = _enumerate_started(node, self.fresh)
+        if started is not None:  # `for i, x in enumerate(xs, 1)`: counted from 0, then `i = k + 1`
+            for built in _nodes(started):
+                self.parsed.moved(built, node)
+            self.for_loop(started)
+            return
         iterable, index_name, items = self.iteration(node)
         self.placeholders(node, {index_name} if index_name is not None else set())
         if index_name is not None:
@@ -280,7 +288,7 @@ class ControlFlow:
         if not isinstance(source, (cst.List, cst.Tuple)) or not isinstance(target, cst.Name) \
                 or not 0 < len(source.elements) <= 16 or any(not isinstance(e, cst.Element) for e in source.elements):
             return False
-        if not _updates_in_place(node.body, target.value) or _has_jumps(node.body):
+        if not _updates_in_place(node.body, target.value) or _jumps(node.body):
             return False
         assigned = _assigned_names(node.body)
         read = {n.value for e in source.elements for n in _names_of(e.value)}
@@ -308,7 +316,7 @@ class ControlFlow:
                 and all(isinstance(e.value, cst.Name) for e in target.elements):
             counter, target = target.elements[0].value, target.elements[1].value
             source = source.args[0].value
-        if not isinstance(target, cst.Name) or _has_jumps(node.body):
+        if not isinstance(target, cst.Name) or _jumps(node.body):
             return False
         items = self.known_items(source)
         if items is None:
@@ -530,21 +538,9 @@ def _updates_in_place(body: cst.CSTNode, name: str) -> bool:
     return bool(found)
 
 
-def _has_jumps(body: cst.CSTNode) -> bool:
-    found = []
-
-    class Find(cst.CSTVisitor):
-        def visit_Break(self, node: cst.Break) -> None:
-            found.append(node)
-
-        def visit_Continue(self, node: cst.Continue) -> None:
-            found.append(node)
-
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node)
-
-    body.visit(Find())
-    return bool(found)
+def _jumps(body: cst.CSTNode) -> bool:
+    """A `break`/`continue` of the loop itself, or a `return`: no trip-per-item unrolling then."""
+    return _may_exit(body) or _has_return(body)
 
 
 def _names_of(node: cst.CSTNode) -> list[cst.Name]:
@@ -556,3 +552,25 @@ def _names_of(node: cst.CSTNode) -> list[cst.Name]:
 
     node.visit(Find())
     return found
+
+
+def _enumerate_started(node: cst.For, fresh: Callable[[str], str]) -> cst.For | None:
+    """`for i, x in enumerate(xs, start)` as `for k, x in enumerate(xs):` with `i = k + start` first in
+    the body; None for any other loop."""
+    source, target = node.iter, node.target
+    if not (isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "enumerate"
+            and len(source.args) == 2 and isinstance(target, cst.Tuple) and len(target.elements) == 2
+            and isinstance(target.elements[0].value, cst.Name)):
+        return None
+    start = source.args[1]
+    if start.keyword is not None and start.keyword.value != "start" or start.star:
+        return None
+    counter = cst.Name(fresh("k"))
+    count = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target.elements[0].value)],
+                                                cst.BinaryOperation(counter, cst.Add(), start.value))])
+    body = node.body.with_changes(body=[count, *node.body.body]) if isinstance(node.body, cst.IndentedBlock) \
+        else cst.IndentedBlock([count, *(cst.SimpleStatementLine([s]) for s in node.body.body)])  # type: ignore
+    return node.with_changes(target=target.with_changes(elements=[cst.Element(counter), target.elements[1]]),
+                             iter=source.with_changes(args=[source.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]),
+                             body=body)
+
