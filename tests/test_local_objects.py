@@ -486,3 +486,61 @@ class ChainTotal(Chain):
 def test_a_function_given_the_list_of_layers_reads_what_they_stored():
     model = ChainTotal([Lin(RNG.standard_normal((3, 3)) * 0.7), Lin(RNG.standard_normal((3, 2)) * 0.5)])
     check(model.loss_total, (RNG.standard_normal((4, 3)),), wrt=0)
+
+
+# ------------------------------------------------------------------ properties, static and class methods
+
+
+class WithProperty:
+    def __init__(self, params):
+        self.params = params
+
+    @property
+    def W(self):
+        return self.params["W"]
+
+    @staticmethod
+    def act(z):
+        return np.tanh(z)
+
+    @classmethod
+    def scale(cls):
+        return 2.0
+
+    def loss(self, x):
+        return np.sum(self.act(x @ self.W) * self.scale())
+
+    def loss_plain(self, x):
+        return np.sum(self.act(x @ self.params["W"]) * self.scale())
+
+
+class Doubled:
+    def __init__(self, W):
+        self.W = W
+
+    @property
+    def double(self):
+        return self.W * 2
+
+    def loss(self, x):
+        self.W = np.sin(x)
+        return np.sum(self.double * x)
+
+
+def property_of_an_object_made_here(x, W):
+    model = WithProperty({"W": W})
+    return np.sum(x @ model.W)
+
+
+def test_a_property_is_its_getter_called_on_the_object():
+    model = WithProperty({"W": RNG.standard_normal((3, 3))})
+    x = RNG.standard_normal((2, 3))
+    check(model.loss, (x,), wrt=0)
+    g, plain = ts.grad(model.loss, wrt="self.params")(x), ts.grad(model.loss_plain, wrt="self.params")(x)
+    np.testing.assert_allclose(g["W"], plain["W"], rtol=1e-12)  # before: the property read as a constant
+    assert np.abs(g["W"]).max() > 0
+    doubled = Doubled(np.ones(3))
+    v = RNG.standard_normal(3)
+    check(doubled.loss, (v,), wrt=0)
+    np.testing.assert_allclose(ts.grad(Doubled(np.ones(3)).loss)(v), 2 * np.cos(v) * v + 2 * np.sin(v), rtol=1e-12)
+    check(property_of_an_object_made_here, (x, RNG.standard_normal((3, 2))), wrt=1)

@@ -70,6 +70,10 @@ class Calls:
             key = self.attribute_key(node)  # `dense1.output`, which the function assigned
             if key is not None and key in self.current:
                 return ast.Name(self.current[key])
+            known = self.known_object(node.value)
+            if known is not None and isinstance(inspect.getattr_static(type(known), node.attr.value, None), property):
+                receiver = self.constant_atom(ast.parse(self.code(node.value), mode="eval").body, known, node.value)
+                return self.object_attribute(node, receiver)  # `MODEL.W`, a property of a module's object
             return self.global_attribute(node)
         value = self.atom(node.value)
         name = node.attr.value

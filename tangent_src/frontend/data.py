@@ -263,6 +263,9 @@ class DataModel:
                 path = f"<{type(known).__name__} {id(known)}>.{node.attr.value}"
         if path is not None and path in self.current:
             return ast.Name(self.current[path])
+        read = self.property_read(node, value)  # `self.W`, a @property: its getter, called on the object
+        if read is not None:
+            return read
         if node.attr.value in self.parsed.scratch.get("attributes set", ()):
             raise self.unsupported(node, f"`{self.code(node)}` reads `.{node.attr.value}` of an object that cannot be "
                                    f"told here, after `.{node.attr.value}` of an object was set in the function",

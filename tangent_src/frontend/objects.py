@@ -143,6 +143,27 @@ class Objects:
                                    hint="return the values instead of storing them on the object")
         return why is None
 
+    def property_read(self: _Normalizer, node: cst.Attribute, receiver: ast.expr) -> _Op | ast.expr | None:
+        """`self.W` where W is a `@property` of the object's class (an object made here or known now):
+        its getter called on the object, as Python calls it (a constant read of the value it had when
+        the derivative was made would drop what it computes from). None where it is no property."""
+        import inspect
+
+        from .functions import _MISSING
+
+        holder = self.local_objects().get(receiver.id) if isinstance(receiver, ast.Name) else None
+        known = self.known_value(receiver) if holder is None else _MISSING
+        cls = holder.cls if holder is not None else type(known) if is_instance(known) else None
+        found = inspect.getattr_static(cls, node.attr.value, None) if cls is not None else None
+        if not isinstance(found, property) or not isinstance(found.fget, types.FunctionType):
+            return None
+        if holder is not None:
+            return self.inline_foreign(found.fget, [receiver], {}, node)  # type: ignore[arg-type]
+        if isinstance(receiver, ast.Name):
+            self.parsed.known.setdefault(receiver.id, known)
+        getter = ast.Attribute(self.class_attribute(cls, node.attr.value, receiver), "fget")
+        return self.known_call(found.fget, getter, node, node, [receiver], {})  # type: ignore[arg-type]
+
     # ------------------------------------------------------------ making one
 
     def make_object(self: _Normalizer, cls: type, func: cst.BaseExpression, node: cst.Call,
