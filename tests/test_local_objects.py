@@ -544,3 +544,19 @@ def test_a_property_is_its_getter_called_on_the_object():
     check(doubled.loss, (v,), wrt=0)
     np.testing.assert_allclose(ts.grad(Doubled(np.ones(3)).loss)(v), 2 * np.cos(v) * v + 2 * np.sin(v), rtol=1e-12)
     check(property_of_an_object_made_here, (x, RNG.standard_normal((3, 2))), wrt=1)
+
+
+class ByName:
+    def __init__(self):
+        self.scale = 2.0
+
+    def loss(self, x):
+        self.h = np.tanh(x)
+        return np.sum(getattr(self, "h") * x) + np.sum(getattr(self, "h", None) * getattr(self, "scale"))
+
+
+def test_getattr_by_a_constant_name_is_the_attribute():
+    x = RNG.standard_normal(3)
+    check(ByName().loss, (x,), wrt=0)  # before: getattr(self, "h") read the object's h, a constant
+    expected = (1 - np.tanh(x) ** 2) * (x + 2.0) + np.tanh(x)
+    np.testing.assert_allclose(ts.grad(ByName().loss)(x), expected, rtol=1e-12)

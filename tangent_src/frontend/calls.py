@@ -123,6 +123,10 @@ class Calls:
             made = self.lambda_expr(func)
             return self.call_value(self.function_values()[made.id], made, node, func, args, kwargs)  # type: ignore
         obj = self.resolve(func)
+        if obj is getattr and 2 <= len(node.args) <= 3 and not any(a.keyword or a.star for a in node.args):
+            read = self.getattr_call(node)
+            if read is not None:
+                return read  # type: ignore[return-value]
         if obj is map and len(node.args) >= 2 and all(a.keyword is None and not a.star for a in node.args) \
                 and (len(node.args) == 2 or "zip" not in self.current):
             return self.lower(self.map_comprehension(node))
@@ -149,6 +153,33 @@ class Calls:
         primal = ast.Call(ast.parse(self.code(func), mode="eval").body, list(args),
                           [ast.keyword(k, v) for k, v in kwargs.items()])
         return self.bound_op(rule, args, kwargs, primal, node)
+
+    def getattr_call(self: _Normalizer, node: cst.Call) -> _Op | ast.expr | None:
+        """`getattr(self, "h")` is `self.h` (the value the function set, a property's getter); with a
+        default, the attribute where the function set it, else the object's (a constant). None: the
+        builtin's rule (a constant read), where no attribute of that name was set here."""
+        holder, name = node.args[0].value, node.args[1].value
+        text = name.evaluated_value if isinstance(name, cst.SimpleString) else None
+        set_here = self.parsed.scratch.get("attributes set", set())
+        if not isinstance(text, str) or not text.isidentifier():
+            if set_here:
+                raise self.unsupported(node, "`getattr` with a name computed when the code runs, after the function "
+                                       "set attributes of objects, is not supported",
+                                       hint="read the attribute by its name: `obj.h`")
+            return None
+        root = holder
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not (isinstance(root, cst.Name) and root.value in self.current) and self.known_object(holder) is None:
+            return None  # `getattr(np, "tanh")`: a module's, or a class's attribute
+        attribute = self.parsed.moved(cst.Attribute(holder, cst.Name(text)), node)
+        self.parsed.moved(attribute.attr, node)
+        key = self.attribute_key(attribute) or self.attribute_path(attribute)
+        if key is not None and key in self.current:
+            return ast.Name(self.current[key])
+        if len(node.args) == 2 or text in set_here:
+            return self.lower(attribute)
+        return None
 
     def map_comprehension(self: _Normalizer, node: cst.Call) -> cst.ListComp:
         """`map(f, xs)` (or `map(f, xs, ys)`) as `[f(v) for v in xs]` (zip for several): the items
