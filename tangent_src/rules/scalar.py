@@ -108,3 +108,86 @@ def pow(x, y, z):
 def fabs(x, z):
     """d |x| = sign(x) dx; 0 at x = 0"""
     return math.copysign(1.0, x) if x != 0 else 0.0
+
+
+def _above_one(rng, shape):
+    """Values in [1.5, 3.5), inside the domain of acosh and away from its infinite slope at 1."""
+    return rng.uniform(1.5, 3.5, shape)
+
+
+@elementwise("math.asinh")
+def asinh(x, z):
+    """d asinh(x) = dx / sqrt(x**2 + 1)"""
+    return 1 / math.sqrt(x * x + 1)
+
+
+@elementwise("math.acosh", domain=_above_one)
+def acosh(x, z):
+    """d acosh(x) = dx / sqrt(x**2 - 1); infinite at x = 1"""
+    return 1 / math.sqrt(x * x - 1) if x != 1 else math.inf
+
+
+@elementwise("math.atanh", domain=unit_interval)
+def atanh(x, z):
+    """d atanh(x) = dx / (1 - x**2)"""
+    return 1 / (1 - x * x)
+
+
+@elementwise("math.log2", domain=positive)
+def log2(x, z):
+    """d log2(x) = dx / (x ln 2)"""
+    return 1 / (x * math.log(2))
+
+
+@elementwise("math.log10", domain=positive)
+def log10(x, z):
+    """d log10(x) = dx / (x ln 10)"""
+    return 1 / (x * math.log(10))
+
+
+@elementwise("math.degrees")
+def degrees(x, z):
+    """z = x 180 / pi"""
+    return 180 / math.pi
+
+
+@elementwise("math.radians")
+def radians(x, z):
+    """z = x pi / 180"""
+    return math.pi / 180
+
+
+@elementwise("math.erf")
+def erf(x, z):
+    """d erf(x) = 2 / sqrt(pi) exp(-x**2) dx"""
+    return 2 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+@elementwise("math.erfc")
+def erfc(x, z):
+    """d erfc(x) = -2 / sqrt(pi) exp(-x**2) dx"""
+    return -2 / math.sqrt(math.pi) * math.exp(-x * x)
+
+
+def _off_origin(rng, shape):
+    """Points at distance at least 0.5 from the origin (the pair's one kink)."""
+    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+@elementwise("math.hypot", domain={"x": _off_origin, "y": _off_origin})
+def hypot(x, y, z):
+    """z = sqrt(x**2 + y**2): dz = (x dx + y dy) / z; 0 at the origin (the subgradient's centre)"""
+    return x / z if z != 0 else 0.0, y / z if z != 0 else 0.0
+
+
+@elementwise("math.atan2", domain={"y": _off_origin, "x": _off_origin})
+def atan2(y, x, z):
+    """z = atan2(y, x): dz = (x dy - y dx) / (x**2 + y**2); 0 at the origin, where the angle has no limit"""
+    return (x / (x * x + y * y) if x * x + y * y != 0 else 0.0,
+            -y / (x * x + y * y) if x * x + y * y != 0 else 0.0)
+
+
+@elementwise("math.copysign", domain={"x": _off_origin, "y": _off_origin})
+def copysign(x, y, z):
+    """z = |x| with y's sign: dz = sign(x) sign(y) dx; y only chooses the sign (no derivative in y)"""
+    return math.copysign(1.0, x) * math.copysign(1.0, y) if x != 0 else 0.0, 0.0

@@ -44,6 +44,10 @@ from casekit import (  # noqa: F401  (the kit the tables are written with)
     positive, small,
 )
 
+def _away_from_zero(rng, shape):
+    return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
 CASES: dict[str, list[Case]] = {
     "operator.add": _binary("x + y") + [case("np.add(x, y)", (2, 3), (3,)), case("x + 1", (3,))],
     "operator.sub": _binary("x - y") + [case("np.subtract(x, y)", (2, 3), (3,))],
@@ -203,6 +207,13 @@ CASES: dict[str, list[Case]] = {
        for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
                     "log", "log1p", "sqrt", "fabs")},
     "math.pow": [case("math.pow(x, y)", F, F), case("math.pow(x, 2.5)", F)],
+    **{f"math.{name}": [case(f"math.{name}(x)", F, **domain), case(f"math.{name}(x) * y", F, F, **domain)]
+       for name, domain in (("asinh", {}), ("acosh", {"x": lambda r, s: r.uniform(1.5, 3.5, s)}),
+                            ("atanh", {"x": lambda r, s: r.uniform(-0.9, 0.9, s)}), ("log2", {"x": positive}),
+                            ("log10", {"x": positive}), ("degrees", {}), ("radians", {}), ("erf", {}), ("erfc", {}))},
+    **{f"math.{name}": [case(f"math.{name}(x, y)", F, F, x=_away_from_zero, y=_away_from_zero),
+                        case(f"math.{name}(x, 2.0) * y", F, F, x=_away_from_zero)]
+       for name in ("hypot", "atan2", "copysign")},
     "builtins.sum": [
         case("sum([x, y * x])", (3,), (3,)),
         case("sum(x)", (3, 2)),
