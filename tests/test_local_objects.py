@@ -552,7 +552,7 @@ class ByName:
 
     def loss(self, x):
         self.h = np.tanh(x)
-        return np.sum(self.h * x) + np.sum(getattr(self, "h", None) * self.scale)
+        return np.sum(getattr(self, "h") * x) + np.sum(getattr(self, "h", None) * getattr(self, "scale"))  # noqa: B009
 
 
 def test_getattr_by_a_constant_name_is_the_attribute():
