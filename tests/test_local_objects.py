@@ -560,3 +560,105 @@ def test_getattr_by_a_constant_name_is_the_attribute():
     check(ByName().loss, (x,), wrt=0)  # before: getattr(self, "h") read the object's h, a constant
     expected = (1 - np.tanh(x) ** 2) * (x + 2.0) + np.tanh(x)
     np.testing.assert_allclose(ts.grad(ByName().loss)(x), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ attributes set inside loops and branches
+# (before: the first trip's read of a.h was a constant, and so was every later trip's: a wrong gradient)
+
+
+class StepRNN:  # the shape of the RNN class of "The Unreasonable Effectiveness of Recurrent Neural Networks"
+    def __init__(self, W_hh, W_xh, W_hy):
+        self.W_hh, self.W_xh, self.W_hy = W_hh, W_xh, W_hy
+        self.h = np.zeros(3)
+
+    def step(self, x):
+        self.h = np.tanh(np.dot(self.W_hh, self.h) + np.dot(self.W_xh, x))
+        y = np.dot(self.W_hy, self.h)
+        return y
+
+
+STEP_RNN = StepRNN(RNG.standard_normal((3, 3)) * 0.5, RNG.standard_normal((3, 2)), RNG.standard_normal((2, 3)))
+
+
+def rnn_sequence_loss(x0, x1, x2):
+    STEP_RNN.h = np.zeros(3)  # the state set here, then carried from trip to trip
+    loss = 0.0
+    for x in (x0, x1, x2):
+        y = STEP_RNN.step(x)
+        loss = loss + np.sum(y ** 2)
+    return loss
+
+
+def rnn_step_in_a_branch(x, flag):
+    STEP_RNN.h = np.ones(3) * 0.3
+    if flag:
+        STEP_RNN.step(x)
+    return np.sum(STEP_RNN.h * 2.0)
+
+
+def attribute_updated_in_a_loop(x):
+    CACHED.h = np.zeros(3)
+    for t in range(3):
+        CACHED.h = np.tanh(x * (t + 1) + CACHED.h)
+    return np.sum(CACHED.h ** 2)
+
+
+def an_rnn_made_here(x0, x1, W_hh):
+    net = StepRNN(W_hh, np.ones((3, 2)) * 0.3, np.ones((2, 3)) * 0.2)
+    out = 0.0
+    for x in [x0, x1]:
+        out = out + np.sum(net.step(x))
+    return out + np.sum(net.h)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (rnn_sequence_loss, lambda: tuple(RNG.standard_normal(2) for _ in range(3))),
+    (rnn_step_in_a_branch, lambda: (RNG.standard_normal(2), True)),
+    (rnn_step_in_a_branch, lambda: (RNG.standard_normal(2), False)),
+    (attribute_updated_in_a_loop, lambda: (RNG.standard_normal(3),)),
+    (an_rnn_made_here, lambda: (RNG.standard_normal(2), RNG.standard_normal(2), RNG.standard_normal((3, 3)) * 0.5)),
+], ids=["sequence", "branch_taken", "branch_not_taken", "loop", "made_here"])
+def test_state_an_object_carries_through_loops_and_branches(fn, args):
+    values = args()
+    check(fn, values, wrt=0)
+    if fn is an_rnn_made_here:
+        check(fn, values, wrt=2)
+
+
+def test_rnn_sequence_by_hand():
+    xs = [RNG.standard_normal(2) for _ in range(3)]
+    W_hh, W_xh, W_hy = STEP_RNN.W_hh, STEP_RNN.W_xh, STEP_RNN.W_hy
+    hs, h = [], np.zeros(3)
+    for x in xs:
+        h = np.tanh(W_hh @ h + W_xh @ x)
+        hs.append(h)
+    dh_next, grads = np.zeros(3), [None] * 3
+    for t in reversed(range(3)):  # backpropagation through time, by hand
+        dh = W_hy.T @ (2 * W_hy @ hs[t]) + dh_next
+        draw = (1 - hs[t] ** 2) * dh
+        grads[t] = W_xh.T @ draw
+        dh_next = W_hh.T @ draw
+    got = ts.grad(rnn_sequence_loss, wrt=(0, 1, 2))(*xs)
+    for g, expected in zip(got, grads):
+        np.testing.assert_allclose(g, expected, rtol=1e-10)
+
+
+class History:
+    def __init__(self):
+        self.history = []
+
+    def record(self, h):
+        self.history.append(h)
+        return h
+
+
+def appends_to_an_attribute_list(x):
+    keeper = History()
+    keeper.record(np.sin(x))
+    return np.sum(keeper.history[0])
+
+
+def test_a_list_an_attribute_holds_changed_in_place_is_refused_with_what_to_write():
+    with pytest.raises(TransformError) as caught:
+        ts.grad(appends_to_an_attribute_list)(RNG.standard_normal(3))
+    assert "self.history.append" in str(caught.value) and "history = []" in str(caught.value)

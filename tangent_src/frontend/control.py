@@ -24,12 +24,14 @@ one name per value where control flow joins:
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING, Callable
 
 import libcst as cst
 
 from ..ir import Apply, Effect, If, Loop, Stmt, rename
 from ..rules.registry import lookup
+from .calls import _Op
 from .data import _nodes
 from .functions import _MISSING, LOOPS_OVER, NeedsValue
 from .objects import AMBIGUOUS
@@ -92,18 +94,46 @@ class ControlFlow:
                 break  # the rest of the block is never run
             elif isinstance(statement, cst.If):
                 if holds_rest and _may_exit(statement):
-                    self.exiting_if(statement, statements[i + 1:])
+                    self.with_attributes_bound(functools.partial(self.exiting_if, statement, statements[i + 1:]))
                     break  # the rest of the block moved into the branches
-                self.if_statement(statement)
+                self.with_attributes_bound(functools.partial(self.if_statement, statement))
             elif isinstance(statement, cst.For):
-                self.for_loop(statement)
+                self.with_attributes_bound(functools.partial(self.for_loop, statement))
             elif isinstance(statement, cst.While):
-                self.while_loop(statement)
+                self.with_attributes_bound(functools.partial(self.while_loop, statement))
             elif isinstance(statement, cst.FunctionDef):
                 self.function_statement(statement)
             else:
                 raise self.unsupported(statement, f"{self.describe_statement(statement)} is not supported",
                                        hint=_hint(statement))
+
+    def with_attributes_bound(self: _Normalizer, run: Callable[[], None]) -> None:
+        """Normalize a loop or an if (`run`) in which the function first sets an attribute of an object
+        (`a.h = np.tanh(x + a.h)`, or a method inlined there that sets self.h): the attribute's value
+        on entry is read before it (`a_h = a.h`), so that the next trip, and the way through the other
+        branch, read the value it holds then, as Python does. Found by normalizing once, then again
+        with those reads first (what the first try made is dropped)."""
+        holders = self.parsed.scratch.setdefault("attribute holders", {})
+        entry = (len(self.body), dict(self.current), len(self.inplace), len(self.writes_into_parameters),
+                 len(self.updates_parameters), dict(holders))
+        objects = self.local_objects()
+        made_before = max((o.serial for o in objects.values()), default=0)
+        run()
+        added = [k for k in holders if k not in entry[5] and k not in entry[1] and holders[k] is not None
+                 and (k.split(".")[0] not in objects or objects[k.split(".")[0]].serial <= made_before)]
+        if not added:
+            return
+        body_size, current, inplace, writes, updates, _ = entry
+        del self.body[body_size:], self.inplace[inplace:], self.writes_into_parameters[writes:]
+        del self.updates_parameters[updates:]
+        self.current = current
+        for key in added:  # the value on entry: a constant read of the attribute the object holds
+            holder, attribute = holders[key], key.rsplit(".", 1)[1]
+            version = self.fresh(key)
+            self.emit((version,), _Op(lookup("getattr"), {"obj": holder, "name": ast.Constant(attribute)},
+                                      ast.Attribute(holder, attribute), self.statement), self.statement)
+            self.current[key] = version
+        run()
 
     # ------------------------------------------------------------ if
 

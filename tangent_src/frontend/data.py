@@ -274,6 +274,27 @@ class DataModel:
         return _Op(lookup("getattr"), {"obj": value, "name": ast.Constant(node.attr.value)},
                    ast.Attribute(value, node.attr.value), node)
 
+    def attribute_holder(self: _Normalizer, node: cst.BaseExpression, atom: ast.expr) -> ast.expr | None:
+        """An expression for the object `node` (whose atom here is `atom`) that means that object
+        anywhere in the function: a module's name, a name given the object known now, the version
+        an object made here was made as; None where there is none (the loop then refuses nothing
+        new: the attribute is read where it is)."""
+        from .objects import is_instance
+
+        holder = self.object_of(node)
+        if holder is not None:
+            return ast.Name(holder.root)
+        known = self.known_object(node)
+        if isinstance(node, cst.Name) and node.value not in self.current and is_instance(known):
+            return ast.Name(node.value)  # a module's object, by its name
+        if is_instance(known):
+            name = self.fresh(type(known).__name__.lower())
+            self.parsed.closure[name] = known
+            return ast.Name(name)
+        if isinstance(node, cst.Name) and node.value in self.current and self.current[node.value] in self.parameters:
+            return ast.Name(self.current[node.value])  # `self.h = ...` on a parameter (the CLI's self)
+        return None
+
     def attribute_path(self: _Normalizer, node: cst.BaseExpression) -> str | None:
         """`self.cache.h` as a dotted path of names, or None."""
         if isinstance(node, cst.Name):
@@ -307,6 +328,9 @@ class DataModel:
         statement.keep = True  # type: ignore[attr-defined]  # an effect: never dropped as dead
         self.body.append(Effect(statement, self.span(target)))
         name = self.fresh(path.replace(".", "_"))
+        holders = self.parsed.scratch.setdefault("attribute holders", {})
+        if (key or path) not in self.current and (key or path) not in holders:  # what holds it, for a read
+            holders[key or path] = self.attribute_holder(target.value, obj)  # before a loop (control.py)
         self.current[key or path] = name
         if key is not None:  # reads of `.attr` from here on must find which object they read
             self.parsed.scratch.setdefault("attributes set", set()).add(target.attr.value)

@@ -134,6 +134,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     # ------------------------------------------------------------ names
 
     def fresh(self, base: str) -> str:
+        if base.startswith("<"):  # "<RNN 1405...>.h", an attribute of an object known now: rnn_h
+            base = f"{base[1:].split(' ', 1)[0].lower()}_{base.rsplit('.', 1)[1]}"
         base = base.replace(".", "_")  # `self.h`, an attribute the function assigned
         name, k = base, 1
         while name in self.taken:
@@ -540,6 +542,14 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if isinstance(call, (cst.Yield, cst.Await)):
             raise self.unsupported(node, f"{self.describe(call)} (a generator or coroutine) cannot be differentiated",
                                    hint="collect the values in a list and return it")
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) \
+                and isinstance(call.func.value, cst.Attribute) \
+                and call.func.attr.value in ("append", "extend", "insert"):
+            raise self.unsupported(node, f"`{self.code(call.func)}(...)` changes a list an attribute holds, which is "
+                                   "not supported", hint=f"keep the list in a name (`{call.func.value.attr.value} = "
+                                   f"[]`, then `{call.func.value.attr.value}.{call.func.attr.value}(...)`) and "
+                                   f"assign it to the attribute after: `{self.code(call.func.value)} = "
+                                   f"{call.func.value.attr.value}`")
         raise self.unsupported(node, "an expression statement (a call for its side effects) is not supported",
                                hint="only print(...) is kept for its effect; assign results to names")
 

@@ -17,6 +17,7 @@ container, passed to a function that is not inlined, chosen by an `if`, returned
 from __future__ import annotations
 
 import ast
+import itertools
 import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,10 @@ class LocalObject:
 
     cls: type
     root: str  # the version `Cls.__new__(Cls)` made
+    serial: int = 0  # the order objects were made in (one made inside a loop is new at each trip)
 
+
+_SERIALS = itertools.count(1)
 
 # a name that holds one object on one way through the function and another on another (`layer = a
 # if flag else b`): which one is not known when the derivative is made, so it is refused where used
@@ -183,7 +187,7 @@ class Objects:
         name = self.fresh(_snake(cls.__name__))
         self.generated.add(name)
         self.emit((name,), _Op(lookup("python.new_object"), {"cls": spelled}, primal, node), node)
-        self.local_objects()[name] = LocalObject(cls, name)
+        self.local_objects()[name] = LocalObject(cls, name, next(_SERIALS))
         self.described[name] = self.code(node)
         if init is not object.__init__:
             self.inline_foreign(init, [ast.Name(name), *args], kwargs, node)
