@@ -116,6 +116,7 @@ class ControlFlow:
         holders = self.parsed.scratch.setdefault("attribute holders", {})
         entry = (len(self.body), dict(self.current), len(self.inplace), len(self.writes_into_parameters),
                  len(self.updates_parameters), dict(holders))
+        kept = (len(self.exits), list(self.results) if self.results is not None else None, self.results_tuple)
         objects = self.local_objects()
         made_before = max((o.serial for o in objects.values()), default=0)
         run()
@@ -127,6 +128,10 @@ class ControlFlow:
         del self.body[body_size:], self.inplace[inplace:], self.writes_into_parameters[writes:]
         del self.updates_parameters[updates:]
         self.current = current
+        del self.exits[kept[0]:]
+        if kept[1] is not None:
+            self.results[:] = kept[1]  # type: ignore[index]
+        self.results_tuple = kept[2]
         for key in added:  # the value on entry: a constant read of the attribute the object holds
             holder, attribute = holders[key], key.rsplit(".", 1)[1]
             version = self.fresh(key)
