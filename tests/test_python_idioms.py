@@ -324,3 +324,15 @@ def test_enumerate_with_a_start():
     g = ts.grad(enumerate_from_one)(xs)
     np.testing.assert_allclose(g[0], 2 * xs[0] - 1.0, rtol=1e-12)
     np.testing.assert_allclose(g[1], 4 * xs[1], rtol=1e-12)
+
+
+def index_tricks_and_nested_arrays(theta, x):
+    full = np.r_[0.0, theta[1:]]  # the regularized part of theta, as course code writes it
+    Xb = np.c_[np.ones(3), x, x ** 2]
+    M = np.array([[theta[0], theta[1]], [theta[2] * 2, 1.0]])
+    return np.sum(full ** 2) + np.sum(Xb @ theta) + np.sum(M ** 2)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_r_and_c_and_nested_displays_in_np_array(wrt):
+    check(index_tricks_and_nested_arrays, (RNG.standard_normal(3), RNG.standard_normal(3)), wrt=wrt)

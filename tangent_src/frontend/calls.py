@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
+import numpy as np
 
 from .. import rules
 from ..errors import MissingRule, UnsupportedSyntax
@@ -41,6 +42,9 @@ class Calls:
     # ------------------------------------------------------------ subscripts
 
     def subscript(self: _Normalizer, node: cst.Subscript) -> _Op:
+        joined = self.index_trick(node)
+        if joined is not None:
+            return self.lower(joined)  # type: ignore[return-value]
         value = self.atom(node.value)
         index = self.index_of(node)
         return self.subscript_op(value, index, ast.Subscript(value, pretty_index(index)), node)
@@ -58,6 +62,39 @@ class Calls:
         if isinstance(part.value, cst.Ellipsis):
             return ast.Constant(...)
         return self.atom(part.value)
+
+    def index_trick(self: _Normalizer, node: cst.Subscript) -> cst.Call | None:
+        """`np.r_[a, b]` as `np.concatenate([np.atleast_1d(a), np.atleast_1d(b)])` and `np.c_[a, b]` as
+        `np.column_stack([a, b])`, where no item is a slice (`np.r_[0:5]` stays an index of constants)."""
+        func = node.value
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("r_", "c_")) or not self.is_global(func):
+            return None
+        try:
+            trick = self.resolve(func)
+        except UnsupportedSyntax:
+            return None
+        if trick is not np.r_ and trick is not np.c_:
+            return None
+        if any(not isinstance(e.slice, cst.Index) for e in node.slice):
+            return None
+        items = [e.slice.value for e in node.slice]  # type: ignore[union-attr]
+        if trick is np.r_:
+            items = [cst.Call(cst.Attribute(func.value, cst.Name("atleast_1d")), [cst.Arg(i)]) for i in items]
+            call = cst.Call(cst.Attribute(func.value, cst.Name("concatenate")), [cst.Arg(cst.List([
+                cst.Element(i) for i in items]))])
+        else:
+            call = cst.Call(cst.Attribute(func.value, cst.Name("column_stack")), [cst.Arg(cst.List([
+                cst.Element(i) for i in items]))])
+        from .data import _nodes
+
+        for built in _nodes(call):
+            self.parsed.moved(built, node)
+        return call
+
+    def is_global(self: _Normalizer, node: cst.BaseExpression) -> bool:
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return isinstance(node, cst.Name) and node.value not in self.current
 
     def subscript_op(self: _Normalizer, value: ast.expr, index: ast.expr, primal: ast.expr, node: cst.CSTNode) -> _Op:
         return _Op(lookup("getitem"), {"a": value, "index": index}, primal, node)
@@ -298,7 +335,7 @@ class Calls:
             elif isinstance(value, dict):
                 arguments[name] = ast.Tuple(list(value.values()))
             if name in rule.diff and isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
-                arguments[name] = self.atom_of(self.display_op(value, node), node)  # np.stack([a, b])
+                arguments[name] = self.atom_of(self.display_op(self.nested_displays(value, node), node), node)
         return _Op(rule, arguments, primal, node)
 
     def user_function(self: _Normalizer, fn: types.FunctionType, node: cst.CSTNode) -> Rule:
