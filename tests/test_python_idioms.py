@@ -336,3 +336,19 @@ def index_tricks_and_nested_arrays(theta, x):
 @pytest.mark.parametrize("wrt", [0, 1])
 def test_r_and_c_and_nested_displays_in_np_array(wrt):
     check(index_tricks_and_nested_arrays, (RNG.standard_normal(3), RNG.standard_normal(3)), wrt=wrt)
+
+
+def starred_unpacking(x, xs):
+    first, *rest = x
+    a, *mid, z = xs
+    return first * 2.0 + np.sum(np.array(rest) ** 2) + np.sum(a * z) + sum(np.sum(m ** 2) for m in mid)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_starred_unpacking(wrt):
+    check(starred_unpacking, (RNG.standard_normal(4), [RNG.standard_normal(2) for _ in range(4)]), wrt=wrt)
+
+
+def test_starred_unpacking_of_too_few_items_raises_as_python_does():
+    with pytest.raises(ValueError, match="not enough values to unpack"):
+        ts.grad(starred_unpacking, wrt=1)(RNG.standard_normal(4), [RNG.standard_normal(2)])

@@ -486,6 +486,13 @@ def f(x, p=0.5):
     return np.sum((x * mask + noise + shift) ** 2)
 """, lambda m, rng: (vec(rng, 5),)),
 
+    "Starred assignment": Program("""
+def f(x, xs):
+    first, *rest = x
+    a, *mid, z = xs
+    return first * 2.0 + np.sum(np.array(rest)) + np.sum(a * z) + sum(np.sum(m ** 2) for m in mid)
+""", lambda m, rng: (vec(rng, 3), [vec(rng, 2), vec(rng, 2), vec(rng, 2)]), wrt=(0, 1)),
+
     "Objects made in the function": Program("""
 class TwoLayerNet:
     def __init__(self, params, reg=0.0):
@@ -702,12 +709,6 @@ def f(x):
         scale = 2.0
 
     return np.sum(x * Layer.scale)
-""", lambda m, rng: (vec(rng, 3),)),
-
-    "Starred assignment": Program("""
-def f(x):
-    first, *rest = x
-    return first * 2.0 + np.sum(np.array(rest))
 """, lambda m, rng: (vec(rng, 3),)),
 
     "Recursion": Program("""

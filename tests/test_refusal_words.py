@@ -100,10 +100,11 @@ PROGRAMS = {
                 x = x + 1
             return np.sum(x)
         """),
-    "star_assignment": program("""
+    "star_assignment_into_an_item": program("""
         def f(x):
-            a, *rest = x
-            return a * 2
+            y = [0.0, 0.0]
+            y[0], *rest = x
+            return y[0] * 2
         """),
     "item_of_a_call_as_target": program("""
         def f(x):

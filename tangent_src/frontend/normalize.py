@@ -21,7 +21,7 @@ import libcst as cst
 import numpy as np
 
 from ..errors import MissingRule, SourceSpan, UnsupportedSyntax
-from ..ir import Apply, Effect, Function, Param, Stmt, is_literal, names_in
+from ..ir import Apply, Effect, Function, Param, Stmt, is_literal, names_in, pretty_index
 from ..rules.registry import Rule, lookup, sequence_rule
 from .calls import Calls, _Op
 from .aliases import _IN_PLACE, SharedUpdates, Update, check_updates
@@ -351,6 +351,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         if isinstance(target, cst.Attribute):
             self.assign_attribute(target, op, value)
             return
+        if isinstance(target, (cst.Tuple, cst.List)) and self.starred_unpacking(target, op, value):
+            return
         if isinstance(target, (cst.Tuple, cst.List)):
             raise self.unsupported(target, "starred unpacking, or unpacking into items or attributes, "
                                    "is not supported",
@@ -378,6 +380,36 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         self.emit((self.bind(target.value.value),), write, target)  # type: ignore[attr-defined]
         self.inplace.append((self.body[-1], old.id, target))  # type: ignore[arg-type]
         self.share_update(target.value.value, old.id, target, None)  # type: ignore[attr-defined]
+
+    def starred_unpacking(self, target: cst.Tuple | cst.List, op: _Op | ast.expr, value: cst.CSTNode) -> bool:
+        """`first, *rest = x`: first = x[0], rest = list(x[1:]) (a list, as Python makes it), after a
+        check that x has enough items (Python's ValueError). False: not one starred name among names."""
+        stars = [k for k, e in enumerate(target.elements) if isinstance(e, cst.StarredElement)]
+        if len(stars) != 1 or not all(isinstance(e.value, cst.Name) for e in target.elements):
+            return False
+        star, count = stars[0], len(target.elements)
+        sequence = self.atom_of(op, value)
+        length = self.temporary()
+        self.emit((length,), _Op(lookup("builtins.len"), {"args": ast.Tuple([sequence])},
+                                 ast.Call(ast.Name("len"), [sequence], []), value), value)
+        message = f"not enough values to unpack (expected at least {count - 1})"
+        check = ast.If(ast.Compare(ast.Name(length), [ast.Lt()], [ast.Constant(count - 1)]),
+                       [ast.Raise(ast.Call(ast.Name("ValueError"), [ast.Constant(message)], []), None)], [])
+        self.body.append(Effect(check, self.span(target)))
+        after = count - 1 - star
+        for k, element in enumerate(target.elements):
+            if k == star:
+                stop = ast.UnaryOp(ast.USub(), ast.Constant(after)) if after else ast.Constant(None)
+                index = ast.Call(ast.Name("slice"), [ast.Constant(star), stop], [])
+                part = self.atom_of(self.subscript_op(sequence, index, ast.Subscript(sequence, pretty_index(index)),
+                                                      value), value)
+                item: _Op | ast.expr = _Op(lookup("builtins.list"), {"iterable": part},
+                                           ast.Call(ast.Name("list"), [part], []), value)
+            else:
+                position = ast.Constant(k) if k < star else ast.Constant(k - count)
+                item = self.subscript_op(sequence, position, ast.Subscript(sequence, position), value)
+            self.assign_to(element.value, item, value)
+        return True
 
     def is_dict_write(self, old: ast.expr, index: ast.expr) -> bool:
         """A write into a dict: one the function made, or any container written at a string key."""
