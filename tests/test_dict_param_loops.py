@@ -148,3 +148,22 @@ def test_the_cli_module_refuses_a_dict_where_it_loops_over_a_sequence(tmp_path):
     for derivative in (lambda d: module.grad_f(d, X3.copy()), lambda d: module.jvp_f(d, X3.copy(), np.ones(3))):
         with pytest.raises(TypeError, match="made for `d` as a sequence"):
             derivative({0: 7.0, 1: 9.0})
+
+
+def sorted_items(params, x):
+    loss, order = 0.0, []
+    for name, value in sorted(params.items()):
+        loss = loss + np.sum(value * x) * (len(order) + 1)
+        order.append(name)
+    for name in sorted(params):
+        loss = loss + np.sum(params[name] ** 2)
+    return loss
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_loops_over_sorted_items_and_keys(wrt):
+    params = {"b": RNG.standard_normal(3), "a": RNG.standard_normal(3), "c": RNG.standard_normal(3)}
+    check(sorted_items, (params, X3.copy()), wrt=wrt)
+    if wrt == 1:  # by hand: the items in the order a, b, c weighted 1, 2, 3
+        expected = params["a"] + 2 * params["b"] + 3 * params["c"]
+        np.testing.assert_allclose(ts.grad(sorted_items, wrt=1)(params, X3.copy()), expected, rtol=1e-12)

@@ -134,6 +134,7 @@ LOCALLY_CONSTANT.update({
     "operator.contains": [s("x in (1.0, 2.0)", x=()), s("'a' in {'a': x}", x=(3,))],
     "operator.not_contains": [s("x not in (1.0, 2.0)", x=())],
     "dict.keys": [s("list({'a': x, 'b': 2.0 * x})", x=())],
+    "dict.sorted_keys": [s("[k for k, v in sorted({'b': x, 'a': 2.0 * x}.items())]", x=())],
     "numpy.flatnonzero": [s("np.flatnonzero(x > 0.0)", x=(4,)), s("np.flatnonzero(x)", x=(2, 3))],
     "numpy.argwhere": [s("np.argwhere(x > 0.0)", x=(2, 3))],
     "builtins.any": [s("any(x > 0.0)", x=(3,)), s("any([x > 0.0, x < -1.0])", x=())],

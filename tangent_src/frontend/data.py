@@ -180,15 +180,26 @@ class DataModel:
         """`for k in d`, `for k in d.keys()`, `for v in d.values()`, `for k, v in d.items()`: a loop
         over the keys (constants), the values read by key. None where the loop is no such loop."""
         target, source = node.target, node.iter
-        method = None
+        method, ordered = None, False
+        if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "sorted" \
+                and "sorted" not in self.current and len(source.args) == 1 and not source.args[0].keyword \
+                and not source.args[0].star:  # `for k, v in sorted(params.items())`: the keys in order
+            inner = source.args[0].value
+            if (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and not inner.args
+                    and inner.func.attr.value in ("keys", "values", "items") and self.is_local_root(inner.func.value)
+                    and inner.func.attr.value != "values") or (not isinstance(inner, cst.Call) and self.is_dict(inner)):
+                ordered, source = True, inner
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and not source.args \
                 and source.func.attr.value in ("keys", "values", "items") and self.is_local_root(source.func.value):
             method, source = source.func.attr.value, source.func.value
-        elif not self.is_dict(source) and not _keyed_loop(node):
+        elif not ordered and not self.is_dict(source) and not _keyed_loop(node):
             return None
         mapping = self.loop_sequence(source, node, keyed=True)
         keys = self.atom_of(_Op(lookup("dict.keys"), {"a": mapping}, ast.Call(ast.Name("list"), [mapping], []),
                                 node), node)
+        if ordered:  # items sort by key first: the same order as the keys sorted
+            keys = self.atom_of(_Op(lookup("dict.sorted_keys"), {"a": keys}, ast.Call(ast.Name("sorted"), [keys], []),
+                                    node), node)
         if method in (None, "keys"):
             if not isinstance(target, cst.Name):
                 raise self.unsupported(target, "the keys of a dict are one value each: loop with one name")

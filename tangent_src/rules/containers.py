@@ -34,6 +34,7 @@ def _keys(a):  # list(d): the keys of a dict, which a `for k in d` loop runs ove
 
 
 nondiff("dict.keys", signature=_keys)
+nondiff("dict.sorted_keys", signature=_keys)  # sorted(list(d)): `for k, v in sorted(d.items())`
 
 
 def _getattr(obj, name):
