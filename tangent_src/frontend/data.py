@@ -187,7 +187,8 @@ class DataModel:
             inner = source.args[0].value
             if (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and not inner.args
                     and inner.func.attr.value in ("keys", "values", "items") and self.is_local_root(inner.func.value)
-                    and inner.func.attr.value != "values") or (not isinstance(inner, cst.Call) and self.is_dict(inner)):
+                    and inner.func.attr.value != "values") or (not isinstance(inner, cst.Call) and (
+                    self.is_dict(inner) or _keyed_loop(node.with_changes(iter=inner)))):
                 ordered, source = True, inner
         if isinstance(source, cst.Call) and isinstance(source.func, cst.Attribute) and not source.args \
                 and source.func.attr.value in ("keys", "values", "items") and self.is_local_root(source.func.value):
