@@ -179,6 +179,8 @@ def f(x, W, p):
         total = total + np.sum(params[name])
     for name in params:
         total = total + 0.5 * np.sum(params[name] ** 3)
+    for name, value in sorted(params.items()):
+        total = total + np.sum(value) * len(name)
     for name in p:  # a dict argument: its keys
         if name.startswith("s"):
             total = total + p[name] * np.sum(x)
