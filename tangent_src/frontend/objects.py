@@ -17,6 +17,7 @@ container, passed to a function that is not inlined, chosen by an `if`, returned
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import types
 from dataclasses import dataclass
@@ -357,15 +358,13 @@ def changes_objects(fn: Any, obj: Any = None, seen: set | None = None, given: di
     or, given the object `obj` its first parameter is, calls a method of it that does (`self.fwd(x)`,
     `self.layer1(x)`): a derivative made of it alone would leave the caller reading the attribute as
     it was; it is inlined instead."""
-    from .source import parse_function
 
     seen = set() if seen is None else seen
     if not isinstance(fn, types.FunctionType) or fn in seen:
         return False
     seen.add(fn)
-    try:
-        node = parse_function(fn).node
-    except UnsupportedSyntax:
+    node = _source_node(fn)
+    if node is None:
         return False
     params = node.params
     ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
@@ -402,6 +401,17 @@ def changes_objects(fn: Any, obj: Any = None, seen: set | None = None, given: di
     return any(found)
 
 
+@functools.lru_cache(maxsize=1024)
+def _source_node(fn: types.FunctionType) -> cst.FunctionDef | None:
+    """The def of a function of the user's, parsed once (read by the syntactic checks above)."""
+    from .source import parse_function
+
+    try:
+        return parse_function(fn).node
+    except UnsupportedSyntax:
+        return None
+
+
 def _attribute_target(target: cst.BaseExpression) -> bool:
     if isinstance(target, cst.Subscript):
         target = target.value
@@ -412,11 +422,8 @@ def _attribute_target(target: cst.BaseExpression) -> bool:
 
 def _parameters_written(fn: types.FunctionType) -> set[str]:
     """The parameters whose items the function's source assigns (`p[k] = v`, `p.update(...)`)."""
-    from .source import parse_function
-
-    try:
-        node = parse_function(fn).node
-    except UnsupportedSyntax:
+    node = _source_node(fn)
+    if node is None:
         return set()
     params = _parameter_names(node.params)
     found: set[str] = set()
