@@ -223,10 +223,7 @@ def _unless_dict(made: Callable, lazy: "_Lazy") -> Callable:
             return lazy(*args, **kwargs)
         return made(*args, **kwargs)
 
-    call.__tangent_src__ = made.__tangent_src__  # type: ignore[attr-defined]
-    for attribute in ("_repr_html_", "_repr_markdown_"):
-        setattr(call, attribute, getattr(made, attribute))
-    return call
+    return call  # (functools.wraps copied __tangent_src__ and the notebook views with made's __dict__)
 
 
 def _published(made: Derivative, target: _Target, count: int, attributes: dict[str, str]) -> Callable:
