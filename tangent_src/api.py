@@ -78,6 +78,14 @@ class _Target:
 def _unbind(fn: Callable) -> _Target:
     if isinstance(fn, Differentiable):
         return _unbind(fn.function)
+    derivative = getattr(fn, "__tangent_src_target__", None)
+    if derivative is not None:  # a derivative made here: its generated code, bound as the user calls it
+        return derivative
+    if isinstance(fn, _Lazy):
+        raise MissingRule(f"the derivative {getattr(fn, '__name__', fn)!r} is made at its first call (the function "
+                          "calls a function or an object passed to it), so there is no code yet to differentiate",
+                          hint="pass the function or object it calls with functools.partial (then the derivative "
+                          "is made at once), or make it a global")
     if isinstance(fn, functools.partial):
         inner = _unbind(fn.func)
         return _Target(inner.function, (*inner.leading, *fn.args), {**inner.keywords, **fn.keywords})
@@ -229,6 +237,8 @@ def _unless_dict(made: Callable, lazy: "_Lazy") -> Callable:
 def _published(made: Derivative, target: _Target, count: int, attributes: dict[str, str]) -> Callable:
     public = _bind(target, made.function, count, attributes)
     public.__tangent_src__ = made  # type: ignore[attr-defined]
+    if not attributes:  # differentiated again, it is the generated function, bound as target binds f
+        public.__tangent_src_target__ = _Target(made.function, target.leading, target.keywords)  # type: ignore
     text = SourceCode(made.source)
     public._repr_html_ = text._repr_html_  # type: ignore[attr-defined]  (IPython/Jupyter)
     public._repr_markdown_ = text._repr_markdown_  # type: ignore[attr-defined]

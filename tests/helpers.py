@@ -37,14 +37,15 @@ def _directory() -> str:
 def make_function(source: str, name: str = "f") -> Callable:
     """The function `name` defined by `source`, written to and imported from a real module.
 
-    The module starts with `import math, random`, `import numpy as np` and, where scipy is installed,
+    The module starts with `import math, random`, `import numpy as np` (and the runtime helpers as `rt`)
+    and, where scipy is installed,
     `import scipy.special` (the function still starts on line 6); each call makes a new module
     `_case_<n>`, so two calls never share globals or derivative caches.
     """
     module_name = f"_case_{next(_COUNTER)}"
     path = os.path.join(_directory(), module_name + ".py")
     with open(path, "w", encoding="utf-8") as handle:
-        header = "import math, random\n\nimport numpy as np\n" + _SCIPY + "\n"
+        header = "import math, random\n\nimport numpy as np; import tangent_src.runtime as rt\n" + _SCIPY + "\n"
         handle.write(header + textwrap.dedent(source).strip() + "\n")
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec is not None and spec.loader is not None
@@ -157,3 +158,59 @@ def assert_not_mutated(fn: Callable, args: tuple) -> Any:
     for k, (before, after) in enumerate(zip(snapshot, args)):
         assert _equal(before, after), f"{getattr(fn, '__name__', fn)} modified its argument {k}"
     return result
+
+
+# ------------------------------------------------------------------ derivatives of derivatives
+
+
+def _random_tree(x: Any, rng: np.random.Generator) -> Any:
+    if isinstance(x, dict):
+        return {k: _random_tree(v, rng) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(_random_tree(v, rng) for v in x)
+    return random_like(x, rng)
+
+
+def _inner_tree(a: Any, b: Any) -> float:
+    if isinstance(a, dict):
+        return sum(_inner_tree(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return sum(_inner_tree(u, v) for u, v in zip(a, b, strict=True))
+    return inner(a, b)
+
+
+def _tree(fn: Callable, *trees: Any) -> Any:
+    if isinstance(trees[0], dict):
+        return {k: _tree(fn, *(t[k] for t in trees)) for k in trees[0]}
+    if isinstance(trees[0], (tuple, list)):
+        return type(trees[0])(_tree(fn, *parts) for parts in zip(*trees))
+    return fn(*trees)
+
+
+def _moved(arguments: tuple, wrt: tuple, direction: tuple, step: float) -> tuple:
+    moved = list(arguments)
+    for i, v in zip(wrt, direction):
+        moved[i] = _tree(lambda x, d: x + step * d, arguments[i], v)
+    return tuple(moved)
+
+
+def check_derivative_of(fn: Callable, arguments: tuple, wrt: tuple, tolerance: float, what: str,
+                        seed: int = 2) -> None:
+    """ts.jvp(fn) against central differences of fn along a random direction v, and ts.vjp(fn)
+    against the same through <J^T u, v> = <u, J v> (the dot-product test with finite differences).
+    fn is typically a derivative itself (a gradient, a jvp), so this checks second derivatives."""
+    rng = np.random.default_rng(seed)
+    direction = tuple(_random_tree(arguments[i], rng) for i in wrt)
+    u = _random_tree(fn(*arguments), rng)
+    step = 1e-5
+    difference = _tree(lambda a, b: (a - b) / (2 * step), fn(*_moved(arguments, wrt, direction, step)),
+                       fn(*_moved(arguments, wrt, direction, -step)))
+    scale = max(1.0, np.sqrt(_inner_tree(difference, difference)))
+    _, forward = ts.jvp(fn, wrt)(*arguments, *direction)
+    gap = _tree(np.subtract, forward, difference)
+    error = np.sqrt(_inner_tree(gap, gap)) / scale
+    assert error < tolerance, f"jvp of {what}: relative error {error:.2e} against central differences"
+    pulled = ts.vjp(fn, wrt)(*arguments, u)
+    found, expected = _inner_tree(pulled, direction), _inner_tree(u, difference)
+    assert abs(found - expected) <= tolerance * max(1.0, abs(expected)) * scale, (
+        f"vjp of {what}: <J^T u, v> = {found}, <u, differences along v> = {expected}")

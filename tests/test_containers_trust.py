@@ -420,3 +420,34 @@ def test_a_constant_tuple_result_has_a_zero_tangent_of_its_structure():
     (value, aux), (dvalue, daux) = ts.jvp(f)(x, np.ones(3))
     assert dvalue == pytest.approx(2 * np.sum(x)) and daux[0] == 0.0 and np.array_equal(daux[1], np.zeros(2))
     np.testing.assert_allclose(ts.vjp(f)(x, (1.0, (5.0, np.ones(2)))), 2 * x)
+
+
+def product_of_items(params):
+    a = params[0]
+    b = params[1]
+    return np.sum(a * b)
+
+
+def items_of_a_helpers_tuple(x, y):
+    p = pair(x, y)
+    return np.sum(p[0] * p[1])
+
+
+def pair(x, y):
+    return x, y
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_items_of_a_tuple_broadcast_against_each_other(mode):
+    """params[0] * params[1] with items of unequal shapes: the items of a tuple are not taken to have
+    one shape (as the rows of an array have), so the adjoint of the smaller is summed back to it."""
+    args = ((np.full(3, 0.5), np.arange(6.0).reshape(2, 3)),)
+    grad = ts.grad(product_of_items)(*args)
+    assert np.shape(grad[0]) == (3,) and np.shape(grad[1]) == (2, 3)
+    np.testing.assert_allclose(grad[0], np.arange(6.0).reshape(2, 3).sum(axis=0))
+    assert ts.check_grad(product_of_items, args, 0, mode=mode) < TOLERANCE
+    scalar_first = ((2.0, np.ones(3)),)
+    assert np.shape(ts.grad(product_of_items)(*scalar_first)[0]) == ()
+    two = (np.full(3, 0.5), np.arange(6.0).reshape(2, 3))
+    errors = ts.check_grad(items_of_a_helpers_tuple, two, (0, 1), mode=mode)
+    assert max(errors) < TOLERANCE

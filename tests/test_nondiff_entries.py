@@ -153,8 +153,28 @@ LOCALLY_CONSTANT["numpy.copysign"] = [s("np.copysign(x, y)", x=(3,), y=(3,))]
 ELEMENTWISE_NONE = {"numpy.where": ("condition", "c"), "numpy.copysign": ("y", "y")}
 MOVED_ARGUMENT: dict[str, tuple[str, ...]] = {"numpy.where": ("c",), "numpy.copysign": ("y",)}
 
+# the runtime helpers of generated code (rules/helpers.py), differentiated again for higher order
+RT = "tangent_src.runtime.core"
+LOCALLY_CONSTANT.update({
+    f"{RT}.check_real": [s("rt.check_real(x)", x=(3,)), s("rt.check_real(x, [x])", x=())],
+    f"{RT}.check_sequence": [s("rt.check_sequence(x, 'x')", x=(3,))],
+    f"{RT}.scalar_seed": [s("rt.scalar_seed(np.sum(x))", x=(3,)), s("rt.scalar_seed(x, 'f')", x=())],
+    f"{RT}.zeros_like_tree": [s("rt.zeros_like_tree(x)", x=(3,)), s("rt.zeros_like_tree((x, [x]))", x=())],
+    f"{RT}.reduced_size": [s("rt.reduced_size(x, np.sum(x, axis=0))", x=(3, 4))],
+    f"{RT}.extremum_weights": [s("rt.extremum_weights(x, np.max(x))", x=(4,)),
+                               s("rt.extremum_weights(x, np.min(x, axis=1), axis=1)", x=(2, 3))],
+    f"{RT}.quantile_weights": [s("rt.quantile_weights(x, 0.3)", x=(5,)),
+                               s("rt.quantile_weights(x, 0.5, axis=0)", x=(4, 2))],
+    f"{RT}.linspace_fractions": [s("rt.linspace_fractions(x)", x=(4,))],
+    f"{RT}.arange_index": [s("rt.arange_index(x)", x=(4,))],
+    f"{RT}.arange_start_slope": [s("rt.arange_start_slope(x, 3.0)", x=(3,))],
+    f"{RT}.updated_in_place": [s("rt.updated_in_place(x, '__iadd__')", x=(3,)),
+                               s("rt.updated_in_place(x, '__iadd__')", x=())],
+})
+
 # entries whose every argument is an integer, a shape, a seed or a type: nothing to move
 NO_FLOAT_ARGUMENT = {
+    "builtins.slice", f"{RT}.inverse_axes",
     "mismatched_return",  # (its arguments are a line and two counts; it raises)
     "builtins.range", "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity",
     *(f"numpy.random.{n}" for n in ("seed", "rand", "randn", "random", "random_sample", "standard_normal", "randint",
@@ -231,6 +251,24 @@ CONSTANT_IN: dict[tuple[str, str], list[Sample]] = {
     ("numpy.arange", "stop"): [s("np.arange(0.25, x)", x=((), _uniform(2.3, 2.7))),
                                s("np.arange(x)", x=((), _uniform(3.2, 3.8)))],
     ("numpy.arange", "like"): [s("np.arange(3, like=x)", x=(3,))],
+    (f"{RT}.unbroadcast", "like"): [s("rt.unbroadcast(np.ones((2, 3)), like=x)", x=(3,))],
+    (f"{RT}.broadcast_like", "like"): [s("rt.broadcast_like(np.ones(3), like=x)", x=(2, 3))],
+    (f"{RT}.unreduce", "like"): [s("rt.unreduce(np.ones(3), like=x, axis=0)", x=(2, 3))],
+    (f"{RT}.unindex", "like"): [s("rt.unindex(np.ones(2), like=x, index=slice(0, 2))", x=(4,))],
+    (f"{RT}.unindex", "index"): [s("rt.unindex(np.ones(3), like=np.ones(4), "
+                                   "index=np.array([0, 1, 0]) + 0 * np.int64(x))", x=())],
+    (f"{RT}.add_at", "like"): [s("rt.add_at(np.zeros(4), np.ones(2), like=x, index=slice(0, 2))", x=(4,))],
+    (f"{RT}.add_at", "index"): [s("rt.add_at(np.zeros(4), np.ones(3), like=np.ones(4), "
+                                  "index=np.array([0, 1, 0]) + 0 * np.int64(x))", x=())],
+    (f"{RT}.with_item", "index"): [s("rt.with_item(np.zeros(3), np.int64(1) + 0 * np.int64(x), 1.0)", x=())],
+    (f"{RT}.pack_like", "like"): [s("rt.pack_like((np.ones(2), None), like=(x, 1.0))", x=(2,))],
+    (f"{RT}.unpack_like", "like"): [s("rt.unpack_like((np.ones(2), 2.0), like=x)", x=(2,))],
+    (f"{RT}.matmul_adjoint_lhs", "a"): [s("rt.matmul_adjoint_lhs(np.ones((2, 4)), x, np.ones((3, 4)))", x=(2, 3))],
+    (f"{RT}.matmul_adjoint_rhs", "b"): [s("rt.matmul_adjoint_rhs(np.ones((2, 4)), np.ones((2, 3)), x)", x=(3, 4))],
+    ("tangent_src.runtime.linalg.dot_adjoint_left", "a"): [s("rt.dot_adjoint_left(np.ones(2), x, np.ones((3, 2)))",
+                                                             x=(3,))],
+    ("tangent_src.runtime.linalg.dot_adjoint_right", "b"): [s("rt.dot_adjoint_right(np.ones(2), np.ones(3), x)",
+                                                              x=(3, 2))],
 }
 
 

@@ -47,7 +47,7 @@ def _varied_names(expr: ast.expr, varied: set[str]) -> set[str]:
 
 def analyze(fn: Function, wrt: tuple[str, ...]) -> Activity:
     """Forward (varied) and backward (useful) dependence, to a fixed point around loops."""
-    varied = set(wrt)
+    varied = _Varied(wrt)
     _vary(fn.body, varied)
     useful = {n.id for n in fn.returns if isinstance(n, ast.Name)}
     _use(fn.body, useful)
@@ -74,7 +74,84 @@ def _vary(block: list[Stmt], varied: set[str]) -> None:
                 _vary(stmt.test_body + stmt.body + list(stmt.carry), varied)
 
 
+class _Varied(set):
+    """The varied names, and which items vary of the tuples and of the lists of tuples the function
+    builds (a tape: `tape.append((i, h))`, then `i, h = tape.pop()`), so that unpacking an item
+    varies only the parts that varied when it was built (the trip counter `i` does not)."""
+
+    def __init__(self, names):
+        super().__init__(names)
+        self.tuples: dict[str, tuple[bool, ...]] = {}  # a tuple's parts
+        self.lists: dict[str, tuple[bool, ...] | None] = {}  # a list's items' parts (None: no item yet)
+
+        self.untracked: set[str] = set()  # lists whose items are not all tuples of one length
+
+    def join_list(self, name: str, parts: tuple[bool, ...] | None) -> None:
+        if name in self.untracked:
+            return
+        old = self.lists.get(name)
+        if name in self.lists and old is not None and parts is not None:
+            if len(old) != len(parts):  # items of different lengths: not followed
+                self.untrack(name)
+                return
+            parts = tuple(a or b for a, b in zip(old, parts))
+        elif name in self.lists and parts is None:
+            parts = old
+        self.lists[name] = parts
+
+    def untrack(self, name: str) -> None:
+        self.untracked.add(name)
+        self.lists.pop(name, None)
+
+
+def _follow_parts(apply: Apply, varied: _Varied) -> bool:
+    """Follow tuples and lists of tuples item by item; True where that decided the targets."""
+    key, a = apply.rule.key, apply.args.get("a")
+    source = a.id if isinstance(a, ast.Name) else None
+    target = apply.targets[0]
+    if key.startswith("tuple.display") and isinstance(apply.primal, ast.Tuple):
+        varied.tuples[target] = tuple(bool(_varied_names(e, varied)) for e in apply.primal.elts)
+    elif key == "constant" and isinstance(apply.primal, ast.List) and not apply.primal.elts:
+        varied.join_list(target, None)
+    elif key == "list.append":
+        value = apply.args.get("value")
+        if source in varied.lists and isinstance(value, ast.Name) and value.id in varied.tuples:
+            varied.join_list(target, varied.lists[source])
+            varied.join_list(target, varied.tuples[value.id])
+        else:
+            varied.untrack(target)
+    elif key == "identity" and source in varied.untracked:
+        varied.untrack(target)
+    elif key == "identity" and source in varied.lists:
+        varied.join_list(target, varied.lists[source])
+    elif key == "identity" and source in varied.tuples:
+        varied.tuples[target] = varied.tuples[source]
+    elif key == "getitem" and source in varied.lists and varied.lists[source] is not None:
+        index = apply.args.get("index")
+        if _integer_literal(index):
+            varied.tuples[target] = varied.lists[source]  # type: ignore[assignment]
+            if not any(varied.tuples[target]):
+                return True
+        elif isinstance(index, ast.Call) and isinstance(index.func, ast.Name) and index.func.id == "slice":
+            varied.join_list(target, varied.lists[source])
+    elif key == "getitem" and source in varied.untracked:
+        varied.untrack(target)
+    elif key == "unpack" and source in varied.tuples and len(varied.tuples[source]) == len(apply.targets):
+        varied.update(t for t, part in zip(apply.targets, varied.tuples[source]) if part)
+        return True
+    return False
+
+
+def _integer_literal(node: ast.expr | None) -> bool:
+    """`3`, `-1`: a literal integer (an index into a list)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
 def _vary_apply(apply: Apply, varied: set[str]) -> None:
+    if isinstance(varied, _Varied) and _follow_parts(apply, varied):
+        return
     if not apply.rule.diff:
         for param in apply.rule.strict:
             if param in apply.args and _varied_names(apply.args[param], varied):

@@ -31,11 +31,16 @@ def bases(fn: Function) -> dict[str, Basis]:
     applies = [s for s in walk(fn.body) if isinstance(s, Apply)]
     counts = Counter(t for a in applies for t in a.targets)
     integers = _integers(fn, applies, counts)
+    held = containers(fn)
+    arrays = {t for a in applies if a.rule.elementwise or a.rule.key in _ARRAY_RULES for t in a.targets}
     for apply in applies:
         index = apply.args.get("index")
         value = apply.args.get("a")
+        # (only for an array: the items of a tuple or list, `params[0]` and `params[1]`, may differ in shape;
+        # an item chosen by a loop's counter, `xs[t]`, is taken as one of a sequence of like values)
         if apply.rule.key == "getitem" and isinstance(value, ast.Name) and counts[apply.target] == 1 \
-                and index is not None and _all_integers(index, integers):
+                and index is not None and _all_integers(index, integers) and value.id not in held \
+                and (value.id in arrays or any(isinstance(n, ast.Name) for n in ast.walk(index))):
             # x[i] and x[j] have the same shape when i and j are integers: x's without its first axes
             depth = len(index.elts) if isinstance(index, ast.Tuple) else 1
             found[apply.target] = frozenset({f"{value.id}[{'int, ' * (depth - 1)}int]"})
@@ -79,7 +84,8 @@ def containers(fn: Function) -> set[str]:
         source = apply.args.get("a")
         index = apply.args.get("index")
         constant_index = isinstance(index, ast.Constant) and (
-            isinstance(index.value, str) or (type(index.value) is int and source.id in parameters))  # type: ignore
+            isinstance(index.value, str) or (type(index.value) is int and isinstance(source, ast.Name)
+                                               and source.id in parameters))
         if isinstance(source, ast.Name) and (apply.rule.key == "unpack" or (
                 apply.rule.key == "getitem" and constant_index)):
             found.add(source.id)
@@ -87,11 +93,17 @@ def containers(fn: Function) -> set[str]:
                 and isinstance(source, ast.Name):  # `self.cache["x"] = v`: the dict written, and the next one
             found.add(source.id)
             found.update(t for t in apply.targets if apply.rule.key in ("dict.setitem", "dict.copy"))
+    for apply in applies:  # the runtime helpers of generated code that make a tuple, list or dict of adjoints
+        if apply.rule.key.rpartition(".")[2] in _TREE_HELPERS and apply.rule.key.startswith("tangent_src.runtime"):
+            found.update(apply.targets)
     size = -1
     while size != len(found):
         size = len(found)
         for apply in applies:
             key = apply.rule.key
+            if key.startswith("tangent_src.runtime") and key.rpartition(".")[2] in _LIKE_HELPERS and any(
+                    isinstance(v, ast.Name) and v.id in found for v in apply.args.values()):
+                found.update(apply.targets)  # an adjoint shaped like a container is one
             source = apply.args.get("a")
             if key == "getitem" and apply.target in found and isinstance(source, ast.Name):
                 found.add(source.id)  # params[i] is unpacked: params holds containers
@@ -105,6 +117,11 @@ def containers(fn: Function) -> set[str]:
     return found
 
 
+_ARRAY_RULES = {"operator.matmul", "numpy.matmul", "numpy.dot", "numpy.stack", "numpy.concatenate", "numpy.array",
+                "numpy.reshape", "ndarray.reshape", "numpy.transpose", "ndarray.T", "numpy.zeros_like",
+                "numpy.ones_like"}
+_TREE_HELPERS = {"zeros_like_tree", "pack_like", "unpack_like", "unstack", "unconcatenate", "unlist", "unsum"}
+_LIKE_HELPERS = {"unindex", "add_at", "with_item", "unbroadcast", "broadcast_like"}
 _INTEGER_RULES = {"builtins.len", "ndarray.ndim", "ndarray.size", "numpy.ndim", "numpy.size"}
 _INTEGER_ARITHMETIC = {"operator.add", "operator.sub", "operator.mul", "operator.floordiv", "operator.mod",
                        "operator.neg"}

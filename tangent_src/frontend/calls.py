@@ -20,7 +20,7 @@ from .. import rules
 from ..errors import MissingRule, UnsupportedSyntax
 from ..ir import pretty_index
 from ..rules.registry import Rule, key_of, lookup
-from .static import Unknown
+from .static import Unknown, is_library as _is_library
 
 if TYPE_CHECKING:
     from .normalize import _Normalizer
@@ -364,6 +364,12 @@ class Calls:
         if isinstance(obj, Unknown):
             return self.unknown(func, obj)
         qualified = _qualified_name(obj)
+        if qualified.startswith("tangent_src.runtime"):
+            return MissingRule(
+                f"`{name}` ({qualified}), a helper of tangent_src's generated code, has no derivative rule "
+                "yet, so this derivative cannot be differentiated again", self.span(func),
+                hint="differentiate the original function in another way (ts.hvp, ts.hessian and ts.jacobian "
+                "compose jvp and grad), or register a rule for the helper with tangent_src.rules.rule")
         return MissingRule(
             f"`{name}` ({qualified}) has no derivative rule",
             self.span(func),
@@ -371,10 +377,6 @@ class Calls:
             "a rule for it with tangent_src.rules.rule / tangent_src.rules.elementwise_rule",
         )
 
-
-def _is_library(obj: Any) -> bool:
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] in {"numpy", "scipy", "math", "builtins"}
 
 
 def _qualified_name(obj: Any) -> str:

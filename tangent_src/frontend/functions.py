@@ -33,7 +33,7 @@ from ..rules.registry import key_of, lookup
 from .objects import Objects, _foreign_problem, check_local_objects
 from .inlining import Inlining, LocalFunction, LocalPartial, _call, _copies, check_local_functions
 from .source import ParsedFunction, Specialized, attribute_parameter, specialized
-from .static import Unknown
+from .static import Unknown, is_library as _is_library
 
 if TYPE_CHECKING:
     from .calls import _Op
@@ -78,10 +78,6 @@ def specializable(value: Any) -> bool:
         return False
     return not any(hasattr(value, a) for a in ("__array__", "__array_function__", "__cuda_array_interface__"))
 
-
-def _is_library(obj: Any) -> bool:
-    module = getattr(obj, "__module__", "") or ""
-    return module.split(".")[0] in {"numpy", "scipy", "math", "builtins", "functools"}
 
 
 class Functions(Objects, Inlining):

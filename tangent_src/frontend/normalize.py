@@ -289,6 +289,9 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                 self.assign_to(target.target, value, node.value)
             return
         target = node.targets[0].target
+        if self.is_pop(node.value):
+            self.assign_to(target, self.pop(node.value), node.value)  # type: ignore[arg-type]
+            return
         if isinstance(target, (cst.Tuple, cst.List)) and isinstance(node.value, (cst.Tuple, cst.List)):
             self.assign_parallel(target, node.value)
         else:
@@ -520,10 +523,36 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         self.inplace.append((self.body[-1], old.id, node))  # type: ignore[arg-type]
         self.share_update(node.target.value, old.id, node, ast.Constant(_IN_PLACE[key]))
 
+    def is_pop(self, node: cst.BaseExpression) -> bool:
+        """`xs.pop()`, `xs.pop(0)` or `xs.pop(-1)` of a list the function holds in a name."""
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "pop"
+                and isinstance(node.func.value, cst.Name) and node.func.value.value in self.current):
+            return False
+        return not node.args or (len(node.args) == 1 and node.args[0].keyword is None
+                                 and self.code(node.args[0].value).replace(" ", "") in ("0", "-1"))
+
+    def pop(self, call: cst.Call) -> ast.expr:
+        """`v = xs.pop()`: v is xs[-1] (xs[0] for pop(0)), read before the list's next version,
+        xs[:-1] (xs[1:]), is bound to xs: a stack or a queue of values (a tape) as values."""
+        holder = call.func.value  # type: ignore[attr-defined]
+        first = bool(call.args) and self.code(call.args[0].value).replace(" ", "") == "0"
+        index = "0" if first else "-1"
+        rest = "1:" if first else ":-1"
+        item = self.parsed.moved(cst.parse_expression(f"{holder.value}[{index}]"), call)
+        value = self.atom_of(self.lower(item), call)
+        if isinstance(value, ast.Name) and value.id in self.current.values():
+            value = self.atom_of(_Op(lookup("identity"), {"a": value}, value, call), call)
+        self.assign_to(holder, self.lower(self.parsed.moved(cst.parse_expression(f"{holder.value}[{rest}]"), call)),
+                       call)
+        return value
+
     def expression_statement(self, node: cst.Expr) -> None:
         if isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)):
             return  # a docstring or `...`
         call = node.value
+        if self.is_pop(call):  # `xs.pop()` for its effect: the list's next version
+            self.pop(call)  # type: ignore[arg-type]
+            return
         if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append" \
                 and isinstance(call.func.value, cst.Name) and call.func.value.value in self.current:
             self.append(call)
@@ -615,7 +644,7 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         value = self.atom(call.args[0].value)
         if isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):  # caches.append((h, z))
             value = self.atom_of(self.display_op(self.nested_displays(value, call), call), call)
-        primal = ast.BinOp(old, ast.Add(), ast.List([value]))
+        primal = ast.List([ast.Starred(old, ast.Load()), value])  # a new list: xs and v (`xs + [v]` may add arrays)
         op = _Op(lookup("list.append"), {"a": old, "value": value}, primal, call)
         self.emit((self.bind(call.func.value.value),), op, call)  # type: ignore[attr-defined]
         self.inplace.append((self.body[-1], old.id, call))  # type: ignore[arg-type]
@@ -714,6 +743,8 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
         return ast.Constant(ast.literal_eval(self.code(node)))
 
     def sequence(self, node: cst.Tuple | cst.List) -> ast.expr:
+        if self.is_grown_list(node):
+            return self.grown_list(node)  # type: ignore[arg-type]
         elements = []
         for e in node.elements:
             if isinstance(e, cst.StarredElement):
@@ -721,6 +752,23 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
                                        hint="join the parts: list(a) + [b], or np.concatenate")
             elements.append(self.atom(e.value))
         return ast.Tuple(elements) if isinstance(node, cst.Tuple) else ast.List(elements)
+
+    def is_grown_list(self, node: cst.Tuple | cst.List) -> bool:
+        """`[*xs, v, w]` of a list xs the function holds: a new list, xs with v and w appended."""
+        first = node.elements[0] if isinstance(node, cst.List) and len(node.elements) > 1 else None
+        return isinstance(first, cst.StarredElement) and isinstance(first.value, cst.Name) \
+            and first.value.value in self.current \
+            and not any(isinstance(e, cst.StarredElement) for e in node.elements[1:])
+
+    def grown_list(self, node: cst.List) -> ast.expr:
+        current = self.read_name(node.elements[0].value)  # type: ignore[arg-type]
+        for element in node.elements[1:]:
+            value = self.atom(element.value)
+            if isinstance(value, (ast.List, ast.Tuple)) and self.holds_locals(value):
+                value = self.atom_of(self.display_op(self.nested_displays(value, node), node), node)
+            primal = ast.List([ast.Starred(current, ast.Load()), value])
+            current = self.atom_of(_Op(lookup("list.append"), {"a": current, "value": value}, primal, node), node)
+        return current
 
     def binary(self, node: cst.BinaryOperation) -> _Op:
         found = _BINARY.get(type(node.operator))

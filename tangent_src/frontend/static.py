@@ -42,7 +42,7 @@ from typing import Any
 
 from ..errors import SourceSpan, UnsupportedSyntax
 
-_LIBRARIES = {"numpy", "scipy", "math", "builtins", "tangent_src"}  # differentiated by rules, never read
+_LIBRARIES = {"numpy", "scipy", "math", "builtins", "functools", "tangent_src"}  # differentiated by rules, never read
 
 
 class Unknown:
@@ -275,7 +275,7 @@ def _borrow(root: types.FunctionType, static: StaticModule) -> list[types.Functi
         for name, value in _references(fn):
             if name is not None and not own:
                 _record(name, scope, fn, static)
-            if isinstance(value, types.FunctionType) and id(value) not in seen and not _is_library(value):
+            if isinstance(value, types.FunctionType) and id(value) not in seen and not is_library(value):
                 seen.add(id(value))
                 pending.append(value)
     return helpers
@@ -342,8 +342,10 @@ def _default_names(fn: types.FunctionType) -> list[str]:
     return [n.id for d in defaults for n in ast.walk(d) if isinstance(n, ast.Name)]
 
 
-def _is_library(fn: types.FunctionType) -> bool:
-    return (getattr(fn, "__module__", None) or "").split(".")[0] in _LIBRARIES
+def is_library(obj: object) -> bool:
+    """A function or class of a library the rule table covers (tangent_src's own runtime helpers
+    included): differentiated by its rules, never read and inlined as a function of the user's."""
+    return (getattr(obj, "__module__", None) or "").split(".")[0] in _LIBRARIES
 
 
 def _bound_names(node: ast.AST) -> list[str]:

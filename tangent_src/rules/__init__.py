@@ -13,7 +13,7 @@ docs/rules.md, "Adding your own rules"):
     tangent_src.rules.nondifferentiable(my_lib.bucketize)
 """
 
-from . import containers, conversions, creation, decompositions, draws, elementwise, linalg, linear_algebra, methods, more, movement, nondiff, reductions, scalar, shape, special, statistics, stencils, ufuncs, updates  # noqa: F401, E501
+from . import containers, conversions, creation, decompositions, draws, elementwise, helpers, linalg, linear_algebra, methods, more, movement, nondiff, reductions, scalar, shape, special, statistics, stencils, ufuncs, updates  # noqa: F401, E501
 from .registry import Rule, all_rules, attribute, elementwise as elementwise_rule, lookup, method, rule
 from .registry import nondiff as nondifferentiable  # mark functions whose results carry no derivative
 

@@ -21,7 +21,8 @@ nondiff("builtins.any", "builtins.all")
 nondiff("ndarray.shape", "ndarray.ndim", "ndarray.size")
 # piecewise constant functions: derivative zero wherever it exists
 nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax", "numpy.argmin")
-nondiff("math.floor", "math.ceil", "builtins.round", "builtins.int", "builtins.range", "builtins.isinstance")
+nondiff("math.floor", "math.ceil", "builtins.round", "builtins.int", "builtins.range", "builtins.isinstance",
+        "builtins.slice")
 # array creation from shapes: constants
 nondiff("numpy.zeros_like", "numpy.ones_like", "numpy.zeros", "numpy.ones")
 # Python conversions and tests of values that are not numbers: a bool, a string, a type carry no

@@ -25,6 +25,7 @@ from .core import (  # noqa: F401
     zeros_like_tree,
     updated_in_place,
     pack_like,
+    unpack_like,
     unindex,
     add_at,
     with_item,

@@ -28,7 +28,9 @@ def unbroadcast(g, like):
     if isinstance(g, (list, tuple)) and isinstance(like, (list, tuple)) and not _is_shape(like) \
             and len(g) != len(like):  # `a + b` or `a * 2` of lists: joined or repeated, not added
         raise TypeError("tangent_src: `+` or `*` joined or repeated lists here, which is not differentiated; "
-                        "write the list out (`[*a, *b]` is not supported either): build it with `.append`")
+                        "build the list with `.append`, or write `[*a, v]` for a with v appended")
+    if isinstance(like, (list, tuple, dict)) and not _is_shape(like) and isinstance(g, (list, tuple, dict)):
+        return g  # an adjoint of a container, item by item (never broadcast)
     gshape = getattr(g, "shape", ())
     shape = getattr(like, "shape", None)  # an array's (the common case, first)
     if shape is None:
@@ -270,6 +272,12 @@ def pack_like(parts, like):
     if isinstance(like, (tuple, list)):
         return List(filled) if isinstance(like, list) else Tuple(filled)
     return np.stack(filled)  # the rows of an array
+
+
+def unpack_like(g, like):
+    """Adjoint of pack_like(parts, like): the parts of g (its items, or an array's rows), as a Tuple
+    (adjoints of tuples add item by item)."""
+    return Tuple(g)
 
 
 def unindex(g, like, index):

@@ -65,7 +65,7 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
     if ctx.annotate:
         for stmt in out:
             locate(stmt, apply)
-        if apply.target in ctx.activity.varied:
+        if any(t in ctx.activity.varied for t in apply.targets):
             tag(out[1:] if apply.rule.callee is None else out, apply)
     return out
 
@@ -78,7 +78,7 @@ def _derivative_statements(ctx: Context, apply: Apply) -> list[ast.stmt]:
         return [assign(apply.targets, apply.primal, keeps(ctx, apply))] + [
             assign((ctx.d("d", t),), zeros_like(ctx, t)) for t in apply.targets]
     out: list[ast.stmt] = [assign(apply.targets, apply.primal, keeps(ctx, apply))]
-    if apply.target not in ctx.activity.varied:
+    if not any(t in ctx.activity.varied for t in apply.targets):  # (unpacked: some parts may not vary)
         return out
     if is_differentiable(apply.rule):
         statements, expr = tangent_expression(ctx, apply)

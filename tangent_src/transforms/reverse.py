@@ -369,6 +369,8 @@ class _Sweep:
 
     def shape_name(self, name: str, code: list[ast.stmt]) -> str | None:
         """`x_shape`, if the code reads x only as `like=x` of unbroadcast (then it is renamed there)."""
+        if name in self.ctx.containers:  # a list's or tuple's adjoint is undone by its items, not a shape
+            return None
         uses = [n for s in code for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name]
         likes = [k.value for s in code for c in ast.walk(s) if isinstance(c, ast.Call)
                  and isinstance(c.func, ast.Name) and c.func.id == "unbroadcast"
