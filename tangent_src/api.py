@@ -36,6 +36,7 @@ from .frontend.functions import LOOPS_OVER, NeedsValue, Opaque, specializable
 from .frontend.source import attribute_parameter, identity, specialized
 from .pipeline import MODES, Derivative, derive
 from .rules.registry import key_of, lookup
+from .runtime.directions import direction_count
 
 # fn (or what stands for it: a bound method's function) -> key -> the function handed to the user
 _CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Callable]]" = weakref.WeakKeyDictionary()
@@ -193,6 +194,8 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
 
 
 def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> Callable:
+    vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
+    mode = "jvp" if vector else mode
     target = _unbind(fn)
     names, attributes = _map_wrt(target, wrt)
     signature = inspect.signature(target.function)
@@ -203,7 +206,7 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> C
 
     def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
         function = specialized(target.function, {**known, **values}, attributes)
-        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand)
+        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand, vector=vector)
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -372,14 +375,49 @@ def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
     return _derivative(fn, "vjp", wrt, annotate)
 
 
-def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None) -> Callable:
     """`jvp(f, wrt)(*args, *tangents)` returns (f(*args), the tangent of the result).
 
     The last len(wrt) positional arguments are the tangents, one per wrt parameter;
     the others and the keyword arguments are f's, bound as f binds them.
     annotate=True comments each derivative statement with the statement it comes from.
+    directions=k: vector forward mode (Tapenade's -vector): each tangent carries k directions on a
+    leading axis (shape (k,) + the argument's shape), and so does the result's tangent, all in one
+    sweep; elementwise operations broadcast over the directions, the others run once per direction.
     """
-    return _derivative(fn, "jvp", wrt, annotate)
+    if directions is None:
+        return _derivative(fn, "jvp", wrt, annotate)
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+        raise ValueError(f"directions must be a positive int (the number of tangents), got {directions!r}")
+    made = _derivative(fn, "vector_jvp", wrt, annotate)
+    count = len(wrt) if isinstance(wrt, (tuple, list)) else 1
+
+    @functools.wraps(made)
+    def in_directions(*args: Any, **kwargs: Any) -> Any:
+        tangents = args[len(args) - count:]
+        found = direction_count(*tangents)
+        if found is not None and found != directions:
+            raise ValueError(f"jvp(..., directions={directions}) got tangents with {found} directions on their "
+                             "leading axis")
+        value, tangent = made(*args, **kwargs)
+        return value, _along(tangent, value, directions, tangents)
+
+    in_directions.directions = directions  # type: ignore[attr-defined]
+    return in_directions
+
+
+def _along(tangent: Any, value: Any, directions: int, tangents: tuple) -> Any:
+    """The result's tangent with its direction axis where it is a zero number (a constant result)."""
+    if isinstance(tangent, (tuple, list)):
+        return type(tangent)(_along(t, v, directions, tangents) for t, v in zip(tangent, value))
+    if isinstance(tangent, dict):
+        return {k: _along(t, value[k], directions, tangents) for k, t in tangent.items()}
+    if hasattr(tangent, "shape") and numpy.ndim(tangent) == numpy.ndim(value) + 1:
+        return tangent
+    like = next((t for t in tangents if hasattr(t, "shape")), None)
+    zeros = numpy.zeros_like(like, shape=(directions,) + numpy.shape(value)) if like is not None \
+        else numpy.zeros((directions,) + numpy.shape(value))
+    return zeros + tangent
 
 
 class SourceCode(str):

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import api
-from .errors import BadWrt
+from .errors import BadWrt, TransformError
 
 MODES = ("auto", "forward", "reverse")
 _COUNTER = itertools.count(1)
@@ -82,28 +82,65 @@ def _written_hvp(outer: Callable, fn: Callable, count: int, single: bool) -> Cal
 
 def hessian(fn: Callable, wrt: Any = 0) -> Callable:
     """`hessian(f, wrt)(*args)`: the Hessian of f's scalar result, shaped `x.shape + x.shape` (for a tuple
-    wrt, a tuple of rows of blocks H[i][j] shaped `x_i.shape + x_j.shape`), one Hessian-vector product
-    per element of the wrt arguments; symmetric up to rounding."""
+    wrt, a tuple of rows of blocks H[i][j] shaped `x_i.shape + x_j.shape`): Hessian-vector products
+    along every unit direction, by vector forward mode over the generated gradient (one sweep
+    carries up to CHUNK directions at once); symmetric up to rounding."""
     single = not isinstance(wrt, (tuple, list))
-    product = hvp(fn, wrt)
+    gradient = api.grad(fn, wrt)
 
     def full_hessian(*args: Any, **kwargs: Any) -> Any:
         positions = _positions(fn, wrt, len(args))
         xs = [args[i] for i in positions]
-        rows: list[list[Any]] = [[None] * len(xs) for _ in xs]
-        for j, x in enumerate(xs):
-            columns = []
-            for e in _basis(x):
-                v = tuple(e if k == j else _zeros(other) for k, other in enumerate(xs))
-                found = product(*args, v[0] if single else v, **kwargs)
-                columns.append((found,) if single else tuple(found))
-            for i, xi in enumerate(xs):
-                rows[i][j] = _assemble([c[i] for c in columns], np.shape(xi), np.shape(x), like=x)
+        _, tangents = _sweeps(gradient, wrt, args, kwargs, positions, xs)
+        parts = (tangents,) if single else tuple(tangents)
+        rows = [[_block(part, np.shape(xi), xs, j) for j in range(len(xs))] for part, xi in zip(parts, xs)]
         return rows[0][0] if single else tuple(tuple(row) for row in rows)
 
     full_hessian.__name__ = f"hessian_{getattr(fn, '__name__', 'f')}"
-    full_hessian.__doc__ = f"The Hessian of {getattr(fn, '__name__', 'f')} with respect to {wrt!r}, by hvp."
+    full_hessian.__doc__ = (f"The Hessian of {getattr(fn, '__name__', 'f')} with respect to {wrt!r}, by vector "
+                            "forward mode over its gradient.")
     return full_hessian
+
+
+CHUNK = 128  # directions per sweep of vector forward mode (memory: CHUNK tangents at once)
+
+
+def _sweeps(fn: Callable, wrt: Any, args: tuple, kwargs: dict, positions: list[int], xs: list) -> tuple[Any, Any]:
+    """fn's value, and its tangents along every unit direction of the wrt arguments (their elements
+    in order, argument after argument) on a leading axis: vector forward mode, CHUNK at a time."""
+    sizes = [_size(x) for x in xs]
+    total = sum(sizes)
+    like = next((x for x in xs if hasattr(x, "__array_function__")), None)
+    eye = np.eye(total, like=like) if like is not None else np.eye(total)
+    value, pieces = None, []
+    for start in range(0, total, CHUNK):
+        rows = eye[start:start + CHUNK]
+        k = rows.shape[0]
+        offsets = np.cumsum([0, *sizes])
+        tangents = tuple(np.reshape(rows[:, offsets[i]:offsets[i + 1]], (k,) + np.shape(x)) for i, x in enumerate(xs))
+        value, found = api.jvp(fn, wrt, directions=k)(*args, *tangents, **kwargs)
+        pieces.append(found)
+    return value, _join(pieces)
+
+
+def _join(pieces: list) -> Any:
+    """The chunks' tangents joined along their leading (direction) axis, tree by tree."""
+    first = pieces[0]
+    if isinstance(first, dict):
+        return {k: _join([p[k] for p in pieces]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return type(first)(_join([p[i] for p in pieces]) for i in range(len(first)))
+    return first if len(pieces) == 1 else np.concatenate(pieces, axis=0)
+
+
+def _block(part: Any, out_shape: tuple, xs: list, j: int) -> Any:
+    """From tangents (all directions, shape (n,) + out_shape), the block of x_j's directions,
+    arranged out_shape + x_j.shape."""
+    sizes = [_size(x) for x in xs]
+    start = sum(sizes[:j])
+    rows = part[start:start + sizes[j]]
+    moved = np.moveaxis(np.reshape(rows, (sizes[j],) + tuple(out_shape)), 0, -1)
+    return np.reshape(moved, tuple(out_shape) + np.shape(xs[j]))
 
 
 def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
@@ -129,7 +166,10 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
             chosen, reason, value, first = _choose(forward, reverse, fn, args, kwargs, xs, single)
         full_jacobian.mode, full_jacobian.reason = chosen, reason  # type: ignore[attr-defined]
         if chosen == "forward":
-            return _by_columns(forward, args, kwargs, xs, single, first.get("column"))
+            try:
+                return _by_directions(fn, wrt, args, kwargs, positions, xs, single)
+            except TransformError:  # (a construct vector mode does not take: one jvp per direction)
+                return _by_columns(forward, args, kwargs, xs, single, first.get("column"))
         value = fn(*args, **kwargs) if value is None else value
         return _by_rows(reverse, args, kwargs, xs, value, single, first.get("row"))
 
@@ -153,6 +193,21 @@ def jacrev(fn: Callable, wrt: Any = 0) -> Callable:
 
 
 # ---------------------------------------------------------------- building the arrays
+
+
+def _by_directions(fn: Callable, wrt: Any, args: tuple, kwargs: dict, positions: list[int], xs: list,
+                   single: bool) -> Any:
+    """J by vector forward mode: the result's tangents along every unit direction in few sweeps."""
+    value, tangents = _sweeps(fn, wrt, args, kwargs, positions, xs)
+    outputs = value if isinstance(value, tuple) else (value,)
+    parts = tangents if isinstance(value, tuple) else (tangents,)
+    result = []
+    for out, part in zip(outputs, parts):
+        if not hasattr(part, "shape"):  # a constant result: a zero tangent
+            part = np.zeros((sum(_size(x) for x in xs),) + np.shape(out))
+        per_wrt = [_block(part, np.shape(out), xs, j) for j in range(len(xs))]
+        result.append(per_wrt[0] if single else tuple(per_wrt))
+    return tuple(result) if isinstance(value, tuple) else result[0]
 
 
 def _by_columns(forward: Callable, args: tuple, kwargs: dict, xs: list, single: bool, first: Any) -> Any:

@@ -68,6 +68,7 @@ class Session:
     names: set[str] = field(default_factory=set)
     reserved: set[str] = field(default_factory=set)  # names of derivatives asked for, which internal ones avoid
     annotate: bool = False  # comments naming the primal statement of each derivative statement
+    vector: bool = False  # forward mode with k directions on a leading axis of every tangent
     effects: dict[Callable, Effects] = field(default_factory=dict)  # the user's functions called, by function
     # the caller (the Python API) makes the derivative again for the arguments' values where the
     # function needs them (NeedsValue); the CLI cannot, and the generated code checks them instead
@@ -131,7 +132,8 @@ class Session:
 
             taken = set(ir.names) | HELPERS | {numpy_name}
             ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
-                          containers=containers(ir), annotate=self.annotate, effects=self.effects_of)
+                          containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
+                          vector=self.vector)
             stage = "transform"
             name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
@@ -214,14 +216,14 @@ def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: Nee
 
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
-           has_aux: bool = False, on_demand: bool = False) -> Derivative:
+           has_aux: bool = False, on_demand: bool = False, vector: bool = False) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
     primitive per line, for debugging the stages. has_aux (grad, value_and_grad):
     the function returns (value, aux), and aux is passed through undifferentiated.
     """
-    session = Session(annotate=annotate, on_demand=on_demand)
+    session = Session(annotate=annotate, on_demand=on_demand, vector=vector)
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after, has_aux=has_aux)
     ordered: list[Variant] = []
     _callees_first(main, ordered)
@@ -302,7 +304,7 @@ def _transform(ctx: Context, mode: str, single: bool, name: str, internal: bool,
     tangent_params: dict[str, str] = dict.fromkeys(ctx.wrt, "")
     cotangent: str | None = None
     if mode == "jvp":
-        code = forward.transform(ctx)
+        code = forward.transform(ctx, vector=ctx.vector)
         returns = [value, _pack(code.tangents, fn.returns_tuple)]
         body = code.body
         extra += [(t, None) for t in code.tangent_params]

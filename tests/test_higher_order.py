@@ -333,3 +333,71 @@ def _random(x, rng):
     if isinstance(x, (tuple, list)):
         return type(x)(_random(v, rng) for v in x)
     return rng.standard_normal(np.shape(x)) if np.shape(x) else float(rng.standard_normal())
+
+
+# ---------------------------------------------------------------- vector (multi-direction) forward mode
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_vector_mode_carries_k_directions_in_one_sweep(name):
+    """jvp(f, wrt, directions=k) equals k separate jvps, and central differences along each direction."""
+    f, args, wrt = CASES[name]
+    rng = np.random.default_rng(15)
+    k = 3
+    tangents = tuple(_stacked(args[i], k, rng) for i in wrt)
+    value, found = ts.jvp(f, wrt, directions=k)(*args, *tangents)
+    assert np.shape(found) == (k,)
+    for j in range(k):
+        one = tuple(_item(t, j) for t in tangents)
+        _, expected = ts.jvp(f, wrt)(*args, *one)
+        np.testing.assert_allclose(found[j], expected, rtol=1e-12, atol=1e-14)
+        h = 1e-6
+        plus, minus = list(args), list(args)
+        for i, t in zip(wrt, one):
+            plus[i], minus[i] = _axpy(args[i], t, h), _axpy(args[i], t, -h)
+        assert abs(found[j] - (f(*plus) - f(*minus)) / (2 * h)) < 1e-6 * max(1.0, abs(expected))
+
+
+def test_vector_mode_of_an_array_result_and_its_source():
+    rng = np.random.default_rng(16)
+    x, W = rng.standard_normal(5), rng.standard_normal((3, 5))
+    directions = np.eye(5)
+    _, found = ts.jvp(tanh_layer, 0, directions=5)(x, W, directions)
+    np.testing.assert_allclose(found.T, (1 - np.tanh(W @ x) ** 2)[:, None] * W, rtol=1e-12)
+    text = ts.source(ts.jvp(broadcasting, (0, 1), directions=2))
+    assert "lift(" in text and "direction_count(" in text
+    a, b = rng.standard_normal((3, 1)), rng.standard_normal(4)
+    da, db = rng.standard_normal((2, 3, 1)), rng.standard_normal((2, 4))
+    _, found = ts.jvp(broadcasting, (0, 1), directions=2)(a, b, da, db)
+    for j in range(2):
+        np.testing.assert_allclose(found[j], ts.jvp(broadcasting, (0, 1))(a, b, da[j], db[j])[1], rtol=1e-12)
+    with pytest.raises(ValueError, match="3 directions"):
+        ts.jvp(tanh_layer, 0, directions=2)(x, W, np.ones((3, 5)))
+
+
+def broadcasting(a, b):
+    """a (3, 1) against b (4,): the tangents broadcast to (3, 4), with a sum over one axis."""
+    c = a * b + a
+    return np.sum(c * c, axis=0) + np.sum(np.sin(c))
+
+
+def test_vector_mode_on_arrays_that_refuse_numpy_conversion():
+    x = np.random.default_rng(17).standard_normal(4)
+    _, found = ts.jvp(rosenbrock, 0, directions=4)(wrap(x), wrap(np.eye(4)))
+    np.testing.assert_allclose(unwrap(found), ts.grad(rosenbrock)(x), rtol=1e-12)
+
+
+def _stacked(x, k, rng):
+    if isinstance(x, dict):
+        return {key: _stacked(v, k, rng) for key, v in x.items()}
+    return rng.standard_normal((k,) + np.shape(x))
+
+
+def _item(t, j):
+    return {key: v[j] for key, v in t.items()} if isinstance(t, dict) else t[j]
+
+
+def _axpy(x, t, h):
+    if isinstance(x, dict):
+        return {key: x[key] + h * t[key] for key in x}
+    return x + h * t

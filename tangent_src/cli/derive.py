@@ -10,6 +10,7 @@ so that a failure never leaves a partial file.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import shlex
 import sys
@@ -21,6 +22,7 @@ from ..codegen import annotate, standalone
 from ..errors import InternalError, TransformError
 from ..frontend.static import load_file
 from ..pipeline import derive_all
+from .higher import HIGHER_MODES, derive_higher
 
 # Exit codes (documented in `tangent-src derive --help` and the README).
 OK = 0
@@ -38,6 +40,9 @@ MODES = {
     "value_and_grad": ("value_and_grad",),
     "vjp": ("vjp",),
     "jvp": ("jvp",),
+    "hvp": ("hvp",),  # (cli/higher.py: the gradient differentiated again, and wrappers)
+    "hessian": ("hessian",),
+    "jacobian": ("jacobian",),
 }
 
 EPILOG = """\
@@ -48,7 +53,10 @@ examples:
   tangent-src derive model.py loss_and_accuracy --has-aux -o grad_model.py
 
 modes: reverse (grad_f, for functions with a scalar result), forward (jvp_f),
-both; or one of grad, value_and_grad, vjp, jvp. A function that returns a
+both; or one of grad, value_and_grad, vjp, jvp; or hvp (hvp_f(*args, v), the
+Hessian times v, forward mode over the gradient), hessian (hessian_f, one hvp
+per element) or jacobian (jacobian_f, by jvp_f or vjp_f, whichever sweeps
+fewer times), for one --wrt parameter. A function that returns a
 tuple is refused by the gradient modes, unless --has-aux says it returns
 (value, aux): then grad_f returns (gradient, aux), aux not differentiated.
 
@@ -139,8 +147,17 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
         names = [n.strip() for n in args.wrt.split(",") if n.strip()]
         wrt = names[0] if len(names) == 1 else tuple(names)
     requests = [(static.function(name), mode, wrt) for name in args.functions for mode in MODES[args.mode]]
-    mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html),
-                                has_aux=getattr(args, "has_aux", False))
+    wrappers: list = []
+    if args.mode in HIGHER_MODES:
+        ordered = []
+        for fn, mode, _ in requests:
+            made, written = derive_higher(fn, mode, wrt, args.annotate or bool(args.html))
+            ordered += [v for v in made if v not in ordered]
+            wrappers += written
+        mains = ordered[-1:]
+    else:
+        mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html),
+                                    has_aux=getattr(args, "has_aux", False))
     nodes = [v.node for v in ordered]
     rule_names = {k: v for variant in ordered for k, v in variant.names.items()}
     command = "tangent-src " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -148,6 +165,7 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
               f"#     {command}"]
     summary = [f"Derivatives of {', '.join(args.functions)} in {Path(args.file).name}, written by tangent_src.", ""]
     summary += [f"{v.name}: {_kind(v)}" for v in mains]
+    summary += [f"{w.name}: {ast.get_docstring(w).splitlines()[0]}" for w in wrappers]  # type: ignore[union-attr]
     summary += ["", "Functions named vjp_*/jvp_* with keyword cotangents or tangents are those of the",
                 "functions they call. Generated code: regenerate rather than edit."]
     page = None
@@ -159,7 +177,7 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
         if not args.annotate:
             for node in nodes:
                 node.body = annotate.strip_markers(node.body)
-    text = standalone.module_text(nodes, mains[0].numpy, rule_names, static, header, summary)
+    text = standalone.module_text(nodes + wrappers, mains[0].numpy, rule_names, static, header, summary)
     return text, page
 
 

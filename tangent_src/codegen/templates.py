@@ -47,6 +47,7 @@ class Bindings:
     linear: set[str]  # names holding derivatives (tangents or adjoints)
     numpy: str = "np"
     containers: set[str] = field(default_factory=set)  # names holding lists, tuples or dicts of values
+    zeros: Callable[[ast.expr], ast.expr] | None = None  # how a zero derivative of a name is written
 
 
 def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list[ast.stmt], ast.expr]:
@@ -59,10 +60,10 @@ def instantiate(template: Template, result: ast.expr, b: Bindings) -> tuple[list
     substitute = _Substitute(b, renames)
     statements = [substitute.visit(copy.deepcopy(s)) for s in template.body]
     expr = substitute.visit(copy.deepcopy(result))
-    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy, b.containers)) if isinstance(s, ast.Assign)
-                  else s
+    statements = [ast.Assign(s.targets, simplify(s.value, b.linear, b.numpy, b.containers, b.zeros))
+                  if isinstance(s, ast.Assign) else s
                   for s in statements]
-    return statements, simplify(expr, b.linear, b.numpy, b.containers)
+    return statements, simplify(expr, b.linear, b.numpy, b.containers, b.zeros)
 
 
 class _Substitute(ast.NodeTransformer):
@@ -89,9 +90,10 @@ class _Substitute(ast.NodeTransformer):
 # ---------------------------------------------------------------- simplification
 
 
-def simplify(expr: ast.expr, linear: set[str], numpy: str = "np", containers: set[str] | None = None) -> ast.expr:
+def simplify(expr: ast.expr, linear: set[str], numpy: str = "np", containers: set[str] | None = None,
+             zeros: Callable[[ast.expr], ast.expr] | None = None) -> ast.expr:
     """Fold constants and identities bottom-up, and eliminate zero markers."""
-    return _Simplify(linear, numpy, containers or set()).visit(expr)
+    return _Simplify(linear, numpy, containers or set(), zeros).visit(expr)
 
 
 def _number(node: ast.AST) -> float | int | None:
@@ -143,10 +145,12 @@ _FOLD = {
 
 
 class _Simplify(ast.NodeTransformer):
-    def __init__(self, linear: set[str], numpy: str, containers: set[str]):
+    def __init__(self, linear: set[str], numpy: str, containers: set[str],
+                 zeros: Callable[[ast.expr], ast.expr] | None = None):
         self.linear = linear
         self.numpy = numpy
         self.containers = containers
+        self.zeros = zeros
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
         self.generic_visit(node)
@@ -286,7 +290,11 @@ class _Simplify(ast.NodeTransformer):
         return node
 
     def _materialize(self, node: ast.expr) -> ast.expr:
-        return zero_value(node.of, self.numpy, self.containers) if is_zero(node) else node  # type: ignore[attr-defined]
+        if not is_zero(node):
+            return node
+        if self.zeros is not None and _number(node.of) is None:  # type: ignore[attr-defined]
+            return self.zeros(node.of)  # type: ignore[attr-defined]
+        return zero_value(node.of, self.numpy, self.containers)  # type: ignore[attr-defined]
 
 
 def zero_value(of: ast.expr, numpy: str = "np", containers: set[str] | None = None) -> ast.expr:

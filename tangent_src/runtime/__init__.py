@@ -152,3 +152,12 @@ from .stencils import (  # noqa: F401
     unsliding_window,
 )
 from .updates import added_at, mismatched_return  # noqa: F401, E402
+from .directions import (  # noqa: F401
+    direction_count,
+    lift,
+    zeros_along,
+    direction,
+    stack_directions,
+    take_directions,
+    total_directions,
+)

@@ -7,6 +7,7 @@ module for names; neither holds the derivative of any particular primitive.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 from dataclasses import dataclass, field
 from typing import Callable
@@ -61,6 +62,9 @@ class Context:
     derivative_names: set[str] = field(default_factory=set)
     effects: Callable | None = None  # a function of the user's -> its Effects (analysis/effects.py)
     arrays: set[str] | None = None  # names certainly holding arrays or numbers (see certain_arrays)
+    # vector forward mode: tangents carry the number of directions held by this name on a leading axis
+    directions: str | None = None
+    vector: bool = False  # make the forward mode of vector mode (transforms/forward.py)
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)
@@ -82,11 +86,17 @@ class Context:
             linear=self.derivative_names,
             numpy=self.numpy,
             containers=self.containers,
+            zeros=self.directional_zeros if self.directions else None,
         )
 
+    def directional_zeros(self, of: ast.expr) -> ast.expr:
+        """A zero tangent in every direction (vector mode): zeros shaped (k,) + the value's shape."""
+        return ast.Call(ast.Name("zeros_along"), [of, ast.Name(self.directions)], [])  # type: ignore[arg-type]
 
-def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.expr]:
-    """Statements and expression for the tangent of `apply`'s result."""
+
+def tangent_expression(ctx: Context, apply: Apply, wrap: Callable | None = None) -> tuple[list[ast.stmt], ast.expr]:
+    """Statements and expression for the tangent of `apply`'s result; `wrap(parameter, tangent)`
+    gives the expression a varying tangent stands for in the template (vector mode)."""
     rule = apply.rule
     values: dict[str, ast.expr] = {}
     for p in rule.diff:
@@ -95,15 +105,31 @@ def tangent_expression(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.
             values["d" + p] = zero(ast.Constant(rule.signature.parameters[p].default))
         elif isinstance(arg, ast.Name) and arg.id in ctx.activity.varied:
             values["d" + p] = ast.Name(ctx.d("d", arg.id))
+            if wrap is not None:
+                values["d" + p] = wrap(p, values["d" + p])
         else:
             values["d" + p] = zero(arg)
     assert rule.tangent is not None
     statements, expr = instantiate(rule.tangent, rule.tangent.result, ctx.bindings(apply, values))
     if is_zero(expr):  # every input's tangent is zero here (it varies on another path)
         return statements, zeros_like(ctx, apply.target)
-    if rule.elementwise and _loses_shape(ctx, apply, expr):
+    if rule.elementwise and _loses_shape(ctx, apply, _unlifted(expr)):
         expr = ast.Call(ast.Name("broadcast_like"), [expr], [ast.keyword("like", ast.Name(apply.target))])
     return statements, expr
+
+
+class _Unlift(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "lift" and node.args:
+            return node.args[0]
+        return node
+
+
+def _unlifted(expr: ast.expr) -> ast.expr:
+    """The tangent with `lift(dx, like=z)` read as dx (vector mode): lifting inserts axes of length
+    1, which broadcast but do not give the tangent z's shape."""
+    return _Unlift().visit(copy.deepcopy(expr))
 
 
 def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
@@ -216,6 +242,8 @@ def zeros_like(ctx: Context, name: str) -> ast.expr:
     the value is certainly an array or a number, else `zeros_like_tree(name)` (a parameter, an
     item or slice of a list, a part of a helper's result may be a tuple, list or dict of arrays
     of unequal shapes, whose zero has its structure)."""
+    if ctx.directions:
+        return ctx.directional_zeros(ast.Name(name))
     if ctx.arrays is None:
         ctx.arrays = certain_arrays(ctx.fn, ctx.containers)
     if name not in ctx.arrays:

@@ -27,14 +27,20 @@ class ForwardCode:
     tangent_params: list[str]
 
 
-def transform(ctx: Context) -> ForwardCode:
+def transform(ctx: Context, vector: bool = False) -> ForwardCode:
+    """vector: the tangents carry k directions on a leading axis (vector forward mode)."""
     fn = ctx.fn
     tangent_params = [ctx.d("d", name) for name in ctx.wrt]
+    count: list[ast.stmt] = []
+    if vector:
+        ctx.directions = ctx.names.fresh("directions")
+        count = [assign((ctx.directions,), ast.Call(ast.Name("direction_count"),
+                                                   [ast.Name(t) for t in tangent_params], []))]
     # a parameter outside wrt that a loop carries varies from the second trip on (`x = tanh(w * x)`):
     # its tangent starts at zero
     body = [assign((ctx.d("d", p.name),), zeros_like(ctx, p.name)) for p in fn.params
             if p.name not in ctx.wrt and p.name in ctx.activity.varied]
-    body += _block(ctx, fn.body)
+    body = count + body + _block(ctx, fn.body)
     mark_container_items(body, ctx)
     tangents = [_tangent_of(ctx, r) for r in fn.returns]
     return ForwardCode(body, list(fn.returns), tangents, tangent_params)
@@ -81,7 +87,7 @@ def _derivative_statements(ctx: Context, apply: Apply) -> list[ast.stmt]:
     if not any(t in ctx.activity.varied for t in apply.targets):  # (unpacked: some parts may not vary)
         return out
     if is_differentiable(apply.rule):
-        statements, expr = tangent_expression(ctx, apply)
+        statements, expr = vector_tangent(ctx, apply) if ctx.directions else tangent_expression(ctx, apply)
         out += statements
     else:  # a constant assigned to a name that varies elsewhere (a loop carries it)
         expr = zero_value(apply.primal, ctx.numpy) if is_literal(apply.primal) else zeros_like(ctx, apply.target)
@@ -103,6 +109,65 @@ def _call(ctx: Context, apply: Apply) -> ast.stmt:
     node = ast.Assign([target], call, lineno=0)
     node.keep = has_effects(ctx, apply)  # type: ignore[attr-defined]  # run even if nothing reads its result
     return node
+
+
+# rules whose tangent template works on tangents with a leading direction axis as it is written:
+# containers and copies (their items are tangents, whatever their shape)
+_AS_WRITTEN = ("identity", "unpack", "list.append", "constant", "ndarray.copy", "numpy.copy")
+# full reductions, whose tangent sums each direction: np.sum(dx) -> total_directions(dx)
+_TOTALS = {"numpy.sum": "total_directions", "ndarray.sum": "total_directions"}
+_CONTAINER_RULES = ("tuple.display", "list.display", "dict.", "list.", "tuple.")
+
+
+def vector_tangent(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.expr]:
+    """The tangent of `apply` in vector mode: an elementwise rule's template with each tangent
+    lifted to the rank of the result (then numpy broadcasts over the directions); a container's
+    as written; an item taken after the direction axis; any other rule once per direction."""
+    rule, target = apply.rule, ast.Name(apply.target)
+    if rule.elementwise:
+        def lifted(param: str, tangent: ast.expr) -> ast.expr:
+            arg = apply.args.get(param)
+            if isinstance(arg, ast.Name) and ctx.bases.get(arg.id) is not None \
+                    and ctx.bases.get(arg.id) == ctx.bases.get(apply.target):
+                return tangent  # (the same shape as the result: nothing to insert)
+            return ast.Call(ast.Name("lift"), [tangent], [ast.keyword("like", target)])
+        return tangent_expression(ctx, apply, lifted)
+    if rule.key in _AS_WRITTEN or rule.key.startswith(_CONTAINER_RULES):
+        return tangent_expression(ctx, apply)
+    if rule.key in _TOTALS and set(apply.args) <= {"a", "x"} and len(rule.diff) == 1:
+        statements, expr = tangent_expression(ctx, apply)
+        if isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords:
+            return statements, ast.Call(ast.Name(_TOTALS[rule.key]), expr.args, [])
+    if rule.key == "getitem":
+        statements, expr = tangent_expression(ctx, apply)
+        if isinstance(expr, ast.Subscript):  # da[index] -> take_directions(da, index)
+            index = expr.slice
+            if isinstance(index, ast.Slice):
+                index = ast.Call(ast.Name("slice"), [index.lower or ast.Constant(None),
+                                                     index.upper or ast.Constant(None),
+                                                     index.step or ast.Constant(None)], [])
+            elif isinstance(index, ast.Tuple):
+                index = ast.Tuple([ast.Call(ast.Name("slice"), [e.lower or ast.Constant(None), e.upper or
+                                                                 ast.Constant(None), e.step or ast.Constant(None)], [])
+                                   if isinstance(e, ast.Slice) else e for e in index.elts], ast.Load())
+            return statements, ast.Call(ast.Name("take_directions"), [expr.value, index], [])
+        return statements, expr
+    j = ctx.names.fresh("j")
+    parts = ctx.names.fresh(f"d{apply.target}_parts")
+    statements, expr = tangent_expression(
+        ctx, apply, lambda _, tangent: ast.Call(ast.Name("direction"), [tangent, ast.Name(j)], []))
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "direction"
+               for s in [*statements, ast.Expr(expr)] for n in ast.walk(s)):
+        return statements, expr  # (a zero)
+    every = ast.Call(ast.Name("range"), [ast.Name(ctx.directions)], [])  # type: ignore[arg-type]
+    if not statements:  # stack_directions([np.sum(direction(dx, j)) for j in range(directions)])
+        each = ast.ListComp(expr, [ast.comprehension(ast.Name(j, ast.Store()), every, [], 0)])
+        return [], ast.Call(ast.Name("stack_directions"), [each], [])
+    loop = ast.For(ast.Name(j, ast.Store()), every,
+                   statements + [ast.Expr(ast.Call(ast.Attribute(ast.Name(parts), "append"), [expr], []))], [],
+                   lineno=0)
+    return [assign((parts,), ast.List([], ast.Load())), loop], \
+        ast.Call(ast.Name("stack_directions"), [ast.Name(parts)], [])
 
 
 def loop_statements(loop: Loop, test_body: list[ast.stmt], trip: list[ast.stmt], carry: list[ast.stmt],
