@@ -68,3 +68,24 @@ def test_forward_mode_agrees_with_the_gradient(workload):
     assert np.isclose(value, workload.function(*args))
     gradient = _flat(workload.hand(*args))
     assert np.isclose(tangent, gradient @ _flat(direction), rtol=1e-8, atol=1e-10)
+
+
+def test_second_order_workloads_compute_what_they_claim():
+    """benchmarks/higher.py's functions: the Hessian by vector mode against differences of the
+    gradient, the elementwise Jacobian against its diagonal by hand, auto mode on both shapes."""
+    from benchmarks import higher
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(6)
+    H = ts.hessian(higher.coupled_scalar)(x)
+    h = 1e-6
+    gradient = ts.grad(higher.coupled_scalar)
+    by_differences = np.stack([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h) for e in np.eye(6)], axis=1)
+    np.testing.assert_allclose(H, by_differences, rtol=1e-5, atol=1e-5)
+    J = ts.jacfwd(higher.elementwise_heavy)(x)
+    diagonal = np.array([(higher.elementwise_heavy(x + h * e) - higher.elementwise_heavy(x - h * e))[i] / (2 * h)
+                         for i, e in enumerate(np.eye(6))])
+    np.testing.assert_allclose(np.diag(J), diagonal, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(J - np.diag(np.diag(J)), 0.0)
+    assert ts.jacobian(higher.wide)(rng.standard_normal(60)).shape == (3, 60)
+    assert ts.jacobian(higher.tall)(np.array([1.0, 0.5, 2.0])).shape == (60, 3)

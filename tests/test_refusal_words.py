@@ -362,7 +362,7 @@ PROGRAMS.update({
     "starred_item_in_a_list": program("""
         def f(x):
             xs = [x, x]
-            ys = [*xs, x]
+            ys = [x, *xs]
             return np.sum(np.stack(ys))
         """),
     "undefined_name": program("""
