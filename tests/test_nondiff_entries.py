@@ -76,6 +76,10 @@ LOCALLY_CONSTANT: dict[str, list[Sample]] = {
        for op, sym in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="),
                        ("floordiv", "//"))},
     "operator.not_": [s("not x", x=())],
+    "operator.and_": [s("(x > 0.0) & (y < 1.0)", **XY), s("(x > 0.0) & (y > 0.0)", x=(), y=())],
+    "operator.or_": [s("(x > 0.0) | (y < 1.0)", **XY)],
+    "operator.xor": [s("(x > 0.0) ^ (y < 1.0)", **XY)],
+    "operator.invert": [s("~(x > 0.0)", x=(3,)), s("x[~np.isnan(x)]", x=(3,))],
     **{f"numpy.{name}": [s(f"np.{name}(x, y)", **XY)] for name in (
         "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
         "logical_xor", "floor_divide", "heaviside")},

@@ -300,6 +300,40 @@ def f(x):
     return np.sum(a * b) * c + d
 """, lambda m, rng: (vec(rng, 3),)),
 
+    "Lists as stacks and queues": Program("""
+def f(x, W):
+    stack = []
+    for i in range(3):
+        stack.append(np.tanh(x) * (i + 1.0))
+    queue = [W @ x, x]
+    first = queue.pop(0)
+    total = np.sum(first ** 2)
+    grown = [*stack, x * 2.0]
+    while stack:
+        top = stack.pop()
+        total = total + np.sum(top * x)
+    return total + np.sum(grown[-1] * grown[0])
+""", lambda m, rng: (vec(rng, 3), vec(rng, 3, 3)), wrt=(0, 1)),
+
+    "Masks with `&`, `^`, `~`": Program("""
+def f(x):
+    mask = (x > 0.0) & (x < 1.5)
+    mask |= x > 2.0
+    keep = ~np.isnan(x)
+    odd = (x > 0.0) ^ (x > 1.0)
+    return np.sum(np.where(mask & keep, x ** 2, np.sin(x))) + np.sum(np.where(odd, x, 0.0))
+""", lambda m, rng: (vec(rng, 6),)),
+
+    "Strings over several lines": Program("""
+def f(x):
+    if x.shape[0] > 100:
+        raise ValueError("too many " f"rows: {x.shape[0]}")
+    label = ("a loss "
+             "over rows")
+    print(label, f"{np.sum(x):.2f}" " done")
+    return np.sum(x ** 3)
+""", lambda m, rng: (vec(rng, 3),)),
+
     "Augmented assignment": Program("""
 def f(x, W):
     loss = 0.0

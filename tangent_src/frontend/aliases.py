@@ -415,7 +415,8 @@ def _gives_integer(apply: Apply, ints: set[str], shapes: set[str]) -> bool:
 
 _IN_PLACE = {"operator.add": "__iadd__", "operator.sub": "__isub__", "operator.mul": "__imul__",
              "operator.truediv": "__itruediv__", "operator.pow": "__ipow__", "operator.matmul": "__imatmul__",
-             "operator.floordiv": "__ifloordiv__", "operator.mod": "__imod__"}
+             "operator.floordiv": "__ifloordiv__", "operator.mod": "__imod__", "operator.and_": "__iand__",
+             "operator.or_": "__ior__", "operator.xor": "__ixor__"}
 # `updated_in_place(x, "__iadd__")`: whether `x += v` changes x's value in place (an array, a list)
 # or binds a new one (a number): known only when the code runs, so it is a test the code makes
 UPDATED_IN_PLACE = Rule(key="updated_in_place", signature=inspect.Signature(

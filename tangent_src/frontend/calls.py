@@ -183,8 +183,8 @@ class Calls:
             op = self.value_call(node, func, obj, args, kwargs)
             if op is not None:
                 return op
-        if rule is None and isinstance(obj, types.FunctionType) and not _is_library(obj):
-            rule = self.user_function(obj, node)
+        if rule is None and isinstance(obj, types.FunctionType) and (not _is_library(obj) or _runtime_helper(obj)):
+            rule = self.user_function(obj, node)  # (a runtime helper without a rule: differentiated from its code)
         if rule is None:
             raise self.missing(node, func, obj)
         primal = ast.Call(ast.parse(self.code(func), mode="eval").body, list(args),
@@ -377,6 +377,12 @@ class Calls:
             "a rule for it with tangent_src.rules.rule / tangent_src.rules.elementwise_rule",
         )
 
+
+
+def _runtime_helper(obj: Any) -> bool:
+    """A helper of generated code (tangent_src.runtime) that has no rule of its own: differentiated,
+    when a derivative is differentiated again, from its source like a function of the user's."""
+    return (getattr(obj, "__module__", "") or "").startswith("tangent_src.runtime.")
 
 
 def _qualified_name(obj: Any) -> str:

@@ -42,16 +42,21 @@ _BINARY = {
     cst.MatrixMultiply: ("operator.matmul", ast.MatMult),
     cst.FloorDivide: ("operator.floordiv", ast.FloorDiv),
     cst.Modulo: ("operator.mod", ast.Mod),
+    cst.BitAnd: ("operator.and_", ast.BitAnd),  # of masks: `(x > 0) & (x < 1)`
+    cst.BitOr: ("operator.or_", ast.BitOr),
+    cst.BitXor: ("operator.xor", ast.BitXor),
 }
 _AUGMENTED = {
     cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAssign: cst.Multiply,
     cst.DivideAssign: cst.Divide, cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply,
-    cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
+    cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo, cst.BitAndAssign: cst.BitAnd,
+    cst.BitOrAssign: cst.BitOr, cst.BitXorAssign: cst.BitXor,
 }
 _UNARY = {
     cst.Minus: ("operator.neg", ast.USub),
     cst.Plus: ("operator.pos", ast.UAdd),
     cst.Not: ("operator.not_", ast.Not),
+    cst.BitInvert: ("operator.invert", ast.Invert),  # of a mask: `~np.isnan(x)`
 }
 _COMPARE = {
     cst.LessThan: ("operator.lt", ast.Lt), cst.LessThanEqual: ("operator.le", ast.LtE),
@@ -742,6 +747,27 @@ class _Normalizer(ControlFlow, Calls, DataModel, Functions, SharedUpdates):
     def literal(self, node: cst.BaseExpression) -> ast.expr:
         return ast.Constant(ast.literal_eval(self.code(node)))
 
+    def concatenated_string(self, node: cst.ConcatenatedString) -> _Op | ast.expr:
+        """`"a " "b"` (over several lines, in parentheses), f-strings among the parts or not."""
+        pieces: list[cst.BaseExpression] = []
+        todo: list[cst.BaseExpression] = [node]
+        while todo:
+            piece = todo.pop(0)
+            if isinstance(piece, cst.ConcatenatedString):
+                todo[:0] = [piece.left, piece.right]
+            else:
+                pieces.append(piece)
+        if all(isinstance(p, cst.SimpleString) for p in pieces):
+            return ast.Constant("".join(p.evaluated_value for p in pieces))  # type: ignore[attr-defined]
+        parts: list[cst.BaseFormattedStringContent] = []
+        for piece in pieces:
+            if isinstance(piece, cst.FormattedString):
+                parts += list(piece.parts)
+            else:
+                text = piece.evaluated_value.replace("{", "{{").replace("}", "}}")  # type: ignore[attr-defined]
+                parts.append(cst.FormattedStringText(text))
+        return self.formatted_string(self.parsed.moved(cst.FormattedString(parts), node))  # type: ignore
+
     def sequence(self, node: cst.Tuple | cst.List) -> ast.expr:
         if self.is_grown_list(node):
             return self.grown_list(node)  # type: ignore[arg-type]
@@ -846,7 +872,7 @@ _Normalizer._EXPR = {
     cst.Float: _Normalizer.literal,
     cst.Imaginary: _Normalizer.literal,
     cst.SimpleString: _Normalizer.literal,
-    cst.ConcatenatedString: _Normalizer.literal,
+    cst.ConcatenatedString: _Normalizer.concatenated_string,
     cst.Tuple: _Normalizer.sequence,
     cst.List: _Normalizer.sequence,
     cst.BinaryOperation: _Normalizer.binary,

@@ -17,6 +17,9 @@ import numpy as np
 
 from .. import runtime as rt
 from ..runtime import (  # noqa: F401
+    Dict,
+    List,
+    Tuple,
     broadcast_like,
     divide_or_zero,
     matmul_adjoint_lhs,
@@ -41,6 +44,42 @@ nondiff(rt.check_real, rt.check_sequence, effect=True)
 
 nondiff(rt.scalar_seed, rt.zeros_like_tree, rt.reduced_size, rt.extremum_weights, rt.quantile_weights,
         rt.inverse_axes, rt.linspace_fractions, rt.arange_index, rt.arange_start_slope, rt.updated_in_place)
+
+
+# ---- the containers adjoints are kept in (items added item by item)
+
+
+@rule(rt.List, diff=("items",))
+def list_rule(items):
+    """z = List(items), the list adjoints are kept in: linear, item by item"""
+
+    def tangent(ditems):
+        return List(ditems)
+
+    def adjoint(bz):
+        return List(bz)
+
+
+@rule(rt.Tuple, diff=("items",))
+def tuple_rule(items):
+    """z = Tuple(items), the tuple adjoints are kept in: linear, item by item"""
+
+    def tangent(ditems):
+        return Tuple(ditems)
+
+    def adjoint(bz):
+        return List(bz)
+
+
+@rule(rt.Dict, diff=("items",))
+def dict_rule(items):
+    """z = Dict(items), the dict adjoints are kept in: linear, key by key"""
+
+    def tangent(ditems):
+        return Dict(ditems)
+
+    def adjoint(bz):
+        return Dict(bz)
 
 
 # ---- moving an adjoint between shapes

@@ -9,7 +9,7 @@ from .registry import nondiff
 # comparisons and logic: piecewise constant
 nondiff(
     "operator.lt", "operator.le", "operator.gt", "operator.ge", "operator.eq", "operator.ne",
-    "operator.not_", "operator.floordiv",
+    "operator.not_", "operator.floordiv", "operator.and_", "operator.or_", "operator.xor", "operator.invert",
     "numpy.less", "numpy.less_equal", "numpy.greater", "numpy.greater_equal",
     "numpy.equal", "numpy.not_equal", "numpy.logical_and", "numpy.logical_or",
     "numpy.logical_not",
