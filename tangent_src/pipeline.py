@@ -70,6 +70,7 @@ class Session:
     annotate: bool = False  # comments naming the primal statement of each derivative statement
     vector: bool = False  # forward mode with k directions on a leading axis of every tangent
     effects: dict[Callable, Effects] = field(default_factory=dict)  # the user's functions called, by function
+    activities: dict[tuple, tuple[bool, ...] | None] = field(default_factory=dict)  # (fn, varied params) -> results
     # the caller (the Python API) makes the derivative again for the arguments' values where the
     # function needs them (NeedsValue); the CLI cannot, and the generated code checks them instead
     on_demand: bool = False
@@ -83,6 +84,24 @@ class Session:
             except TransformError:
                 pass  # one that cannot be differentiated is only ever run as it is, once
         return self.effects[fn]
+
+    def outputs_varied(self, fn: Callable, varied: frozenset[str]) -> tuple[bool, ...] | None:
+        """Which results of a function of the user's vary when the parameters `varied` do (its own
+        activity analysis: a helper returning a shape, or a pair (array, shape), gives results that
+        do not vary); None where it cannot be told (the caller then takes every result to vary)."""
+        key = (fn, varied)
+        if key not in self.activities:
+            self.activities[key] = None  # (a recursive call finds this)
+            try:
+                ir = normalized(parse_function(fn))
+                params = tuple(p.name for p in ir.params if p.name in varied)
+                if params:
+                    found = analyze(ir, params, self.outputs_varied)
+                    self.activities[key] = tuple(isinstance(r, ast.Name) and r.id in found.varied
+                                                 for r in ir.returns)
+            except Exception:  # noqa: BLE001  (anything it cannot normalize: every result varies)
+                pass
+        return self.activities[key]
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
                 dump_after: str | None = None, has_aux: bool = False) -> Variant:
@@ -117,7 +136,7 @@ class Session:
                     hint="copy the argument first (`v = v.copy()`), then write into the copy")
             stage = "analyze"
             check_updated_arguments(ir, self.effects_of)
-            activity = analyze(ir, names)
+            activity = analyze(ir, names, self.outputs_varied)
             numpy_name = _numpy_name(parsed, ir)
             callees: list[Variant] = []
 

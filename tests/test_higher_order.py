@@ -401,3 +401,14 @@ def _axpy(x, t, h):
     if isinstance(x, dict):
         return {key: x[key] + h * t[key] for key in x}
     return x + h * t
+
+
+@pytest.mark.parametrize("name", ["loop_branch_helper", "inplace_writes", "rosenbrock"])
+def test_vector_mode_code_differentiates_again(name):
+    """The helpers of vector mode (lift, direction, stack_directions, take_directions, ...) have rules too."""
+    f, args, wrt = CASES[name]
+    rng = np.random.default_rng(18)
+    tangents = tuple(_stacked(args[i], 2, rng) for i in wrt)
+    arguments = args + tangents
+    varied = tuple(wrt) + tuple(range(len(args), len(arguments)))
+    check_derivative_of(ts.jvp(f, wrt, directions=2), arguments, varied, TOLERANCE, f"jvp({name}, directions=2)")

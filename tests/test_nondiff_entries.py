@@ -76,10 +76,15 @@ LOCALLY_CONSTANT: dict[str, list[Sample]] = {
        for op, sym in (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="),
                        ("floordiv", "//"))},
     "operator.not_": [s("not x", x=())],
+    "numpy.issubdtype": [s("np.issubdtype(x.dtype, np.floating)", x=(3,))],
+    "numpy.iscomplexobj": [s("np.iscomplexobj(x)", x=(3,))],
+    "numpy.isrealobj": [s("np.isrealobj(x)", x=())],
+    "numpy.result_type": [s("np.result_type(x, 1.0)", x=(2,))],
+    "python.getattr_structure": [s("getattr(x, 'shape', ())", x=(3,)), s("getattr(x, 'ndim', 0)", x=())],
     "operator.and_": [s("(x > 0.0) & (y < 1.0)", **XY), s("(x > 0.0) & (y > 0.0)", x=(), y=())],
     "operator.or_": [s("(x > 0.0) | (y < 1.0)", **XY)],
     "operator.xor": [s("(x > 0.0) ^ (y < 1.0)", **XY)],
-    "operator.invert": [s("~(x > 0.0)", x=(3,)), s("x[~np.isnan(x)]", x=(3,))],
+    "operator.invert": [s("~(x > 0.0)", x=(3,)), s("np.sum(~np.isnan(x))", x=(3,))],
     **{f"numpy.{name}": [s(f"np.{name}(x, y)", **XY)] for name in (
         "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "logical_and", "logical_or",
         "logical_xor", "floor_divide", "heaviside")},
@@ -172,13 +177,15 @@ LOCALLY_CONSTANT.update({
     f"{RT}.linspace_fractions": [s("rt.linspace_fractions(x)", x=(4,))],
     f"{RT}.arange_index": [s("rt.arange_index(x)", x=(4,))],
     f"{RT}.arange_start_slope": [s("rt.arange_start_slope(x, 3.0)", x=(3,))],
+    "tangent_src.runtime.directions.zeros_along": [s("rt.zeros_along(x, 3)", x=(2,)), s("rt.zeros_along(x, 2)", x=())],
+    "tangent_src.runtime.directions.direction_count": [s("rt.direction_count(x)", x=(3, 2))],
     f"{RT}.updated_in_place": [s("rt.updated_in_place(x, '__iadd__')", x=(3,)),
                                s("rt.updated_in_place(x, '__iadd__')", x=())],
 })
 
 # entries whose every argument is an integer, a shape, a seed or a type: nothing to move
 NO_FLOAT_ARGUMENT = {
-    "builtins.slice", f"{RT}.inverse_axes",
+    "builtins.slice", "numpy.finfo", "numpy.iinfo", f"{RT}.inverse_axes",
     "mismatched_return",  # (its arguments are a line and two counts; it raises)
     "builtins.range", "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.eye", "numpy.identity",
     *(f"numpy.random.{n}" for n in ("seed", "rand", "randn", "random", "random_sample", "standard_normal", "randint",
@@ -269,6 +276,14 @@ CONSTANT_IN: dict[tuple[str, str], list[Sample]] = {
     (f"{RT}.unpack_like", "like"): [s("rt.unpack_like((np.ones(2), 2.0), like=x)", x=(2,))],
     (f"{RT}.matmul_adjoint_lhs", "a"): [s("rt.matmul_adjoint_lhs(np.ones((2, 4)), x, np.ones((3, 4)))", x=(2, 3))],
     (f"{RT}.matmul_adjoint_rhs", "b"): [s("rt.matmul_adjoint_rhs(np.ones((2, 4)), np.ones((2, 3)), x)", x=(3, 4))],
+    ("tangent_src.runtime.directions.lift", "like"): [s("rt.lift(np.ones((2, 3)), like=x)", x=(4, 3))],
+    ("tangent_src.runtime.directions.undirection", "like"): [s("rt.undirection(np.ones(2), like=x, j=1)", x=(3, 2))],
+    ("tangent_src.runtime.directions.unstack_directions", "like"): [
+        s("rt.unstack_directions(np.ones((2, 3)), like=[x, x])", x=())],
+    ("tangent_src.runtime.directions.untake_directions", "like"): [
+        s("rt.untake_directions(np.ones(2), like=x, index=1)", x=(2, 3))],
+    ("tangent_src.runtime.directions.spread_directions", "like"): [s("rt.spread_directions(np.ones(3), like=x)",
+                                                                     x=(3, 2))],
     ("tangent_src.runtime.linalg.dot_adjoint_left", "a"): [s("rt.dot_adjoint_left(np.ones(2), x, np.ones((3, 2)))",
                                                              x=(3,))],
     ("tangent_src.runtime.linalg.dot_adjoint_right", "b"): [s("rt.dot_adjoint_right(np.ones(2), np.ones(3), x)",

@@ -199,9 +199,9 @@ PROGRAMS = {
             return np.sum(apply(np.sin, x))
         """, MAY),
     # ---------------------------------------------------------------- expressions
-    "xor": program("""
+    "shift": program("""
         def f(x):
-            return np.sum(x ^ x)
+            return np.sum(x << 1)
         """),
     "comprehension_with_two_fors": program("""
         def f(x):

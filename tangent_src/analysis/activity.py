@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import NonDifferentiableInput, spelled
 from ..ir import Apply, Effect, Function, If, Loop, Stmt, names_in
@@ -45,9 +46,13 @@ def _varied_names(expr: ast.expr, varied: set[str]) -> set[str]:
     return names_in(expr) & varied
 
 
-def analyze(fn: Function, wrt: tuple[str, ...]) -> Activity:
-    """Forward (varied) and backward (useful) dependence, to a fixed point around loops."""
+def analyze(fn: Function, wrt: tuple[str, ...], callee_outputs: Callable | None = None) -> Activity:
+    """Forward (varied) and backward (useful) dependence, to a fixed point around loops.
+
+    callee_outputs(function, varied parameters) says which results of a function of the user's
+    vary (its own analysis), or None; without it every result of a call with a varied argument varies."""
     varied = _Varied(wrt)
+    varied.callee_outputs = callee_outputs
     _vary(fn.body, varied)
     useful = {n.id for n in fn.returns if isinstance(n, ast.Name)}
     _use(fn.body, useful)
@@ -85,6 +90,7 @@ class _Varied(set):
         self.lists: dict[str, tuple[bool, ...] | None] = {}  # a list's items' parts (None: no item yet)
 
         self.untracked: set[str] = set()  # lists whose items are not all tuples of one length
+        self.callee_outputs: Callable | None = None
 
     def join_list(self, name: str, parts: tuple[bool, ...] | None) -> None:
         if name in self.untracked:
@@ -104,8 +110,28 @@ class _Varied(set):
         self.lists.pop(name, None)
 
 
+def _callee_results(apply: Apply, varied: _Varied) -> bool:
+    """A call of a function of the user's: its results that vary by its own analysis (a pair
+    (array, shape) as a tuple whose second part does not vary). True where that decided the targets."""
+    moving = frozenset(p for p, arg in apply.args.items() if _varied_names(arg, varied))
+    outputs = varied.callee_outputs(apply.rule.callee, moving) if moving and varied.callee_outputs else None
+    if outputs is None:
+        return False
+    if len(apply.targets) == len(outputs):
+        varied.update(t for t, part in zip(apply.targets, outputs) if part)
+    elif len(apply.targets) == 1 and len(outputs) > 1:
+        varied.tuples[apply.target] = outputs
+        if any(outputs):
+            varied.add(apply.target)
+    else:
+        return False
+    return True
+
+
 def _follow_parts(apply: Apply, varied: _Varied) -> bool:
     """Follow tuples and lists of tuples item by item; True where that decided the targets."""
+    if apply.rule.callee is not None:
+        return _callee_results(apply, varied)
     key, a = apply.rule.key, apply.args.get("a")
     source = a.id if isinstance(a, ast.Name) else None
     target = apply.targets[0]

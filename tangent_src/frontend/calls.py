@@ -216,6 +216,10 @@ class Calls:
             return ast.Name(self.current[key])
         if len(node.args) == 2 or text in set_here:
             return self.lower(attribute)
+        if text in _STRUCTURE and text not in set_here:  # getattr(x, "shape", ()): x's structure, no derivative
+            args, kwargs = self.call_arguments(node)
+            primal = ast.Call(ast.Name("getattr"), list(args), [])
+            return self.bound_op(lookup("python.getattr_structure"), args, kwargs, primal, node)  # type: ignore
         return None
 
     def map_comprehension(self: _Normalizer, node: cst.Call) -> cst.ListComp:
@@ -377,6 +381,9 @@ class Calls:
             "a rule for it with tangent_src.rules.rule / tangent_src.rules.elementwise_rule",
         )
 
+
+
+_STRUCTURE = ("shape", "ndim", "size", "dtype")  # what an array's attribute says of its structure only
 
 
 def _runtime_helper(obj: Any) -> bool:

@@ -34,6 +34,17 @@ from ..runtime import (  # noqa: F401
     with_item,
 )
 from ..runtime.linalg import dot_adjoint_left, dot_adjoint_right  # noqa: F401
+from ..runtime.directions import (  # noqa: F401
+    direction,
+    lift,
+    spread_directions,
+    stack_directions,
+    take_directions,
+    total_directions,
+    undirection,
+    unstack_directions,
+    untake_directions,
+)
 from .registry import elementwise, nondiff, rule
 
 # ---- checks, kept where they stand for their effect (they raise on a bad input)
@@ -249,3 +260,107 @@ def dot_adjoint_right_rule(g, a, b):
 def divide_or_zero_rule(x, y, z):
     """z = x / y where y != 0, else 0: dz = (dx - z dy) / y there, 0 elsewhere"""
     return divide_or_zero(1.0, y), -divide_or_zero(z, y)
+
+
+# ---- vector forward mode (runtime/directions.py): tangents with k directions on a leading axis
+
+nondiff(rt.direction_count, rt.zeros_along)
+
+
+@rule(rt.lift, diff=("t",), constant_in=("like",))
+def lift_rule(t, like):
+    """z = t with axes of length 1 inserted after its first: a reshape, undone by a reshape"""
+
+    def tangent(dt):
+        return lift(dt, like=like)
+
+    def adjoint(bz):
+        return np.reshape(bz, np.shape(t))
+
+
+@rule(rt.direction, diff=("t",))
+def direction_rule(t, j):
+    """z = the j-th direction of t: linear; the adjoint puts bz back as the j-th direction"""
+
+    def tangent(dt):
+        return direction(dt, j)
+
+    def adjoint(bz):
+        return undirection(bz, like=t, j=j)
+
+
+@rule(rt.undirection, diff=("g",), constant_in=("like",))
+def undirection_rule(g, like, j):
+    """z = zeros like `like` with g as its j-th direction: the adjoint takes that direction"""
+
+    def tangent(dg):
+        return undirection(dg, like=like, j=j)
+
+    def adjoint(bz):
+        return direction(bz, j)
+
+
+@rule(rt.stack_directions, diff=("parts",))
+def stack_directions_rule(parts):
+    """z = the parts (one per direction) stacked on a leading axis: the adjoint cuts bz into directions"""
+
+    def tangent(dparts):
+        return stack_directions(dparts)
+
+    def adjoint(bz):
+        return unstack_directions(bz, like=parts)
+
+
+@rule(rt.unstack_directions, diff=("g",), constant_in=("like",))
+def unstack_directions_rule(g, like):
+    """z = g cut into its directions: the adjoint stacks them again"""
+
+    def tangent(dg):
+        return unstack_directions(dg, like=like)
+
+    def adjoint(bz):
+        return stack_directions(bz)
+
+
+@rule(rt.take_directions, diff=("t",))
+def take_directions_rule(t, index):
+    """z = t[index] in every direction: the adjoint adds bz back at index"""
+
+    def tangent(dt):
+        return take_directions(dt, index)
+
+    def adjoint(bz):
+        return untake_directions(bz, like=t, index=index)
+
+
+@rule(rt.untake_directions, diff=("g",), constant_in=("like",))
+def untake_directions_rule(g, like, index):
+    """z = zeros like `like` with g added at index in every direction: the adjoint takes it back"""
+
+    def tangent(dg):
+        return untake_directions(dg, like=like, index=index)
+
+    def adjoint(bz):
+        return take_directions(bz, index)
+
+
+@rule(rt.total_directions, diff=("t",))
+def total_directions_rule(t):
+    """z = the sum of each direction of t: the adjoint spreads each direction's bz over t"""
+
+    def tangent(dt):
+        return total_directions(dt)
+
+    def adjoint(bz):
+        return spread_directions(bz, like=t)
+
+
+@rule(rt.spread_directions, diff=("g",), constant_in=("like",))
+def spread_directions_rule(g, like):
+    """z = each direction's g spread over like's elements: the adjoint sums each direction"""
+
+    def tangent(dg):
+        return spread_directions(dg, like=like)
+
+    def adjoint(bz):
+        return total_directions(bz)

@@ -19,6 +19,8 @@ nondiff("numpy.shape", "numpy.ndim", "numpy.size", "builtins.len")
 # truth of all or any items: a boolean (`if any(v > 0 for v in x):`)
 nondiff("builtins.any", "builtins.all")
 nondiff("ndarray.shape", "ndarray.ndim", "ndarray.size")
+# getattr(x, "shape", ()) and the like, with a default: the structure of a value that may be no array
+nondiff("python.getattr_structure")
 # piecewise constant functions: derivative zero wherever it exists
 nondiff("numpy.sign", "numpy.floor", "numpy.ceil", "numpy.round", "numpy.argmax", "numpy.argmin")
 nondiff("math.floor", "math.ceil", "builtins.round", "builtins.int", "builtins.range", "builtins.isinstance",
@@ -31,3 +33,6 @@ nondiff("numpy.zeros_like", "numpy.ones_like", "numpy.zeros", "numpy.ones")
 nondiff("builtins.bool", "builtins.str", "builtins.repr", "builtins.type")
 # numpy's integer scalar constructors truncate: piecewise constant, like int()
 nondiff("numpy.int64", "numpy.int32")
+# questions about types and dtypes, and what a dtype is: no derivative (np.finfo(x.dtype).eps)
+nondiff("numpy.issubdtype", "numpy.iscomplexobj", "numpy.isrealobj", "numpy.finfo", "numpy.iinfo",
+        "numpy.result_type")

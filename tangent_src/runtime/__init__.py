@@ -160,4 +160,8 @@ from .directions import (  # noqa: F401
     stack_directions,
     take_directions,
     total_directions,
+    undirection,
+    unstack_directions,
+    untake_directions,
+    spread_directions,
 )

@@ -84,3 +84,42 @@ def take_directions(t, index):
     if not hasattr(t, "shape"):
         return t
     return t[(slice(None),) + (index if isinstance(index, tuple) else (index,))]
+
+
+# ---- the adjoints of the helpers above (a vector-mode derivative can be differentiated again)
+
+
+def undirection(g, like, j):
+    """Adjoint of direction(t, j): zeros shaped like t with g as its j-th direction."""
+    if isinstance(like, dict):
+        return {k: undirection(g[k], v, j) for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        return type(like)(undirection(a, v, j) for a, v in zip(g, like))
+    if np.ndim(like) == 0:
+        return g
+    out = np.zeros_like(like)
+    out[j] = g
+    return out
+
+
+def unstack_directions(g, like):
+    """Adjoint of stack_directions(parts): the parts' adjoints, one per direction (a list)."""
+    return [direction(g, j) for j in range(len(like))]
+
+
+def untake_directions(g, like, index):
+    """Adjoint of take_directions(t, index): zeros shaped like t with g added at index in every direction."""
+    if isinstance(like, (list, tuple, dict)) or not hasattr(like, "shape"):
+        from .core import unindex
+
+        return unindex(g, like=like, index=index)
+    from .core import unindex
+
+    return unindex(g, like=like, index=(slice(None),) + (index if isinstance(index, tuple) else (index,)))
+
+
+def spread_directions(g, like):
+    """Adjoint of total_directions(t): each direction's g spread over t's elements."""
+    if not hasattr(like, "shape") or np.ndim(like) <= 1:
+        return g
+    return np.broadcast_to(np.reshape(g, np.shape(g) + (1,) * (np.ndim(like) - 1)), like.shape)

@@ -20,7 +20,8 @@ from ..codegen.templates import Bindings, instantiate, is_zero, simplify, zero, 
 from ..ir import Apply, Function, names_in, walk
 from ..rules.registry import Rule
 
-HELPERS = frozenset(n for n, v in vars(runtime).items() if inspect.isfunction(v) and not n.startswith("_"))
+HELPERS = frozenset(n for n, v in vars(runtime).items()
+                    if (inspect.isfunction(v) or inspect.isclass(v)) and not n.startswith("_"))
 
 
 @dataclass

@@ -77,7 +77,7 @@ def _apply(ctx: Context, apply: Apply) -> list[ast.stmt]:
 
 
 def _derivative_statements(ctx: Context, apply: Apply) -> list[ast.stmt]:
-    if apply.rule.callee is not None and apply.target in ctx.activity.varied:
+    if apply.rule.callee is not None and any(t in ctx.activity.varied for t in apply.targets):
         if call_wrt(ctx, apply, set(ctx.activity.varied)):
             return [_call(ctx, apply)]
         # no argument varies here, though the result varies elsewhere (a loop carries it): zero

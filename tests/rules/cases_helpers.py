@@ -6,6 +6,7 @@ from __future__ import annotations
 from casekit import F, case, positive
 
 CORE = "tangent_src.runtime.core"
+DIRECTIONS = "tangent_src.runtime.directions"
 
 CASES = {
     f"{CORE}.unbroadcast": [
@@ -84,4 +85,23 @@ CASES = {
         case("rt.divide_or_zero(x, y)", (3,), (3,), y=positive),
         case("rt.divide_or_zero(x, y)", (2, 3), F, y=positive),
     ],
+    f"{DIRECTIONS}.lift": [case("rt.lift(x, like=np.ones((2, 3)))", (4, 3)),
+                           case("rt.lift(x, like=np.ones(3))", (4, 3)),
+                           case("rt.lift(x, like=np.ones((2, 3))) * y", (4,), (2, 3))],
+    f"{DIRECTIONS}.direction": [case("rt.direction(x, 1)", (3, 2)),
+                                case("p = rt.direction((x, y), 0)\nreturn p[0] * p[1]", (2, 3), (2, 3))],
+    f"{DIRECTIONS}.undirection": [case("rt.undirection(x, like=np.zeros_like(x, shape=(3, 2)), j=1)", (2,))],
+    f"{CORE}.List": [case("p = rt.List([x, y * x])\nreturn p[0] * p[1]", (3,), (3,))],
+    f"{CORE}.Tuple": [case("p = rt.Tuple([x, y])\nreturn np.sum(p[0]) * p[1]", (3,), (2,))],
+    f"{CORE}.Dict": [case("p = rt.Dict({'a': x, 'b': y})\nreturn np.sum(p['a']) * p['b']", (3,), (2,))],
+    f"{DIRECTIONS}.stack_directions": [case("rt.stack_directions([x, y, x * y])", (2,), (2,))],
+    f"{DIRECTIONS}.unstack_directions": [case("p = rt.unstack_directions(x, like=[1.0, 2.0])\nreturn p[0] * p[1]",
+                                              (2, 3))],
+    f"{DIRECTIONS}.take_directions": [case("rt.take_directions(x, 1)", (2, 3)),
+                                      case("rt.take_directions(x, (slice(0, 2), 1))", (2, 3, 2)),
+                                      case("rt.take_directions(x, np.array([0, 2, 0]))", (2, 3))],
+    f"{DIRECTIONS}.untake_directions": [case("rt.untake_directions(x, like=np.ones((2, 3)), index=np.array([0, 2, 0]))",
+                                              (2, 3))],
+    f"{DIRECTIONS}.total_directions": [case("rt.total_directions(x)", (3, 2, 2)), case("rt.total_directions(x)", (3,))],
+    f"{DIRECTIONS}.spread_directions": [case("rt.spread_directions(x, like=np.ones((3, 2, 2)))", (3,))],
 }
