@@ -53,6 +53,8 @@ def analyze(fn: Function, wrt: tuple[str, ...], callee_outputs: Callable | None 
     vary (its own analysis), or None; without it every result of a call with a varied argument varies."""
     varied = _Varied(wrt)
     varied.callee_outputs = callee_outputs
+    for p in fn.params:  # (a parameter's parts are the caller's: not followed)
+        varied.forget(p.name)
     _vary(fn.body, varied)
     useful = {n.id for n in fn.returns if isinstance(n, ast.Name)}
     _use(fn.body, useful)
@@ -73,6 +75,8 @@ def _vary(block: list[Stmt], varied: set[str]) -> None:
             _vary(stmt.body, varied)
             _vary(stmt.orelse, varied)
         elif isinstance(stmt, Loop):
+            if stmt.target is not None and isinstance(varied, _Varied):
+                varied.forget(stmt.target)  # (the loop variable's parts are its iterable's items')
             size = -1
             while size != len(varied):  # until a trip changes nothing
                 size = len(varied)
@@ -90,6 +94,7 @@ class _Varied(set):
         self.lists: dict[str, tuple[bool, ...] | None] = {}  # a list's items' parts (None: no item yet)
 
         self.untracked: set[str] = set()  # lists whose items are not all tuples of one length
+        self.untracked_tuples: set[str] = set()  # names bound to tuples of different lengths
         self.callee_outputs: Callable | None = None
 
     def join_list(self, name: str, parts: tuple[bool, ...] | None) -> None:
@@ -105,12 +110,31 @@ class _Varied(set):
             parts = old
         self.lists[name] = parts
 
+    def join_tuple(self, name: str, parts: tuple[bool, ...]) -> None:
+        """A tuple's parts, joined with those of its other bindings (both branches of an if bind the
+        merged name; a loop binds it again): a part varies where it varies in any of them."""
+        if name in self.untracked_tuples:
+            return
+        old = self.tuples.get(name)
+        if old is not None and len(old) != len(parts):
+            self.untracked_tuples.add(name)  # tuples of different lengths: not followed
+            del self.tuples[name]
+            return
+        self.tuples[name] = parts if old is None else tuple(a or b for a, b in zip(old, parts))
+
+    def forget(self, name: str, lists: bool = True) -> None:
+        """Parts of this name's tuples are not followed (from now on, as for every binding)."""
+        self.untracked_tuples.add(name)
+        self.tuples.pop(name, None)
+        if lists:
+            self.untrack(name)
+
     def untrack(self, name: str) -> None:
         self.untracked.add(name)
         self.lists.pop(name, None)
 
 
-def _callee_results(apply: Apply, varied: _Varied) -> bool:
+def _callee_results(apply: Apply, varied: _Varied, kept: set[str]) -> bool:
     """A call of a function of the user's: its results that vary by its own analysis (a pair
     (array, shape) as a tuple whose second part does not vary). True where that decided the targets."""
     moving = frozenset(p for p, arg in apply.args.items() if _varied_names(arg, varied))
@@ -120,7 +144,8 @@ def _callee_results(apply: Apply, varied: _Varied) -> bool:
     if len(apply.targets) == len(outputs):
         varied.update(t for t, part in zip(apply.targets, outputs) if part)
     elif len(apply.targets) == 1 and len(outputs) > 1:
-        varied.tuples[apply.target] = outputs
+        kept.add(apply.target)
+        varied.join_tuple(apply.target, outputs)
         if any(outputs):
             varied.add(apply.target)
     else:
@@ -129,39 +154,54 @@ def _callee_results(apply: Apply, varied: _Varied) -> bool:
 
 
 def _follow_parts(apply: Apply, varied: _Varied) -> bool:
-    """Follow tuples and lists of tuples item by item; True where that decided the targets."""
+    """Follow tuples and lists of tuples item by item; True where that decided the targets. A name
+    bound, anywhere, by anything whose parts are not followed is not followed from then on (its parts
+    are unknown: every part may vary)."""
+    tuples: set[str] = set()  # the targets whose parts this binding followed
+    lists: set[str] = set()
+    decided = _parts_of(apply, varied, tuples, lists)
+    for target in apply.targets:
+        if target not in tuples:
+            varied.forget(target, lists=False)
+        if target not in lists:
+            varied.untrack(target)
+    return decided
+
+
+def _parts_of(apply: Apply, varied: _Varied, tuples: set[str], lists: set[str]) -> bool:
     if apply.rule.callee is not None:
-        return _callee_results(apply, varied)
+        return _callee_results(apply, varied, tuples)
     key, a = apply.rule.key, apply.args.get("a")
     source = a.id if isinstance(a, ast.Name) else None
     target = apply.targets[0]
     if key.startswith("tuple.display") and isinstance(apply.primal, ast.Tuple):
-        varied.tuples[target] = tuple(bool(_varied_names(e, varied)) for e in apply.primal.elts)
+        tuples.add(target)
+        varied.join_tuple(target, tuple(bool(_varied_names(e, varied)) for e in apply.primal.elts))
     elif key == "constant" and isinstance(apply.primal, ast.List) and not apply.primal.elts:
+        lists.add(target)
         varied.join_list(target, None)
     elif key == "list.append":
         value = apply.args.get("value")
         if source in varied.lists and isinstance(value, ast.Name) and value.id in varied.tuples:
+            lists.add(target)
             varied.join_list(target, varied.lists[source])
             varied.join_list(target, varied.tuples[value.id])
-        else:
-            varied.untrack(target)
-    elif key == "identity" and source in varied.untracked:
-        varied.untrack(target)
     elif key == "identity" and source in varied.lists:
+        lists.add(target)
         varied.join_list(target, varied.lists[source])
     elif key == "identity" and source in varied.tuples:
-        varied.tuples[target] = varied.tuples[source]
+        tuples.add(target)
+        varied.join_tuple(target, varied.tuples[source])
     elif key == "getitem" and source in varied.lists and varied.lists[source] is not None:
         index = apply.args.get("index")
         if _integer_literal(index):
-            varied.tuples[target] = varied.lists[source]  # type: ignore[assignment]
-            if not any(varied.tuples[target]):
+            tuples.add(target)
+            varied.join_tuple(target, varied.lists[source])  # type: ignore[arg-type]
+            if target in varied.tuples and not any(varied.tuples[target]):
                 return True
         elif isinstance(index, ast.Call) and isinstance(index.func, ast.Name) and index.func.id == "slice":
+            lists.add(target)
             varied.join_list(target, varied.lists[source])
-    elif key == "getitem" and source in varied.untracked:
-        varied.untrack(target)
     elif key == "unpack" and source in varied.tuples and len(varied.tuples[source]) == len(apply.targets):
         varied.update(t for t, part in zip(apply.targets, varied.tuples[source]) if part)
         return True

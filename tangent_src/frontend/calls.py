@@ -389,7 +389,13 @@ _STRUCTURE = ("shape", "ndim", "size", "dtype")  # what an array's attribute say
 def _runtime_helper(obj: Any) -> bool:
     """A helper of generated code (tangent_src.runtime) that has no rule of its own: differentiated,
     when a derivative is differentiated again, from its source like a function of the user's."""
-    return (getattr(obj, "__module__", "") or "").startswith("tangent_src.runtime.")
+    return (getattr(obj, "__module__", "") or "").startswith("tangent_src.runtime.") \
+        and getattr(obj, "__name__", "") not in _NOT_AGAIN
+
+
+# helpers whose own derivative is not made from their code: eig's work in complex numbers, which the
+# derivatives here (of real functions) do not follow; a derivative calling them is refused again
+_NOT_AGAIN = frozenset({"eig_tangent", "eig_adjoint"})
 
 
 def _qualified_name(obj: Any) -> str:
