@@ -451,3 +451,29 @@ def test_items_of_a_tuple_broadcast_against_each_other(mode):
     two = (np.full(3, 0.5), np.arange(6.0).reshape(2, 3))
     errors = ts.check_grad(items_of_a_helpers_tuple, two, (0, 1), mode=mode)
     assert max(errors) < TOLERANCE
+
+
+def parts_chosen_by_a_flag(x, y, flag=True):
+    g = (x, y, x * y)
+    a, b, c = g if flag else (None, g, None)
+    return np.sum(a * c) + np.sum(b)
+
+
+def parts_rebound_in_a_loop(x, y):
+    pair = (x, 1.0)
+    total = 0.0
+    for _ in range(2):
+        first, second = pair
+        total = total + np.sum(first * second)
+        pair = (2.0, y * first)  # the parts that vary change places from one trip to the next
+    return total
+
+
+@pytest.mark.parametrize("fn", [parts_chosen_by_a_flag, parts_rebound_in_a_loop])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_tuple_parts_bound_several_ways_keep_their_derivatives(fn, mode):
+    """A name bound to tuples in two branches, or again in a loop: a part varies where it varies in any
+    binding (unpacking it gives no silent zero)."""
+    rng = np.random.default_rng(SEED)
+    args = (rng.standard_normal(3), rng.standard_normal(3))
+    assert max(ts.check_grad(fn, args, (0, 1), mode=mode)) < TOLERANCE

@@ -299,6 +299,8 @@ class _Simplify(ast.NodeTransformer):
 
 def zero_value(of: ast.expr, numpy: str = "np", containers: set[str] | None = None) -> ast.expr:
     """The zero derivative of the value `of`, written as simply as it can be."""
+    if isinstance(of, ast.Constant) and (of.value is None or isinstance(of.value, (str, bytes))):
+        return ast.Constant(None)  # no number: no derivative (pack_like and the containers read None as 0)
     if isinstance(of, ast.Name) and of.id in (containers or ()):
         return ast.Call(ast.Name("zeros_like_tree"), [of], [])  # a list of zeros
     if isinstance(of, ast.Dict):

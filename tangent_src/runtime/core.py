@@ -268,7 +268,8 @@ def updated_in_place(x, method):
 
 def pack_like(parts, like):
     """Adjoint of unpacking `a, b = x`: (ba, bb) packed like x, zeros where a part is None."""
-    filled = [zeros_like_tree(v) if p is None else p for p, v in zip(parts, like)]
+    filled = [zeros_like_tree(v) if p is None or (_is_zero_number(p) and hasattr(v, "shape")) else p
+              for p, v in zip(parts, like)]  # (a zero number: a zero tangent of an array part)
     if isinstance(like, (tuple, list)):
         return List(filled) if isinstance(like, list) else Tuple(filled)
     return np.stack(filled)  # the rows of an array

@@ -92,6 +92,8 @@ class Context:
 
     def directional_zeros(self, of: ast.expr) -> ast.expr:
         """A zero tangent in every direction (vector mode): zeros shaped (k,) + the value's shape."""
+        if isinstance(of, ast.Constant) and (of.value is None or isinstance(of.value, (str, bytes))):
+            return ast.Constant(None)
         return ast.Call(ast.Name("zeros_along"), [of, ast.Name(self.directions)], [])  # type: ignore[arg-type]
 
 
