@@ -156,6 +156,8 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     single = not isinstance(wrt, (tuple, list))
     forward, reverse = api.jvp(fn, wrt), api.vjp(fn, wrt)
+    name = getattr(fn, "__name__", "f")
+    described = f"The Jacobian of {name} with respect to {wrt!r}, mode={mode!r}."
 
     def full_jacobian(*args: Any, **kwargs: Any) -> Any:
         positions = _positions(fn, wrt, len(args))
@@ -165,6 +167,8 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
         if mode == "auto":
             chosen, reason, value, first = _choose(forward, reverse, fn, args, kwargs, xs, single)
         full_jacobian.mode, full_jacobian.reason = chosen, reason  # type: ignore[attr-defined]
+        if mode == "auto":
+            full_jacobian.__doc__ = f"{described} Last call: {chosen} mode ({reason})."
         if chosen == "forward":
             try:
                 return _by_directions(fn, wrt, args, kwargs, positions, xs, single)
@@ -173,10 +177,8 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
         value = fn(*args, **kwargs) if value is None else value
         return _by_rows(reverse, args, kwargs, xs, value, single, first.get("row"))
 
-    name = getattr(fn, "__name__", "f")
     full_jacobian.__name__ = f"jacobian_{name}"
-    full_jacobian.__doc__ = (f"The Jacobian of {name} with respect to {wrt!r}, mode={mode!r}"
-                             + (" (the choice of each call is in .mode and .reason)" if mode == "auto" else ""))
+    full_jacobian.__doc__ = described + (" The choice of each call is in .mode and .reason." if mode == "auto" else "")
     full_jacobian.mode = mode if mode != "auto" else None  # type: ignore[attr-defined]
     full_jacobian.reason = None  # type: ignore[attr-defined]
     return full_jacobian

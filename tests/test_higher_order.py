@@ -285,6 +285,7 @@ def test_auto_mode_chooses_by_the_shape_and_reports_it():
     np.testing.assert_allclose(J, ts.jacrev(tall)(z), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(J[:20, 0], np.arange(20.0) * np.cos(z[0] * np.arange(20.0)), rtol=1e-12)
     assert "mode" in ts.jacobian(tall).__doc__
+    assert "Last call: forward mode" in jacobian_tall.__doc__
 
 
 def test_gauss_newton_from_the_jacobian_of_residuals():

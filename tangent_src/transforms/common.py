@@ -66,6 +66,7 @@ class Context:
     # vector forward mode: tangents carry the number of directions held by this name on a leading axis
     directions: str | None = None
     vector: bool = False  # make the forward mode of vector mode (transforms/forward.py)
+    callee_results: set[str] | None = None  # names a call of a function of the user's binds
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)
@@ -87,8 +88,18 @@ class Context:
             linear=self.derivative_names,
             numpy=self.numpy,
             containers=self.containers,
-            zeros=self.directional_zeros if self.directions else None,
+            zeros=self.directional_zeros if self.directions else self.structured_zeros,
         )
+
+    def structured_zeros(self, of: ast.expr) -> ast.expr:
+        """The zero derivative of a value: `zeros_like_tree` for what a function of the user's returned
+        (a cache: a tuple or dict of values, whose zero has its structure), else as zero_value."""
+        if self.callee_results is None:
+            self.callee_results = {t for s in walk(self.fn.body) if isinstance(s, Apply) and s.rule.callee is not None
+                                   for t in s.targets}
+        if isinstance(of, ast.Name) and of.id in self.callee_results:
+            return ast.Call(ast.Name("zeros_like_tree"), [of], [])
+        return zero_value(of, self.numpy, self.containers)
 
     def directional_zeros(self, of: ast.expr) -> ast.expr:
         """A zero tangent in every direction (vector mode): zeros shaped (k,) + the value's shape."""

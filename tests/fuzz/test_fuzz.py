@@ -21,7 +21,7 @@ from .check import FAILING, check_case, check_program
 from .constructs import FAMILIES, generate_case
 from .programs import HypothesisDraw, generate
 
-EXAMPLES = int(os.environ.get("TANGENT_SRC_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("TANGENT_SRC_FUZZ_EXAMPLES", "80"))
 CONSTRUCT_EXAMPLES = max(1, EXAMPLES // 20)  # per family of tests/fuzz/constructs.py
 FUZZ = settings(
     max_examples=EXAMPLES,
