@@ -67,6 +67,7 @@ class Context:
     directions: str | None = None
     vector: bool = False  # make the forward mode of vector mode (transforms/forward.py)
     callee_results: set[str] | None = None  # names a call of a function of the user's binds
+    shapes: set[str] = field(default_factory=set)  # names holding shapes, sizes and lengths
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)
@@ -95,10 +96,13 @@ class Context:
         """The zero derivative of a value: `zeros_like_tree` for what a function of the user's returned
         (a cache: a tuple or dict of values, whose zero has its structure), else as zero_value."""
         if self.callee_results is None:
-            self.callee_results = {t for s in walk(self.fn.body) if isinstance(s, Apply) and s.rule.callee is not None
-                                   for t in s.targets}
+            applies = [s for s in walk(self.fn.body) if isinstance(s, Apply)]
+            self.callee_results = {t for s in applies if s.rule.callee is not None for t in s.targets}
+            self.shapes = {t for s in applies if s.rule.key in _SHAPE_RULES for t in s.targets}
         if isinstance(of, ast.Name) and of.id in self.callee_results:
             return ast.Call(ast.Name("zeros_like_tree"), [of], [])
+        if isinstance(of, ast.Name) and of.id in self.shapes:
+            return ast.Constant(0.0)  # a shape or a count (recorded on a tape): no array of zeros for it
         return zero_value(of, self.numpy, self.containers)
 
     def directional_zeros(self, of: ast.expr) -> ast.expr:
@@ -278,6 +282,10 @@ _ARRAY_RESULTS = frozenset({
     "numpy.eye", "numpy.arange", "numpy.linspace", "scipy.special.logsumexp", "scipy.special.softmax",
     "scipy.special.log_softmax",
 })
+
+
+_SHAPE_RULES = frozenset({"numpy.shape", "ndarray.shape", "numpy.ndim", "ndarray.ndim", "numpy.size", "ndarray.size",
+                          "builtins.len"})
 
 
 def certain_arrays(fn: Function, containers: set[str]) -> set[str]:
