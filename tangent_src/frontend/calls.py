@@ -372,8 +372,8 @@ class Calls:
             return MissingRule(
                 f"`{name}` ({qualified}), a helper of tangent_src's generated code, has no derivative rule "
                 "yet, so this derivative cannot be differentiated again", self.span(func),
-                hint="differentiate the original function in another way (ts.hvp, ts.hessian and ts.jacobian "
-                "compose jvp and grad), or register a rule for the helper with tangent_src.rules.rule")
+                hint="the first derivative works as it is; for second derivatives of this function, register a "
+                "rule for the helper with tangent_src.rules.rule (README: Second derivatives)")
         return MissingRule(
             f"`{name}` ({qualified}) has no derivative rule",
             self.span(func),
