@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import api
-from .errors import BadWrt, TransformError
+from .errors import BadWrt
 
 MODES = ("auto", "forward", "reverse")
 _COUNTER = itertools.count(1)
@@ -147,11 +147,12 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
     """`jacobian(f, wrt, mode)(*args)`: the Jacobian of f's result, shaped `out.shape + x.shape` (tuples
     per result for a tuple result, per parameter for a tuple wrt).
 
-    mode="forward" builds it from n jvp sweeps (n: the size of the wrt arguments), "reverse" from m vjp
-    sweeps (m: the size of the result); "auto" chooses at each call by the cost: n times the time of one
-    jvp against m times the time of one vjp, each timed once on the arguments (the sweeps timed are
-    kept as the Jacobian's first column and row), or by n against m alone where one is at least four
-    times the other. The returned function reports its last choice as `.mode` (and `.reason`)."""
+    mode="forward" builds it from the tangents along all n unit directions (n: the size of the wrt
+    arguments) by vector forward mode, "reverse" from m vjp sweeps (m: the size of the result); "auto"
+    chooses at each call by the cost: n times the time of one jvp against m times the time of one vjp,
+    each timed once on the arguments (the vjp timed is kept as the Jacobian's first row), or by n
+    against m alone where one is at least four times the other. The returned function reports its last
+    choice as `.mode` (and `.reason`)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     single = not isinstance(wrt, (tuple, list))
@@ -170,10 +171,7 @@ def jacobian(fn: Callable, wrt: Any = 0, mode: str = "auto") -> Callable:
         if mode == "auto":
             full_jacobian.__doc__ = f"{described} Last call: {chosen} mode ({reason})."
         if chosen == "forward":
-            try:
-                return _by_directions(fn, wrt, args, kwargs, positions, xs, single)
-            except TransformError:  # (a construct vector mode does not take: one jvp per direction)
-                return _by_columns(forward, args, kwargs, xs, single, first.get("column"))
+            return _by_directions(fn, wrt, args, kwargs, positions, xs, single)
         value = fn(*args, **kwargs) if value is None else value
         return _by_rows(reverse, args, kwargs, xs, value, single, first.get("row"))
 
@@ -212,29 +210,6 @@ def _by_directions(fn: Callable, wrt: Any, args: tuple, kwargs: dict, positions:
     return tuple(result) if isinstance(value, tuple) else result[0]
 
 
-def _by_columns(forward: Callable, args: tuple, kwargs: dict, xs: list, single: bool, first: Any) -> Any:
-    """J's columns: the tangent of the result along each basis direction of each wrt argument."""
-    blocks = []
-    value = None
-    for j, x in enumerate(xs):
-        columns = []
-        for k, e in enumerate(_basis(x)):
-            if j == 0 and k == 0 and first is not None:
-                value, tangent = first
-            else:
-                tangents = tuple(e if i == j else _zeros(other) for i, other in enumerate(xs))
-                value, tangent = forward(*args, *tangents, **kwargs)
-            columns.append(tangent)
-        blocks.append(columns)
-    outputs = value if isinstance(value, tuple) else (value,)
-    result = []
-    for o, out in enumerate(outputs):
-        per_wrt = [_assemble([c[o] if isinstance(value, tuple) else c for c in columns], np.shape(out),
-                             np.shape(x), like=x) for columns, x in zip(blocks, xs)]
-        result.append(per_wrt[0] if single else tuple(per_wrt))
-    return tuple(result) if isinstance(value, tuple) else result[0]
-
-
 def _by_rows(reverse: Callable, args: tuple, kwargs: dict, xs: list, value: Any, single: bool, first: Any) -> Any:
     """J's rows: each basis cotangent of each result pulled back to the wrt arguments."""
     outputs = value if isinstance(value, tuple) else (value,)
@@ -268,7 +243,7 @@ def _choose(forward: Callable, reverse: Callable, fn: Callable, args: tuple, kwa
     if max(n, m) >= 4 * min(n, m):
         chosen = "forward" if n < m else "reverse"
         return chosen, f"{n} inputs, {m} outputs: {n if chosen == 'forward' else m} sweeps of {chosen} mode", \
-            value, {"column": column}
+            value, {}
     cotangent = tuple(next(iter(_basis(out))) if i == 0 else _zeros(out) for i, out in enumerate(outputs)) \
         if isinstance(value, tuple) else next(iter(_basis(value)))
     start = time.perf_counter()
@@ -277,13 +252,7 @@ def _choose(forward: Callable, reverse: Callable, fn: Callable, args: tuple, kwa
     chosen = "forward" if n * forward_time <= m * reverse_time else "reverse"
     reason = (f"{n} inputs x {forward_time * 1e6:.0f} us per jvp against {m} outputs x "
               f"{reverse_time * 1e6:.0f} us per vjp")
-    return chosen, reason, value, {"column": column, "row": row}
-
-
-def _assemble(columns: list, out_shape: tuple, x_shape: tuple, like: Any) -> Any:
-    """Columns (each shaped like the result) side by side: out_shape + x_shape."""
-    stacked = np.stack([_array(c, like) for c in columns], axis=-1)
-    return np.reshape(stacked, tuple(out_shape) + tuple(x_shape))
+    return chosen, reason, value, {"row": row}
 
 
 def _assemble_rows(rows: list, out_shape: tuple, x_shape: tuple, like: Any) -> Any:

@@ -9,6 +9,8 @@ tangent rule is linear in the tangents.
 
 import numpy as np
 
+from .core import unindex
+
 
 def direction_count(*tangents):
     """k, the length of the leading axis of the first array among the tangents (trees included)."""
@@ -110,11 +112,7 @@ def unstack_directions(g, like):
 def untake_directions(g, like, index):
     """Adjoint of take_directions(t, index): zeros shaped like t with g added at index in every direction."""
     if isinstance(like, (list, tuple, dict)) or not hasattr(like, "shape"):
-        from .core import unindex
-
         return unindex(g, like=like, index=index)
-    from .core import unindex
-
     return unindex(g, like=like, index=(slice(None),) + (index if isinstance(index, tuple) else (index,)))
 
 

@@ -141,15 +141,7 @@ def vector_tangent(ctx: Context, apply: Apply) -> tuple[list[ast.stmt], ast.expr
     if rule.key == "getitem":
         statements, expr = tangent_expression(ctx, apply)
         if isinstance(expr, ast.Subscript):  # da[index] -> take_directions(da, index)
-            index = expr.slice
-            if isinstance(index, ast.Slice):
-                index = ast.Call(ast.Name("slice"), [index.lower or ast.Constant(None),
-                                                     index.upper or ast.Constant(None),
-                                                     index.step or ast.Constant(None)], [])
-            elif isinstance(index, ast.Tuple):
-                index = ast.Tuple([ast.Call(ast.Name("slice"), [e.lower or ast.Constant(None), e.upper or
-                                                                 ast.Constant(None), e.step or ast.Constant(None)], [])
-                                   if isinstance(e, ast.Slice) else e for e in index.elts], ast.Load())
+            index = apply.args["index"]  # (the index as the IR holds it: `slice(...)` calls, not `a:b`)
             return statements, ast.Call(ast.Name("take_directions"), [expr.value, index], [])
         return statements, expr
     j = ctx.names.fresh("j")
