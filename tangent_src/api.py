@@ -58,13 +58,23 @@ def _slot(fn: Callable) -> tuple[Any, Any]:
         return (wrapper, None) if wrapper is not None else (type(fn), ("object", id(fn)))
 
 
-def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_aux: bool = False) -> Callable:
+def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_aux: bool = False,
+                checkpoint: int | str | bool | None = None) -> Callable:
+    _check_checkpoint(checkpoint)
     holder, which = _slot(fn)
     per_function = _CACHE.setdefault(holder, {})
-    key = (which, mode, _wrt_key(wrt), annotate, has_aux)
+    key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint)
     if key not in per_function:
-        per_function[key] = _make(fn, mode, wrt, annotate, has_aux)
+        per_function[key] = _make(fn, mode, wrt, annotate, has_aux, checkpoint)
     return per_function[key]
+
+
+def _check_checkpoint(checkpoint: Any) -> None:
+    if checkpoint is None or checkpoint is False or checkpoint == "sqrt" \
+            or isinstance(checkpoint, int) and not isinstance(checkpoint, bool) and checkpoint >= 1:
+        return
+    raise ValueError(f"checkpoint must be a number of snapshots >= 1, 'sqrt', None (only the loops a "
+                     f"`# tangent_src: checkpoint(...)` directive marks) or False (none); got {checkpoint!r}")
 
 
 @dataclass
@@ -193,7 +203,8 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
     return (mapped[0] if single else tuple(mapped)), attributes
 
 
-def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> Callable:
+def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
+          checkpoint: int | str | bool | None = None) -> Callable:
     vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
     mode = "jvp" if vector else mode
     target = _unbind(fn)
@@ -206,7 +217,8 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool) -> C
 
     def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
         function = specialized(target.function, {**known, **values}, attributes)
-        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand, vector=vector)
+        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand, vector=vector,
+                      checkpoint=checkpoint)
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -345,34 +357,44 @@ class _Lazy:
         return self._last.__tangent_src__  # type: ignore[attr-defined]
 
 
-def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False) -> Callable:
+def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
+         checkpoint: int | str | bool | None = None) -> Callable:
     """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`.
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
     returns `(gradient, aux)`, aux as fn returns it (never differentiated).
     annotate=True comments each derivative statement with the statement it comes from.
+    checkpoint=k: each outermost `for t in range(n)` loop of fn keeps at most k snapshots
+    of the values it carries and runs trips again from them (binomial checkpointing: the
+    fewest trips run again), instead of recording every trip; checkpoint="sqrt": snapshots
+    every ceil(sqrt(n)) trips; None: only loops marked `# tangent_src: checkpoint(snapshots=k)`
+    on the line before them; False: no loop, marked or not. See the README's "Memory".
     """
-    return _derivative(fn, "grad", wrt, annotate, has_aux)
+    return _derivative(fn, "grad", wrt, annotate, has_aux, checkpoint)
 
 
-def value_and_grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False) -> Callable:
+def value_and_grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
+                   checkpoint: int | str | bool | None = None) -> Callable:
     """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient).
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
     returns `((value, aux), gradient)`, aux never differentiated.
     annotate=True comments each derivative statement with the statement it comes from.
+    checkpoint: as for grad.
     """
-    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux)
+    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux, checkpoint)
 
 
-def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False) -> Callable:
+def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False,
+        checkpoint: int | str | bool | None = None) -> Callable:
     """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back.
 
     The last positional argument is the cotangent; the others and the keyword
     arguments are f's, bound as f binds them (defaults may be left out).
     annotate=True comments each derivative statement with the statement it comes from.
+    checkpoint: as for grad.
     """
-    return _derivative(fn, "vjp", wrt, annotate)
+    return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint)
 
 
 def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None) -> Callable:

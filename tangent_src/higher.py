@@ -32,7 +32,7 @@ def hvp(fn: Callable, wrt: Any = 0) -> Callable:
     v is shaped like the wrt argument (a tuple of such, one per parameter, for a tuple wrt), and so
     is the result."""
     single = not isinstance(wrt, (tuple, list))
-    outer = api.jvp(api.grad(fn, wrt), wrt)
+    outer = api.jvp(api.grad(fn, wrt, checkpoint=False), wrt)  # (a checkpointed loop has no forward rules)
     written = _written_hvp(outer, fn, 1 if single else len(wrt), single)
     if written is not None:
         return written
@@ -86,7 +86,7 @@ def hessian(fn: Callable, wrt: Any = 0) -> Callable:
     along every unit direction, by vector forward mode over the generated gradient (one sweep
     carries up to CHUNK directions at once); symmetric up to rounding."""
     single = not isinstance(wrt, (tuple, list))
-    gradient = api.grad(fn, wrt)
+    gradient = api.grad(fn, wrt, checkpoint=False)
 
     def full_hessian(*args: Any, **kwargs: Any) -> Any:
         positions = _positions(fn, wrt, len(args))

@@ -65,6 +65,9 @@ class Loop:
     carry: list[Apply]  # `entry = exit` copies of the values carried into the next trip
     exits: list[ast.expr]  # conditions, evaluated after a trip, that end the loop
     span: SourceSpan | None = None
+    # `# tangent_src: checkpoint(snapshots=8)` on the line before the loop: 8, "sqrt", or False
+    # (never checkpointed); None: the call's setting (see transforms/checkpointing.py)
+    checkpoint: int | str | bool | None = None
 
 
 @dataclass

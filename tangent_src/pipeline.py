@@ -74,6 +74,9 @@ class Session:
     # the caller (the Python API) makes the derivative again for the arguments' values where the
     # function needs them (NeedsValue); the CLI cannot, and the generated code checks them instead
     on_demand: bool = False
+    # reverse mode's checkpointing of loops (transforms/checkpointing.py): the call's setting, which
+    # applies to the outermost range loops of the function asked for (False: none, directives too)
+    checkpoint: int | str | bool | None = None
 
     def effects_of(self, fn: Callable) -> Effects:
         """What calling a function of the user's does besides computing its result (derived once)."""
@@ -152,7 +155,8 @@ class Session:
             taken = set(ir.names) | HELPERS | {numpy_name}
             ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
                           containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
-                          vector=self.vector)
+                          vector=self.vector,
+                          checkpoint=self.checkpoint if not internal or self.checkpoint is False else None)
             stage = "transform"
             name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
@@ -235,14 +239,16 @@ def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: Nee
 
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
-           has_aux: bool = False, on_demand: bool = False, vector: bool = False) -> Derivative:
+           has_aux: bool = False, on_demand: bool = False, vector: bool = False,
+           checkpoint: int | str | bool | None = None) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
     primitive per line, for debugging the stages. has_aux (grad, value_and_grad):
-    the function returns (value, aux), and aux is passed through undifferentiated.
+    the function returns (value, aux), and aux is passed through undifferentiated. checkpoint:
+    see transforms/checkpointing.py.
     """
-    session = Session(annotate=annotate, on_demand=on_demand, vector=vector)
+    session = Session(annotate=annotate, on_demand=on_demand, vector=vector, checkpoint=checkpoint)
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after, has_aux=has_aux)
     ordered: list[Variant] = []
     _callees_first(main, ordered)
@@ -252,13 +258,15 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
 
 
 def derive_all(requests: list[tuple[Callable, str, Any]], annotate: bool = False,
-               has_aux: bool = False) -> tuple[list[Variant], list[Variant]]:
+               has_aux: bool = False,
+               checkpoint: int | str | bool | None = None) -> tuple[list[Variant], list[Variant]]:
     """Several derivatives made in one session, so that functions they share are derived once.
 
     Returns the requested variants, and every variant to write, callees first.
     has_aux applies to the grad and value_and_grad requests.
     """
-    session = Session(annotate=annotate, reserved={f"{mode}_{fn.__name__}" for fn, mode, _ in requests})
+    session = Session(annotate=annotate, reserved={f"{mode}_{fn.__name__}" for fn, mode, _ in requests},
+                      checkpoint=checkpoint)
     mains = [session.variant(fn, mode, wrt, internal=False,
                              has_aux=has_aux and mode in ("grad", "value_and_grad")) for fn, mode, wrt in requests]
     ordered: list[Variant] = []

@@ -24,6 +24,7 @@ one name per value where control flow joins:
 from __future__ import annotations
 
 import ast
+import re
 import functools
 from typing import TYPE_CHECKING, Callable
 
@@ -526,8 +527,40 @@ class ControlFlow:
         for apply in carry:
             name = next(n for n, v in before.items() if v == apply.target)
             self.current[name] = apply.target
-        self.body.append(Loop(kind, target, iterable, test_body, test, body, carry, self.exits, self.span(node)))
+        self.body.append(Loop(kind, target, iterable, test_body, test, body, carry, self.exits, self.span(node),
+                              checkpoint=self.checkpoint_directive(node)))
         self.exits = saved_exits
+
+    def checkpoint_directive(self: _Normalizer, node: cst.For | cst.While) -> int | str | bool | None:
+        """The setting of `# tangent_src: checkpoint(snapshots=8)` on the line before a loop (also
+        `checkpoint(snapshots="sqrt")`, and `checkpoint(snapshots=None)` for a loop never checkpointed);
+        None where there is no such comment."""
+        comments = [line.comment.value for line in node.leading_lines if line.comment is not None]
+        if not comments or not re.match(r"#\s*tangent_src\s*:", comments[-1]):
+            return None
+        text = comments[-1].split(":", 1)[1].strip()
+        hint = ('write `# tangent_src: checkpoint(snapshots=8)` (a number of snapshots, or "sqrt"; '
+                'snapshots=None: never checkpoint this loop) on the line before a `for` loop')
+        try:
+            call = ast.parse(text, mode="eval").body
+        except SyntaxError:
+            call = None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "checkpoint"
+                and len(call.args) + len(call.keywords) == 1
+                and all(k.arg == "snapshots" for k in call.keywords)):
+            raise self.unsupported(node, f"the directive `{comments[-1]}` is not one tangent_src knows", hint=hint)
+        value = (call.args or [k.value for k in call.keywords])[0]
+        setting = value.value if isinstance(value, ast.Constant) else None
+        if setting is None and not isinstance(value, ast.Constant) or isinstance(setting, bool) \
+                or not (setting is None or setting == "sqrt" or isinstance(setting, int) and setting >= 1):
+            raise self.unsupported(node, f"`{comments[-1]}`: snapshots must be a number >= 1, \"sqrt\" or None",
+                                   hint=hint)
+        if isinstance(node, cst.While) and setting is not None:
+            raise self.unsupported(
+                node, f"`{comments[-1]}` marks a `while` loop, whose number of trips is not known when it starts",
+                hint="write the loop as `for step in range(n)` (with the number of steps known when it starts) "
+                     "to checkpoint it; a `while` loop keeps every trip's record")
+        return False if setting is None else setting
 
 
 def _item_target(node: cst.BaseExpression) -> bool:

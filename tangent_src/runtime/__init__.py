@@ -165,3 +165,4 @@ from .directions import (  # noqa: F401
     untake_directions,
     spread_directions,
 )
+from .checkpoint import Checkpoints  # noqa: F401, E402

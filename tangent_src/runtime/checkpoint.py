@@ -12,8 +12,22 @@ steps number t T - beta(s + 1, t - 1). The schedule is pulled one action at a ti
     ("advance", i, j)      run steps i, ..., j - 1 forward, recording nothing
     ("step", i)            run step i forward recording it, then reverse it
 
-so that a checkpointed loop reads as a loop over these actions, with the step's forward and reverse
-sweeps written once each. The schedule needs no arrays and makes none.
+`Checkpoints` is what generated code holds for one checkpointed loop: the schedule (binomial, or
+"sqrt": snapshots evenly spaced), the snapshots, and the tape, which keeps the records of the
+trips the schedule says to record and no others. Generated code pulls its actions as
+`(action, start, stop)`:
+
+    forward sweep   ("take", i, i)       snapshot the carried values (before trip i)
+                    ("advance", i, j)    run trips i, ..., j - 1, recording nothing
+                    ("record", i, j)     run trips i, ..., j - 1, recording each (the forward sweep ends
+                                         with the record of the last trip)
+    reverse sweep   ("reverse", i, i+1)  reverse trip i from its record (newest first)
+                    ("restore", i, i)    the carried values are again their snapshot before trip i
+                    and "take", "advance", "record" as above
+
+so that a checkpointed loop reads as a loop over these actions. Snapshots hold references: the
+generated code never writes into a value a call like `take` has seen (codegen/inplace.py). The
+schedule needs no arrays and makes none.
 """
 
 from math import comb
@@ -82,3 +96,114 @@ def binomial_schedule(steps, snapshots):
             segments += [("reverse", start, middle, free), ("drop", middle, middle, 0),
                          ("reverse", middle, end, free - 1)]
     yield ("drop", 0)
+
+
+def sqrt_schedule(steps, every=None):
+    """Snapshots every `every` steps (default: the ceiling of the square root of `steps`), each
+    segment recorded whole once and reversed, last first: about sqrt(T) snapshots and sqrt(T)
+    records held at a time, and T - (the last segment's length) extra steps. In the vocabulary of
+    `Checkpoints` (segments recorded whole: ("record", i, j) then j - i ("reverse", ...))."""
+    if steps <= 0:
+        return
+    every = every or max(1, _ceil_sqrt(steps))
+    starts = list(range(0, steps, every))
+    for start in starts[:-1]:
+        yield ("take", start, start)
+        yield ("advance", start, start + every)
+    for k, start in enumerate(reversed(starts)):
+        stop = min(start + every, steps)
+        if k:
+            yield ("restore", start, start)
+        yield ("record", start, stop)
+        yield from (("reverse", i, i + 1) for i in range(stop - 1, start - 1, -1))
+        if k:
+            yield ("drop", start, start)
+
+
+def _ceil_sqrt(n):
+    root = int(n ** 0.5)
+    while root * root < n:
+        root += 1
+    while (root - 1) * (root - 1) >= n:
+        root -= 1
+    return root
+
+
+def _binomial_actions(steps, snapshots):
+    """binomial_schedule in the vocabulary of `Checkpoints`."""
+    for action, *where in binomial_schedule(steps, snapshots):
+        if action == "step":
+            yield ("record", where[0], where[0] + 1)
+            yield ("reverse", where[0], where[0] + 1)
+        elif action == "advance":
+            yield ("advance", where[0], where[1])
+        else:
+            yield (action, where[0], where[0])
+
+
+class _Tape(list):
+    """A loop's tape that keeps only what is appended while its schedule records."""
+
+    __slots__ = ("recording",)
+
+    def __init__(self):
+        super().__init__()
+        self.recording = False
+
+    def append(self, record):
+        if self.recording:
+            list.append(self, record)
+
+
+class Checkpoints:
+    """The schedule, snapshots and tape of one checkpointed loop of `steps` trips.
+
+    snapshots: the most snapshots held at a time (the loop's start included), with binomial
+    checkpointing (revolve: the fewest extra trips); or "sqrt": snapshots evenly spaced every
+    ceil(sqrt(steps)) trips, each segment recorded whole."""
+
+    def __init__(self, steps, snapshots):
+        self.steps = steps
+        if snapshots == "sqrt":
+            self._actions = sqrt_schedule(steps)
+        else:
+            if isinstance(snapshots, bool) or not isinstance(snapshots, int) or snapshots < 1:
+                raise ValueError(f"checkpointing needs a number of snapshots >= 1 or 'sqrt', got {snapshots!r}")
+            self._actions = _binomial_actions(steps, snapshots)
+        self.tape = _Tape()
+        self.snapshots = {}
+        self.trips = 0  # trips run (advanced or recorded), for reports and tests
+        self.most = 0  # the most snapshots held at a time
+        self.observer = None  # memory reports (tangent_src/memory.py): called with self after each action
+
+    def forward(self):
+        """The actions of the forward sweep: up to and including the record of the last trip."""
+        for action in self._pull():
+            yield action
+            if action[0] == "record" and action[2] == self.steps:
+                return
+
+    def reverse(self):
+        """The actions left, for the reverse sweep."""
+        yield from self._pull()
+
+    def _pull(self):
+        for action, start, stop in self._actions:
+            if action == "drop":
+                del self.snapshots[start]
+                continue
+            self.tape.recording = action == "record"
+            if action in ("advance", "record"):
+                self.trips += stop - start
+            yield action, start, stop
+            if self.observer is not None:
+                self.observer(self)
+
+    def take(self, start, state):
+        """Keep the carried values before trip `start` (references: see the module docstring)."""
+        self.snapshots[start] = state
+        self.most = max(self.most, len(self.snapshots))
+
+    def restore(self, start):
+        """The carried values kept before trip `start`."""
+        return self.snapshots[start]

@@ -68,6 +68,9 @@ class Context:
     vector: bool = False  # make the forward mode of vector mode (transforms/forward.py)
     callee_results: set[str] | None = None  # names a call of a function of the user's binds
     shapes: set[str] = field(default_factory=set)  # names holding shapes, sizes and lengths
+    # reverse mode: snapshots for the outermost range loops (a number, "sqrt"), None (only the loops
+    # a directive marks), False (none, directives too): see transforms/checkpointing.py
+    checkpoint: int | str | bool | None = None
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)

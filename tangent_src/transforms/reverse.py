@@ -27,7 +27,10 @@ from dataclasses import dataclass, field
 
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
+from ..errors import UnsupportedSyntax
+from ..memory import is_checkpointed
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
+from . import checkpointing
 from .common import (Context, adjoint_contributions, call_wrt, callee_variant, derivative_call, has_effects,
                      is_differentiable, keeps, mark_container_items, statement_basis, zeros_like)
 from .forward import assign, loop_statements
@@ -138,7 +141,9 @@ class _Sweep:
     tapes: dict[int, str] = field(default_factory=dict)  # id(loop) -> the name of its tape
     records: dict[int, list[tuple[str, str | None]]] = field(default_factory=dict)  # id(block) -> what its end
     # records: (name, the name its shape goes by in the reverse sweep, if only its shape is recorded)
-    reverse_loops: list[tuple[ast.While, Loop]] = field(default_factory=list)
+    # (the reverse sweep's loop, the loop, the statements of one trip of it)
+    reverse_loops: list[tuple[ast.stmt, Loop, list[ast.stmt]]] = field(default_factory=list)
+    plans: dict[int, checkpointing.Plan] = field(default_factory=dict)  # id(loop) -> how it is checkpointed
     bound: set[str] = field(default_factory=set)  # names certainly bound where the statement at hand starts
     shape_uses: dict[str, list[ast.Name]] = field(default_factory=dict)  # x_shape -> the `like=` it renamed
     # id(block) -> the recorded names the reverse sweep reads only for their structure (`like=` of
@@ -170,7 +175,7 @@ class _Sweep:
             elif isinstance(stmt, If):
                 out += self.reverse_if(stmt, defined, loop)
             elif isinstance(stmt, Loop):
-                out += self.reverse_loop(stmt, defined)
+                out += self.reverse_loop(stmt, defined, outermost=loop is None)
         self.bound = outer
         return out
 
@@ -236,6 +241,13 @@ class _Sweep:
             cotangents = [ast.Name(a) if a in defined else zeros_like(ctx, t)
                           for a, t in zip(adjoints, apply.targets)]
             cotangent = cotangents[0] if len(cotangents) == 1 else ast.Tuple(cotangents)
+            if has_effects(ctx, apply) and is_checkpointed(apply.rule.callee):
+                raise UnsupportedSyntax(
+                    f"{getattr(apply.rule.callee, '__qualname__', 'this function')} is marked @checkpoint "
+                    "(called again in the reverse sweep), but it has effects (random draws, output, or writes into its "
+                    "arguments), which would happen again", apply.span,
+                    hint="remove @checkpoint (the call then runs once, its reverse sweep keeping what it computed), "
+                         "or move the effect out of the function")
             call = self.split_call(apply, wrt, cotangent) if has_effects(ctx, apply) else \
                 derivative_call(ctx, apply, "vjp", wrt, {"cotangent": cotangent})
             sources = [apply.args[p].id for p in wrt]  # type: ignore[union-attr]
@@ -279,7 +291,7 @@ class _Sweep:
             return []
         return [ast.If(stmt.test, then or [ast.Pass()], other)]
 
-    def reverse_loop(self, loop: Loop, defined: set[str]) -> list[ast.stmt]:
+    def reverse_loop(self, loop: Loop, defined: set[str], outermost: bool = False) -> list[ast.stmt]:
         before = set(defined)
         defined |= self.entering(loop)
         head = set(defined)
@@ -295,8 +307,14 @@ class _Sweep:
         defined |= head
         tape = self.tape(loop)
         body = self.restore(trip, body, loop, tape_pop=True, also={loop.target} - {None}) + body
-        reverse = ast.While(ast.Name(tape), body, [])
-        self.reverse_loops.append((reverse, loop))
+        plan = checkpointing.plan_for(self.ctx, loop, outermost) if any(
+            not isinstance(s, ast.Expr) for s in body) else None  # (a loop whose reverse sweep reads nothing)
+        if plan is not None:
+            self.plans[id(loop)] = plan
+            reverse: ast.stmt = checkpointing.reverse_loop(plan, body)
+        else:
+            reverse = ast.While(ast.Name(tape), body, [])
+        self.reverse_loops.append((reverse, loop, body))
         return inits + [reverse]
 
     def entering(self, loop: Loop) -> set[str]:
@@ -391,7 +409,7 @@ class _Sweep:
         read that name: each trip's pop must restore it, even where the trip itself reads it
         only for its shape, or not at all.
         """
-        for reverse, loop in self.reverse_loops:
+        for reverse, loop, trip in self.reverse_loops:
             inside = {id(n) for n in ast.walk(reverse)}
             # what runs after the loop, whose pops assign the names last (what runs before it in its
             # own trip of an outer loop reads what that loop's pop gave back)
@@ -413,11 +431,11 @@ class _Sweep:
             entries.sort()
             pop = ast.Call(ast.Attribute(ast.Name(self.tape(loop)), "pop"), [], [])
             restore = assign(tuple(shape or name for name, shape in entries), pop)
-            for k, stmt in enumerate(reverse.body):
+            for k, stmt in enumerate(trip):
                 value = getattr(stmt, "value", None)
                 if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
                         and value.func.attr == "pop" and getattr(value.func.value, "id", None) == self.tape(loop):
-                    reverse.body[k] = restore
+                    trip[k] = restore
                     break
 
     def record(self, block: list[Stmt], loop: Loop, whole_trip: bool) -> list[ast.stmt]:
@@ -468,6 +486,8 @@ class _Sweep:
         trip = self.forward_block(loop.body, loop)
         carry = self.forward_block(list(loop.carry), loop)
         recording = self.record(loop.body, loop, whole_trip=True)
+        if id(loop) in self.plans:
+            return checkpointing.forward_loop(self.plans[id(loop)], loop, tape, trip + recording + carry)
         start = assign((tape,), ast.List([]))
         return [start] + loop_statements(loop, test_body, trip, carry, recording)
 
@@ -485,6 +505,8 @@ def _definite(block: list[Stmt], sweep: _Sweep) -> set[str]:
         elif isinstance(stmt, Loop):
             found.add(sweep.tape(stmt))
             found.update(a.target for a in stmt.carry)  # bound before the loop already
+            if id(stmt) in sweep.plans:  # `steps = range(n)`, `checkpoints = Checkpoints(...)`
+                found.update((sweep.plans[id(stmt)].steps, sweep.plans[id(stmt)].checkpoints))
     return found
 
 
