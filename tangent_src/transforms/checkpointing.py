@@ -78,7 +78,17 @@ def plan_for(ctx: Context, loop: Loop, outermost: bool) -> Plan | None:
     refuse_effects(ctx, loop)
     names = ctx.names
     return Plan(chosen, names.fresh("steps"), names.fresh("checkpoints"),  # type: ignore[arg-type]
-                [a.target for a in loop.carry], (names.fresh("action"), names.fresh("start"), names.fresh("stop")))
+                carried(loop), (names.fresh("action"), names.fresh("start"), names.fresh("stop")))
+
+
+def carried(loop: Loop) -> list[str]:
+    """The names whose values go from trip to trip: the loop's carries, and those of loops nested in
+    it that write back a name from before this loop (`x = x_2` of an inner loop over x)."""
+    nested = [a for s in walk(loop.body) if isinstance(s, Loop) for a in s.carry]
+    inner = {id(a) for a in nested}
+    made = {t for s in walk(loop.body) if isinstance(s, Apply) and id(s) not in inner for t in s.targets}
+    found = [a.target for a in loop.carry]
+    return found + sorted({a.target for a in nested if a.target not in made} - set(found))
 
 
 def _known_trips(loop: Loop) -> bool:
@@ -100,17 +110,33 @@ def refuse_effects(ctx: Context, loop: Loop) -> None:
     an object, a call of a function of the user's that has one) would not compute the same values
     again, or would repeat the effect. Checks (asserts, raises) may run again."""
     for stmt in walk(loop.body):
-        culprit = None
+        why = None
         if isinstance(stmt, Apply) and keeps(ctx, stmt):
-            culprit = stmt.source or ast.unparse(stmt.primal)
+            written = stmt.span.text.strip() if stmt.span is not None else stmt.source or ast.unparse(stmt.primal)
+            why = (f"`{written}` has an effect (a random draw, or a call "
+                   "of a function that draws, prints or writes into its arguments) that would happen again")
         elif isinstance(stmt, Effect) and not _check(stmt.statement):
-            culprit = ast.unparse(stmt.statement)
-        if culprit is not None:
+            written = stmt.span.text.strip() if stmt.span is not None else ast.unparse(stmt.statement)
+            why = f"`{written}` " + _effect(stmt)
+        if why is not None:
             raise UnsupportedSyntax(
-                f"a checkpointed loop runs its trips again, and `{culprit.strip()}` has an effect (a random draw, "
-                "output, or a write into an object) that would happen again or differ", stmt.span or loop.span,
-                hint="move the effect out of the loop (draw the random numbers before it), or keep this loop's "
-                     "full tape: `# tangent_src: checkpoint(snapshots=None)` on the line before it")
+                f"a checkpointed loop runs its trips again, and {why}", stmt.span or loop.span,
+                hint="keep this loop's full tape: `# tangent_src: checkpoint(snapshots=None)` on the line before "
+                     "it; or move the effect out of the loop (draw random numbers before it, keep per-step values "
+                     "in variables the loop carries rather than in a dict or list it writes into)")
+
+
+def _effect(effect: Effect) -> str:
+    statement = effect.statement
+    target = statement.targets[0] if isinstance(statement, ast.Assign) else None
+    if isinstance(target, ast.Subscript):
+        written = effect.span.source().split("[", 1)[0] if effect.span is not None else ast.unparse(target.value)
+        return (f"writes into `{written}`, an object that outlives the trip: it keeps every "
+                "trip's values (checkpointing would save nothing), and a trip run again would find it as the last "
+                "trip left it")
+    if isinstance(target, ast.Attribute):
+        return "sets an attribute of an object, which a trip run again would find as the last trip left it"
+    return "has an effect (output, or a change of state) that would happen again"
 
 
 def _check(statement: ast.stmt) -> bool:
