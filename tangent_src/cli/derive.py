@@ -51,6 +51,7 @@ examples:
   tangent-src derive model.py loss predict --mode both --annotate > derivatives.py
   tangent-src derive model.py loss --wrt W --html loss.html
   tangent-src derive model.py loss_and_accuracy --has-aux -o grad_model.py
+  tangent-src derive rnn.py loss --wrt W --checkpoint 10 -o grad_rnn.py
 
 modes: reverse (grad_f, for functions with a scalar result), forward (jvp_f),
 both; or one of grad, value_and_grad, vjp, jvp; or hvp (hvp_f(*args, v), the
@@ -95,9 +96,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="comment each derivative statement with its primal statement and rule")
     parser.add_argument("--html", metavar="OUT.html",
                         help="also write a page showing each function beside its derivative, lines linked")
+    parser.add_argument("--checkpoint", metavar="K", type=_checkpoint, default=None,
+                        help="reverse modes: each function's outermost `for ... in range(...)` loops keep at most K "
+                        "snapshots and run trips again from them instead of recording every trip (binomial "
+                        "checkpointing); K=sqrt: snapshots every sqrt(n) trips; K=none: not even the loops marked "
+                        "`# tangent_src: checkpoint(snapshots=k)`")
     parser.add_argument("--module", metavar="NAME",
                         help="the name that imports FILE (default: its file name without .py)")
     parser.set_defaults(run=run)
+
+
+def _checkpoint(text: str) -> int | str | bool:
+    if text in ("sqrt", "none"):
+        return "sqrt" if text == "sqrt" else False
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected a number of snapshots >= 1, sqrt or none, not {text!r}")
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
@@ -157,7 +171,8 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
         mains = ordered[-1:]
     else:
         mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html),
-                                    has_aux=getattr(args, "has_aux", False))
+                                    has_aux=getattr(args, "has_aux", False),
+                                    checkpoint=getattr(args, "checkpoint", None))
     nodes = [v.node for v in ordered]
     rule_names = {k: v for variant in ordered for k, v in variant.names.items()}
     command = "tangent-src " + shlex.join(argv if argv is not None else sys.argv[1:])

@@ -30,7 +30,7 @@ def derive_higher(fn: Callable, mode: str, wrt: Any, annotate: bool) -> tuple[li
         primal = _parameters(forward.node)[:-1]
         return ordered, [_wrapper(_JACOBIAN, name, primal, forward.numpy, jvp=forward.name, vjp=reverse.name,
                                   x=_wrt_name(primal, wrt))]
-    gradient, _ = derive_all([(fn, "grad", wrt)])
+    gradient, _ = derive_all([(fn, "grad", wrt)], checkpoint=False)  # (a checkpointed loop has no forward rules)
     mains, ordered = derive_all([(gradient[0].function, "jvp", wrt)], annotate=annotate)
     outer = mains[0]
     primal = _parameters(outer.node)[:-1]

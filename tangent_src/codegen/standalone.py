@@ -27,7 +27,7 @@ from ..frontend.static import StaticModule
 from . import emit
 
 _RUNTIME_MODULES = ("core", "statistics", "movement", "special", "linalg", "einsum", "decompositions", "stencils",
-                    "updates")
+                    "updates", "checkpoint")
 
 
 @dataclass(frozen=True)
