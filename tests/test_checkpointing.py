@@ -197,6 +197,15 @@ def branches(w, X):
     return np.sum(s ** 2)
 
 
+def reused_loop_variables(x, M):
+    """The inner loops' variables are carried by the outer loop, and bound only by its trips."""
+    for k in range(4):
+        for row in M:
+            for k in range(2):
+                x = np.sin(x * row[k]) + x
+    return np.sum(x ** 2) + k + row[0]
+
+
 # ---------------------------------------------------------------- data
 
 def rnn_args(rng, T=17, H=5, D=3, B=2):
@@ -322,6 +331,17 @@ def test_loops_over_rows_backwards_ranges_and_branches(fn, checkpoint):
     np.testing.assert_allclose(found, ts.grad(fn, 0)(*args), rtol=1e-12, atol=0)
     difference, v = central_differences(fn, args, 0, rng)
     assert np.vdot(found, v) == pytest.approx(difference, rel=1e-7)
+
+
+@pytest.mark.parametrize("checkpoint", [1, 2, "sqrt"])
+def test_names_bound_only_by_the_trips(checkpoint):
+    rng = np.random.default_rng(19)
+    args = (rng.normal(size=2), rng.normal(size=(3, 2)))
+    for wrt in (0, 1):
+        found = ts.grad(reused_loop_variables, wrt, checkpoint=checkpoint)(*args)
+        np.testing.assert_allclose(found, ts.grad(reused_loop_variables, wrt)(*args), rtol=1e-12, atol=0)
+        difference, v = central_differences(reused_loop_variables, args, wrt, rng)
+        assert np.vdot(found, v) == pytest.approx(difference, rel=1e-6, abs=1e-8)
 
 
 def test_golden_cases_with_loops_equal_the_full_tape():

@@ -59,11 +59,16 @@ class Plan:
     checkpoints: str
     state: list[str]  # the names the loop carries: what a snapshot holds
     words: tuple[str, str, str]  # the names of an action's parts: action, start, stop
+    # carried names that may be unbound when the loop starts (a loop variable of a loop nested in it,
+    # a value only its trips bind): None before the loop, so that the first snapshot can hold them
+    # (a trip reads such a name only after binding it: the function itself would fail otherwise)
+    unbound: list[str] = field(default_factory=list)
     again: list[ast.stmt] = field(default_factory=list)
 
 
-def plan_for(ctx: Context, loop: Loop, outermost: bool) -> Plan | None:
-    """The plan for a loop, or None where it keeps its full tape."""
+def plan_for(ctx: Context, loop: Loop, outermost: bool, bound: set[str]) -> Plan | None:
+    """The plan for a loop, or None where it keeps its full tape; `bound`: the names certainly bound
+    where the loop starts."""
     chosen = loop.checkpoint if loop.checkpoint is not None else ctx.checkpoint if outermost else None
     if ctx.checkpoint is False or chosen is None or chosen is False:
         return None
@@ -77,18 +82,22 @@ def plan_for(ctx: Context, loop: Loop, outermost: bool) -> Plan | None:
         return None
     refuse_effects(ctx, loop)
     names = ctx.names
-    return Plan(chosen, names.fresh("steps"), names.fresh("checkpoints"),  # type: ignore[arg-type]
-                carried(loop), (names.fresh("action"), names.fresh("start"), names.fresh("stop")))
+    state = carried(loop)
+    parameters = {p.name for p in ctx.fn.params}
+    return Plan(chosen, names.fresh("steps"), names.fresh("checkpoints"), state,  # type: ignore[arg-type]
+                (names.fresh("action"), names.fresh("start"), names.fresh("stop")),
+                [n for n in state if n not in bound and n not in parameters])
 
 
 def carried(loop: Loop) -> list[str]:
     """The names whose values go from trip to trip: the loop's carries, and those of loops nested in
-    it that write back a name from before this loop (`x = x_2` of an inner loop over x)."""
+    it that write back a name from before this loop (`x = x_2` of an inner loop over x); not the
+    loop's own variable, which each trip binds before anything reads it."""
     nested = [a for s in walk(loop.body) if isinstance(s, Loop) for a in s.carry]
     inner = {id(a) for a in nested}
     made = {t for s in walk(loop.body) if isinstance(s, Apply) and id(s) not in inner for t in s.targets}
-    found = [a.target for a in loop.carry]
-    return found + sorted({a.target for a in nested if a.target not in made} - set(found))
+    found = [a.target for a in loop.carry if a.target != loop.target]  # (the loop binds its variable first)
+    return found + sorted({a.target for a in nested if a.target not in made} - set(found) - {loop.target})
 
 
 def _known_trips(loop: Loop) -> bool:
@@ -177,7 +186,7 @@ def forward_loop(plan: Plan, loop: Loop, tape: str, trip: list[ast.stmt]) -> lis
     plan.again[:] = [copy.deepcopy(trips)]
     make = ast.Call(ast.Name("Checkpoints"), [ast.Call(ast.Name("len"), [ast.Name(plan.steps)], [])],
                     [ast.keyword("snapshots", ast.Constant(plan.snapshots))])
-    return [
+    return [_assign(name, ast.Constant(None)) for name in plan.unbound] + [
         _assign(plan.steps, steps),  # type: ignore[arg-type]
         _assign(plan.checkpoints, make),
         _assign(tape, ast.Attribute(ast.Name(plan.checkpoints), "tape")),

@@ -307,7 +307,7 @@ class _Sweep:
         defined |= head
         tape = self.tape(loop)
         body = self.restore(trip, body, loop, tape_pop=True, also={loop.target} - {None}) + body
-        plan = checkpointing.plan_for(self.ctx, loop, outermost) if any(
+        plan = checkpointing.plan_for(self.ctx, loop, outermost, self.bound) if any(
             not isinstance(s, ast.Expr) for s in body) else None  # (a loop whose reverse sweep reads nothing)
         if plan is not None:
             self.plans[id(loop)] = plan

@@ -299,6 +299,16 @@ def check(source: str, seed: int) -> tuple[str, str]:
         return "crash", traceback.format_exc(limit=-3)
     if any(not np.array_equal(a, c) for a, c in zip(args, copies)):
         return "wrong", "an input was modified"
+    if "for " in source:  # the loops checkpointed (a setting drawn): the same gradient as the full tape's
+        setting = [1, 2, 3, "sqrt"][rs.randint(4)]
+        try:
+            again = ts.grad(f, wrt=(0, 1, 2), checkpoint=setting)(*args)
+        except TransformError as e:
+            return "wrong", f"checkpoint={setting!r} refused what the full tape differentiates: {e}"
+        except Exception:  # noqa: BLE001
+            return "crash", f"checkpoint={setting!r}: " + traceback.format_exc(limit=-3)
+        if np.max(np.abs(_flat(again) - _flat(grad)), initial=0.0) > 1e-11 * (1.0 + np.max(np.abs(_flat(grad)))):
+            return "wrong", f"checkpoint={setting!r} gave {again!r}, the full tape {grad!r}"
     # finite differences judge only where they are one: steps of h and 2h agree, and derivatives
     # are under 1e8 (sums and differences of larger values have lost their digits); a crash or a
     # changed input is reported above whatever they say

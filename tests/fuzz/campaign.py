@@ -61,11 +61,11 @@ def run_one(job: tuple) -> tuple:
         family = program.family if sort == "case" else "statements"
         outcome = check_case(program, seed) if sort == "case" else check_program(program, seed)
     except Exception as e:  # noqa: BLE001 - the fuzzer's own error: count it, keep going
-        return seed, "invalid", "?", f"generator error {e!r}", f"generator error {e!r}\n"
+        return seed, "invalid", "?", f"generator error {e!r}", f"generator error {e!r}\n", ""
     reason = _reason(outcome.message)
     if outcome.status == "refused":
         reason = outcome.message.splitlines()[0].split(": ", 2)[-1][:100]
-    return seed, outcome.status, family, reason, outcome.message
+    return seed, outcome.status, family, reason, outcome.message, outcome.checkpointed
 
 
 def _reason(message: str) -> str:
@@ -117,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     pool = multiprocessing.Pool(args.jobs, _strict if args.strict else None, maxtasksperchild=200) \
         if args.jobs > 1 else None
     results = pool.imap_unordered(run_one, jobs, chunksize=4) if pool else map(run_one, jobs)
-    for k, (seed, status, family, reason, message) in enumerate(results):
+    checkpointed: collections.Counter = collections.Counter()
+    for k, (seed, status, family, reason, message, checkpoint) in enumerate(results):
         counts["programs"] += 1
         counts[status] += 1
+        checkpointed[checkpoint] += 1
         families[family][status] += 1
         if status == "refused":
             refusals[reason] += 1
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     _print_counts(counts, time.time() - start)
     for family in sorted(families):
         print(f"  {family}: " + ", ".join(f"{s} {families[family][s]}" for s in KINDS if families[family][s]))
+    print(f"  loops checkpointed (checkpoint=1, 2, 3 or 'sqrt'), equal to the full tape: {checkpointed['checked']}; "
+          f"refused for checkpointing (an effect in the loop): {checkpointed['refused']}")
     for (status, kind), n in kinds.most_common():
         print(f"  {status} x{n}: {kind}")
     for reason, n in refusals.most_common(10):

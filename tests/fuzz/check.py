@@ -69,6 +69,10 @@ _COUNTER = itertools.count()
 class Outcome:
     status: str  # "passed", "refused" or "failed"
     message: str = ""
+    # the program has a loop checkpointed (checkpoint=1, 2, 3 or "sqrt", drawn), whose reverse
+    # derivative equalled the full tape's: "checked"; refused for checkpointing (an effect in the
+    # loop): "refused"; no loop to checkpoint: ""
+    checkpointed: str = ""
 
 
 def write_module(source: str) -> Any:
@@ -218,6 +222,8 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
     for g, i in zip(pulled, wrt):
         _same_shapes(f"the gradient of x{i}", g, args[i])
 
+    checkpointed = _check_checkpointed(f, spec, mode, args, u, pulled, rng, reseed)
+
     left = _inner(u, jv)
     right = sum(_inner(g, t) for g, t in zip(pulled, tangents))
     scale = _norm(u) * _norm(jv) + sum(_norm(g) * _norm(t) for g, t in zip(pulled, tangents)) + 1e-300
@@ -234,7 +240,43 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
     else:
         _fail(f"jvp disagrees with finite differences: |J v - fd| = {error:.3g}, |fd| = {_norm(fd):.3g}\n"
               f"J v = {jv!r}\nfd  = {fd!r}")
-    return Outcome("passed")
+    return Outcome("passed", checkpointed=checkpointed)
+
+
+def _check_checkpointed(f: Callable, spec: Any, mode: str, args: tuple, u: Any, pulled: tuple,
+                        rng: np.random.Generator, reseed: bool) -> str:
+    """The reverse derivative again with its loops checkpointed (a setting drawn): it must equal the
+    full tape's (the trips run again compute what they computed), or be refused for checkpointing
+    with file:line (a loop with an effect)."""
+    try:
+        source = inspect.getsource(f)
+    except (OSError, TypeError):
+        return ""
+    if "for " not in source:
+        return ""
+    setting = [1, 2, 3, "sqrt"][int(rng.integers(4))]
+    try:
+        if mode == "aux":
+            checkpointed = ts.grad(f, spec, has_aux=True, checkpoint=setting)
+        else:
+            checkpointed = ts.grad(f, spec, checkpoint=setting) if mode == "scalar" else \
+                ts.vjp(f, spec, checkpoint=setting)
+    except ts.TransformError as e:
+        if "checkpointed loop" in str(e) and _refusal_problem(e, f) is None:
+            return "refused"
+        _fail(f"checkpoint={setting!r} refused what the full tape differentiates: {e}", "bad-refusal")
+    except Exception:  # noqa: BLE001
+        _fail(f"the transformation with checkpoint={setting!r} crashed:\n" + traceback.format_exc(), "internal")
+    if "Checkpoints(" not in ts.source(checkpointed):
+        return ""  # no loop it could checkpoint (a while loop, a break, nothing to reverse)
+    found = _call(f"checkpointed (checkpoint={setting!r})", checkpointed, args if mode != "array" else args + (u,),
+                  reseed)
+    found = found[0] if mode == "aux" else found
+    found = found if isinstance(pulled, tuple) and len(pulled) > 1 else (found,)
+    for g, expected in zip(found, pulled):
+        if _difference(g, expected) > 1e-11 * (1.0 + _norm(expected)):
+            _fail(f"checkpoint={setting!r} gave another gradient: {g!r}, the full tape's {expected!r}")
+    return "checked"
 
 
 def _check_strict(f: Callable, forward: Callable, reverse: Callable, mode: str, args: tuple, tangents: tuple,
