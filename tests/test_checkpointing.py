@@ -643,3 +643,17 @@ def test_the_memory_report():
     text = str(checkpointed)
     assert "peak traced allocation" in text and "snapshots" in text and "records" in text
     assert_close(checkpointed.result, full.result, rtol=1e-12)
+
+
+def test_second_derivatives_use_the_full_tape():
+    """ts.hvp differentiates the full-tape gradient, directives notwithstanding; differentiating a
+    checkpointed gradient again is refused, saying what to write instead."""
+    rng = np.random.default_rng(20)
+    W, x0, v = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3), rng.normal(size=(3, 3))
+    hv = ts.hvp(marked, 0)(W, x0, 4, v)
+    eps = 1e-6
+    difference = (ts.grad(kept_out, 0)(W + eps * v, x0, 4) - ts.grad(kept_out, 0)(W - eps * v, x0, 4)) / (2 * eps)
+    np.testing.assert_allclose(hv, difference, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ts.TransformError, match="cannot be differentiated again") as caught:
+        ts.jvp(ts.grad(rnn, 0, checkpoint=3), 0)
+    assert "checkpoint=False" in str(caught.value)

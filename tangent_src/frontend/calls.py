@@ -368,6 +368,11 @@ class Calls:
         if isinstance(obj, Unknown):
             return self.unknown(func, obj)
         qualified = _qualified_name(obj)
+        if qualified.startswith("tangent_src.runtime.checkpoint"):
+            return MissingRule(
+                "this derivative checkpoints a loop (`Checkpoints`), which cannot be differentiated again",
+                self.span(func), hint="differentiate the full-tape derivative instead: ts.grad(f, checkpoint=False) "
+                "(ts.hvp and ts.hessian do so); checkpointing applies to first derivatives")
         if qualified.startswith("tangent_src.runtime"):
             return MissingRule(
                 f"`{name}` ({qualified}), a helper of tangent_src's generated code, has no derivative rule "
