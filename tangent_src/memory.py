@@ -87,6 +87,9 @@ def nbytes(value: Any) -> int:
     size = getattr(value, "nbytes", None)
     if isinstance(size, int):
         return size
+    itemsize = getattr(getattr(value, "dtype", None), "itemsize", None)
+    if isinstance(itemsize, int) and isinstance(getattr(value, "size", None), int):
+        return value.size * itemsize  # an array type without nbytes
     if isinstance(value, (tuple, list)):
         return sum(nbytes(v) for v in value)
     if isinstance(value, dict):

@@ -165,6 +165,10 @@ class StrictArray(NDArrayOperatorsMixin):
         return self.data.dtype
 
     @property
+    def nbytes(self) -> int:  # as cupy's
+        return self.data.nbytes
+
+    @property
     def T(self) -> StrictArray:
         return StrictArray(self.data.T)
 

@@ -657,3 +657,12 @@ def test_second_derivatives_use_the_full_tape():
     with pytest.raises(ts.TransformError, match="cannot be differentiated again") as caught:
         ts.jvp(ts.grad(rnn, 0, checkpoint=3), 0)
     assert "checkpoint=False" in str(caught.value)
+
+
+def test_the_memory_report_on_strict_arrays():
+    """The report reads sizes from `nbytes` and never converts an array (StrictArray refuses)."""
+    args = rnn_args(np.random.default_rng(21), T=12, H=4, D=2, B=3)
+    report = ts.memory(ts.grad(rnn, (0, 1, 2), checkpoint=3), *wrap(args))
+    held = {h.name: h for h in report.held}
+    assert held["checkpoints"].entries == 3 and held["checkpoints"].bytes >= 3 * 4 * 3 * 8
+    assert_close(unwrap(report.result), rnn_backward_by_hand(*args))

@@ -45,7 +45,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedSyntax
-from ..ir import Apply, Effect, Loop, walk
+from ..ir import Apply, Effect, Function, If, Loop, names_in, walk
 from .common import Context, keeps
 
 
@@ -82,7 +82,8 @@ def plan_for(ctx: Context, loop: Loop, outermost: bool, bound: set[str]) -> Plan
         return None
     refuse_effects(ctx, loop)
     names = ctx.names
-    state = carried(loop)
+    read = _read(ctx.fn)
+    state = [n for n in carried(loop) if n in read]  # (a carried value nothing reads needs no snapshot)
     parameters = {p.name for p in ctx.fn.params}
     return Plan(chosen, names.fresh("steps"), names.fresh("checkpoints"), state,  # type: ignore[arg-type]
                 (names.fresh("action"), names.fresh("start"), names.fresh("stop")),
@@ -98,6 +99,22 @@ def carried(loop: Loop) -> list[str]:
     made = {t for s in walk(loop.body) if isinstance(s, Apply) and id(s) not in inner for t in s.targets}
     found = [a.target for a in loop.carry if a.target != loop.target]  # (the loop binds its variable first)
     return found + sorted({a.target for a in nested if a.target not in made} - set(found) - {loop.target})
+
+
+def _read(fn: Function) -> set[str]:
+    """Every name the function reads somewhere (its statements' operands, tests, iterables, results)."""
+    found: set[str] = set().union(*(names_in(r) for r in fn.returns)) if fn.returns else set()
+    for stmt in walk(fn.body):
+        if isinstance(stmt, Apply):
+            found |= names_in(stmt.primal).union(*(names_in(v) for v in stmt.args.values()))
+        elif isinstance(stmt, If):
+            found |= names_in(stmt.test)
+        elif isinstance(stmt, Effect):
+            found |= names_in(stmt.statement)
+        elif isinstance(stmt, Loop):
+            parts = [e for e in [stmt.iterable, stmt.test, *stmt.exits] if e is not None]
+            found |= set().union(set(), *(names_in(e) for e in parts))
+    return found
 
 
 def _known_trips(loop: Loop) -> bool:
