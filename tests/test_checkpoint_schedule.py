@@ -74,8 +74,9 @@ def test_the_textbook_count_for_long_loops():
     assert executions == 1000 + 4000 - 364 and most == 10
 
 
-@pytest.mark.parametrize("steps, snapshots", [(10, 3), (20, 4), (100, 10), (7, 2), (250, 5)])
-def test_against_checkpoint_schedules_revolve(steps, snapshots):
+def revolve_forward_steps(steps: int, snapshots: int) -> int:
+    """The forward steps of checkpoint_schedules' Revolve(steps, snapshots), up to its end (skips
+    the test where the package is not installed)."""
     revolve = pytest.importorskip("checkpoint_schedules")
     forward = 0
     for action in revolve.Revolve(steps, snapshots):
@@ -83,7 +84,12 @@ def test_against_checkpoint_schedules_revolve(steps, snapshots):
             forward += action.n1 - action.n0
         elif isinstance(action, revolve.EndReverse):
             break
-    assert follow(steps, snapshots)[1] == forward
+    return forward
+
+
+@pytest.mark.parametrize("steps, snapshots", [(10, 3), (20, 4), (100, 10), (7, 2), (250, 5)])
+def test_against_checkpoint_schedules_revolve(steps, snapshots):
+    assert follow(steps, snapshots)[1] == revolve_forward_steps(steps, snapshots)
 
 
 def test_a_gradient_reversed_by_the_schedule_equals_the_full_tape_one():

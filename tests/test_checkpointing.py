@@ -25,6 +25,7 @@ import pytest
 
 import tangent_src as ts
 from strict_array import unwrap, wrap
+from test_checkpoint_schedule import revolve_forward_steps
 from tangent_src.runtime.checkpoint import extra_steps
 
 SETTINGS = [1, 2, 3, 10, "sqrt"]
@@ -581,13 +582,7 @@ def test_the_body_runs_as_often_as_the_theory_says(steps, snapshots):
 
 @pytest.mark.parametrize("steps, snapshots", [(10, 3), (20, 4), (100, 10), (7, 2)])
 def test_the_body_runs_as_often_as_checkpoint_schedules_revolve(steps, snapshots):
-    revolve = pytest.importorskip("checkpoint_schedules")
-    forward = 0
-    for action in revolve.Revolve(steps, snapshots):
-        if isinstance(action, revolve.Forward):
-            forward += action.n1 - action.n0
-        elif isinstance(action, revolve.EndReverse):
-            break
+    forward = revolve_forward_steps(steps, snapshots)
     args = rnn_args(np.random.default_rng(15), T=steps, H=2, D=1, B=1)
     assert body_runs(ts.grad(rnn, 0, checkpoint=snapshots), args) == forward
 

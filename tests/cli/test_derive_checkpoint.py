@@ -1,15 +1,13 @@
 """`tangent-src derive --checkpoint K`: the written module checkpoints the loop (the schedule's helper
 copied in, no tangent_src import) and gives the gradient of a tanh RNN worked out by hand."""
 
-import importlib.util
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 from tangent_src.cli import main
+from written_module import written
 
 MODEL = textwrap.dedent('''\
     import numpy as np
@@ -34,20 +32,7 @@ MODEL = textwrap.dedent('''\
 
 
 def _written(tmp_path, *argv):
-    (tmp_path / "model.py").write_text(MODEL)
-    out = tmp_path / "written.py"
-    assert main(["derive", str(tmp_path / "model.py"), *argv, "-o", str(out), "--force"]) == 0
-    checked = subprocess.run([sys.executable, "-c", "import sys; sys.modules['tangent_src'] = None; "
-                              f"sys.path.insert(0, {str(tmp_path)!r}); import written"], capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stderr  # it imports without tangent_src
-    spec = importlib.util.spec_from_file_location(f"written_checkpoint_{'_'.join(argv[-2:])}", out)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(tmp_path))
-    return module, out.read_text()
+    return written(tmp_path, MODEL, *argv)
 
 
 def _by_hand(W, U, xs, h0, every_step=True):

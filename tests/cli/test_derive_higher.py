@@ -2,15 +2,13 @@
 gives the Hessian of a logistic regression (X^T diag(p (1 - p)) X / N), its products with a
 vector, and the Jacobian of a tanh layer worked out by hand, for a model with a helper call."""
 
-import importlib.util
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 from tangent_src.cli import main
+from written_module import written
 
 MODEL = textwrap.dedent('''\
     import numpy as np
@@ -31,20 +29,7 @@ MODEL = textwrap.dedent('''\
 
 
 def _written(tmp_path, *argv):
-    (tmp_path / "model.py").write_text(MODEL)
-    out = tmp_path / "written.py"
-    assert main(["derive", str(tmp_path / "model.py"), *argv, "-o", str(out), "--force"]) == 0
-    checked = subprocess.run([sys.executable, "-c", "import sys; sys.modules['tangent_src'] = None; "
-                              f"sys.path.insert(0, {str(tmp_path)!r}); import written"], capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stderr  # it imports without tangent_src
-    spec = importlib.util.spec_from_file_location(f"written_{argv[0]}_{argv[-1]}", out)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(tmp_path))
-    return module
+    return written(tmp_path, MODEL, *argv)[0]
 
 
 def _data():
