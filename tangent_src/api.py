@@ -31,12 +31,26 @@ from typing import Any, Callable
 
 import numpy
 
+from typing import TYPE_CHECKING
+
 from .errors import BadWrt, MissingRule
-from .frontend.functions import LOOPS_OVER, NeedsValue, Opaque, specializable
-from .frontend.source import attribute_parameter, identity, specialized
-from .pipeline import MODES, Derivative, derive
-from .rules.registry import key_of, lookup
 from .runtime.directions import direction_count
+
+if TYPE_CHECKING:
+    from .pipeline import Derivative
+
+# The transformer (libcst, the rule table, the stages) is imported when the first derivative is
+# made, not by `import tangent_src`: see _stages.
+MODES = ("grad", "value_and_grad", "vjp", "jvp")
+
+
+def _stages():  # noqa: ANN202
+    """The modules that make derivatives, imported at first use (they take most of the import time)."""
+    from . import pipeline
+    from .frontend import functions, source
+    from .rules import registry
+
+    return pipeline, functions, source, registry
 
 # fn (or what stands for it: a bound method's function) -> key -> the function handed to the user
 _CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Callable]]" = weakref.WeakKeyDictionary()
@@ -126,11 +140,12 @@ _WRAPPERS: dict[str, Callable] = {}
 def _primitive_wrapper(obj: Any) -> Callable | None:
     """`def sin(x): return np.sin(x)` for a primitive of the rule table (its source registered in
     linecache, as for any function), so that `grad(np.sin)` differentiates a function of one call."""
+    registry = _stages()[3]
     try:
-        key = key_of(obj)
+        key = registry.key_of(obj)
     except TypeError:
         return None
-    rule = lookup(key) if key else None
+    rule = registry.lookup(key) if key else None
     if rule is None:
         return None
     if key not in _WRAPPERS:
@@ -185,7 +200,7 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
                              f"parameter named {item.split('.')[0]!r}; its parameters are "
                              f"{tuple(signature.parameters)}",
                              hint="name an attribute of a parameter, such as wrt='self.params'")
-            attributes[item] = attribute_parameter(target.function, item)
+            attributes[item] = _stages()[2].attribute_parameter(target.function, item)
             mapped.append(attributes[item])
         elif not bound:
             mapped.append(item)
@@ -205,20 +220,22 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
 
 def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
           checkpoint: int | str | bool | None = None) -> Callable:
+    pipeline, functions, source, _ = _stages()
     vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
     mode = "jvp" if vector else mode
     target = _unbind(fn)
     names, attributes = _map_wrt(target, wrt)
     signature = inspect.signature(target.function)
     positional = list(signature.parameters)
-    known = {positional[i]: v for i, v in enumerate(target.leading) if i < len(positional) and specializable(v)}
-    known.update({k: v for k, v in target.keywords.items() if specializable(v)})
+    known = {positional[i]: v for i, v in enumerate(target.leading)
+             if i < len(positional) and functions.specializable(v)}
+    known.update({k: v for k, v in target.keywords.items() if functions.specializable(v)})
     count = {"vjp": 1, "jvp": len(names) if isinstance(names, tuple) else 1}.get(mode, 0)
 
     def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
-        function = specialized(target.function, {**known, **values}, attributes)
-        made = derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand, vector=vector,
-                      checkpoint=checkpoint)
+        function = source.specialized(target.function, {**known, **values}, attributes)
+        made = pipeline.derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand,
+                               vector=vector, checkpoint=checkpoint)
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -226,13 +243,13 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
         return _Lazy(fn, target, build, roots, count)
     try:
         return build({})
-    except NeedsValue as need:
+    except functions.NeedsValue as need:
         lazy = _Lazy(fn, target, build, [need.parameter], count)
-        if need.doing != LOOPS_OVER:
+        if need.doing != functions.LOOPS_OVER:
             return lazy
     try:  # loops over arguments: made now for sequences (the code checks), again for a dict given
         return _unless_dict(build({}, on_demand=False), lazy)
-    except NeedsValue:
+    except functions.NeedsValue:
         return lazy
 
 
@@ -254,9 +271,9 @@ def _published(made: Derivative, target: _Target, count: int, attributes: dict[s
     public.__tangent_src__ = made  # type: ignore[attr-defined]
     if not attributes:  # differentiated again, it is the generated function, bound as target binds f
         public.__tangent_src_target__ = _Target(made.function, target.leading, target.keywords)  # type: ignore
-    text = SourceCode(made.source)
-    public._repr_html_ = text._repr_html_  # type: ignore[attr-defined]  (IPython/Jupyter)
-    public._repr_markdown_ = text._repr_markdown_  # type: ignore[attr-defined]
+    # (IPython/Jupyter; the text is formatted when first shown)
+    public._repr_html_ = lambda: SourceCode(made.source)._repr_html_()  # type: ignore[attr-defined]
+    public._repr_markdown_ = lambda: SourceCode(made.source)._repr_markdown_()  # type: ignore[attr-defined]
     return public
 
 
@@ -333,17 +350,19 @@ class _Lazy:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arguments = self._arguments(args, kwargs)
+        _, functions, source, _ = _stages()
         while True:
             values = {p: arguments.get(p) for p in self._needed}
-            key = tuple((p, identity(v) if specializable(v) else ("plain", type(v))) for p, v in values.items())
+            key = tuple((p, source.identity(v) if functions.specializable(v) else ("plain", type(v)))
+                        for p, v in values.items())
             if key in self._made:
                 break
             try:
-                self._made[key] = self._build({p: v if specializable(v) else Opaque.of(type(v))
+                self._made[key] = self._build({p: v if functions.specializable(v) else functions.Opaque.of(type(v))
                                                for p, v in values.items()})
                 self._values[key] = values
                 break
-            except NeedsValue as need:
+            except functions.NeedsValue as need:
                 if need.parameter in self._needed or need.parameter not in arguments:
                     raise
                 self._needed.append(need.parameter)

@@ -8,6 +8,7 @@ which stage failed when one raises something that is not a TransformError.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -33,15 +34,22 @@ MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
 @dataclass(frozen=True)
 class Derivative:
-    """What a transformation produced: the source text and the loaded function."""
+    """What a transformation produced: the loaded function, and its source text, formatted by black
+    when first asked for (the code loaded is the same code, unformatted: formatting is for people)."""
 
     primal: Callable
     mode: str
     wrt: tuple[str, ...]
     single: bool
     name: str
-    source: str
+    nodes: tuple[ast.FunctionDef, ...]  # the derivative and the derivatives it calls, callees first
+    numpy: str
+    names: dict[str, object]
     function: Callable
+
+    @functools.cached_property
+    def source(self) -> str:
+        return emit.module_source(list(self.nodes), self.numpy, self.names)
 
 
 @dataclass
@@ -165,7 +173,7 @@ class Session:
             used_globals = {k: v for a in walk(ir.body) if isinstance(a, Apply) for k, v in a.rule.globals.items()}
             used_globals.update({k: v for k, v in parsed.scratch.get("imported", {}).items()  # imports in the function
                                  if k in emit.names_in(node)})
-            source = emit.module_source([node], numpy_name, used_globals)
+            source = emit.module_source([node], numpy_name, used_globals, formatted=False)
             extra = {**used_globals, **{c.name: c.function for c in callees}}
             function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), {**parsed.closure, **extra})
         except TransformError:
@@ -253,8 +261,8 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
     ordered: list[Variant] = []
     _callees_first(main, ordered)
     names = {k: v for variant in ordered for k, v in variant.names.items()}
-    source = emit.module_source([v.node for v in ordered], main.numpy, names)
-    return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, source, main.function)
+    return Derivative(fn, mode, tuple(main.tangent_params), main.single, main.name, tuple(v.node for v in ordered),
+                      main.numpy, names, main.function)
 
 
 def derive_all(requests: list[tuple[Callable, str, Any]], annotate: bool = False,

@@ -10,13 +10,11 @@ from __future__ import annotations
 import ast
 import types
 
-import black
-
 from ..ir import names_in
 from .annotate import markers_to_comments
 from ..transforms.common import HELPERS
 
-_MODE = black.Mode(line_length=88)
+LINE_LENGTH = 88  # black's, for the code shown and written
 
 
 def function_def(name: str, params: list[tuple[str, str | None]], kwonly: list[tuple[str, str | None]],
@@ -45,14 +43,17 @@ def helpers_used(node: ast.AST) -> list[str]:
     return sorted(names_in(node) & HELPERS)
 
 
-def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None) -> str:
+def module_source(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None,
+                  formatted: bool = True) -> str:
     """The functions as a module: imports of numpy, the runtime helpers and the other names
-    the rules used (a user's helper functions), then the defs."""
+    the rules used (a user's helper functions), then the defs; formatted by black for people to
+    read (`formatted=False`: as ast.unparse writes it, for the code that is only loaded)."""
     lines = import_lines(nodes, numpy, names)
     helpers = sorted(set().union(*(helpers_used(n) for n in nodes)))
     if helpers:
         lines.append(f"from tangent_src.runtime import {', '.join(helpers)}")
-    return format_module("\n".join(lines) + "\n\n\n" + definitions(nodes))
+    text = "\n".join(lines) + "\n\n\n" + definitions(nodes)
+    return format_module(text) if formatted else text
 
 
 def import_lines(nodes: list[ast.FunctionDef], numpy: str, names: dict[str, object] | None = None) -> list[str]:
@@ -76,7 +77,9 @@ def definitions(nodes: list[ast.FunctionDef]) -> str:
 
 def format_module(text: str, comments: bool = True) -> str:
     """black, then the annotation markers as comments (or left as they are, for the HTML page)."""
-    formatted = black.format_str(text, mode=_MODE)
+    import black  # (imported here: loading a derivative needs no formatting)
+
+    formatted = black.format_str(text, mode=black.Mode(line_length=LINE_LENGTH))
     return markers_to_comments(formatted) if comments else formatted
 
 
