@@ -38,6 +38,8 @@ that the user's call did not pass is dropped, so `np.sum(dx, axis=axis)` becomes
 from __future__ import annotations
 
 import ast
+import linecache
+import functools
 import builtins
 import sys
 import inspect
@@ -237,11 +239,33 @@ def _template_globals(fn: Callable, templates: list[Template], params: Iterable[
 
 
 def _function_ast(fn: Callable) -> ast.FunctionDef:
-    source = textwrap.dedent(inspect.getsource(fn))
-    tree = ast.parse(source)
+    """The def of a rule, from its file parsed once (inspect.getsource tokenizes the file again for
+    each function: most of the rule table's import time)."""
+    code = fn.__code__
+    node = _defs_in(code.co_filename).get(code.co_firstlineno)
+    if node is not None and node.name == fn.__name__:
+        return node  # (templates are read, never changed: instantiating one copies it)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     node = tree.body[0]
     assert isinstance(node, ast.FunctionDef)
     return node
+
+
+@functools.lru_cache(maxsize=64)
+def _defs_in(filename: str) -> dict[int, ast.FunctionDef]:
+    """The defs of a file by the line of their first decorator (a code object's first line) and of
+    their `def`; empty where the file's source cannot be read or parsed."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except SyntaxError:
+        return {}
+    found: dict[int, ast.FunctionDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            found.setdefault(node.lineno, node)
+            for decorator in node.decorator_list:
+                found.setdefault(decorator.lineno, node)
+    return found
 
 
 def _body_without_docstring(node: ast.FunctionDef) -> list[ast.stmt]:
