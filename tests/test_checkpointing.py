@@ -207,6 +207,35 @@ def reused_loop_variables(x, M):
     return np.sum(x ** 2) + k + row[0]
 
 
+def inner_loop_of_no_trips(x, M):
+    """The outer loop's variable reused by an inner loop that makes no trip (found by the fuzzer)."""
+    for i in range(3):
+        for i in range(0):
+            x = M @ np.sin(x)
+        x = np.tanh(M @ x) + i
+    return np.sum(x)
+
+
+def two_loops_share_a_name(a, b):
+    """Both loops carry `t`; the second's reverse sweep must leave it as the first loop left it."""
+    terms = [a, np.sin(b), a * b]
+    s = 0.0
+    for t, c in zip(terms, [1.0, 2.0, 3.0]):
+        s = s + c * t ** 2
+    for k, t in enumerate(terms):
+        s = s + k * t
+    return s
+
+
+def loop_variable_bound_before(x):
+    """The loop variable names a value from before the loop, which the derivative of `y = i * x` reads."""
+    i = 2.0 * x
+    y = i * x
+    for i in range(3):
+        y = y * np.sin(x + i)
+    return y + i
+
+
 # ---------------------------------------------------------------- data
 
 def rnn_args(rng, T=17, H=5, D=3, B=2):
@@ -334,10 +363,26 @@ def test_loops_over_rows_backwards_ranges_and_branches(fn, checkpoint):
     assert np.vdot(found, v) == pytest.approx(difference, rel=1e-7)
 
 
+@pytest.mark.parametrize("fn, args", [(two_loops_share_a_name, (0.5, 0.7)), (loop_variable_bound_before, (0.3,))])
+@pytest.mark.parametrize("checkpoint", [1, 2, "sqrt"])
+def test_every_carried_value_is_in_the_snapshots(fn, args, checkpoint):
+    """Found by the fuzz checks: a carried value the function itself never reads again is still read
+    by the reverse sweep (as a trip's record), so a trip run again must start from it too."""
+    wrt = tuple(range(len(args)))
+    found = ts.grad(fn, wrt, checkpoint=checkpoint)(*args)
+    np.testing.assert_allclose(found, ts.grad(fn, wrt)(*args), rtol=1e-12, atol=0)
+    rng = np.random.default_rng(22)
+    for position in wrt:
+        difference, v = central_differences(fn, args, position, rng)
+        assert found[position] * v == pytest.approx(difference, rel=1e-7)
+
+
 @pytest.mark.parametrize("checkpoint", [1, 2, "sqrt"])
 def test_names_bound_only_by_the_trips(checkpoint):
     rng = np.random.default_rng(19)
     args = (rng.normal(size=2), rng.normal(size=(3, 2)))
+    found = ts.grad(inner_loop_of_no_trips, 1, checkpoint=checkpoint)(args[0], args[1][:2])
+    np.testing.assert_allclose(found, ts.grad(inner_loop_of_no_trips, 1)(args[0], args[1][:2]), rtol=1e-12, atol=0)
     for wrt in (0, 1):
         found = ts.grad(reused_loop_variables, wrt, checkpoint=checkpoint)(*args)
         np.testing.assert_allclose(found, ts.grad(reused_loop_variables, wrt)(*args), rtol=1e-12, atol=0)

@@ -308,12 +308,15 @@ class ControlFlow:
             return
         iterable, index_name, items = self.iteration(node)
         self.placeholders(node, {index_name} if index_name is not None else set())
+        # a loop variable that names a value from before the loop keeps that value where the loop
+        # makes no trip (`for i in range(0)` inside a loop over i): it is carried like any other
+        before = dict(self.current)
         if index_name is not None:
             index = self.bind(index_name)
         else:
             index = self.fresh("i")
             self.generated.add(index)
-        self.loop(node, "for", index, iterable, [], None, dict(self.current), items)
+        self.loop(node, "for", index, iterable, [], None, before, items)
 
     def unrolled(self: _Normalizer, node: cst.For) -> bool:
         """`for dparam in [dWxh, dWhh]: np.clip(dparam, -5, 5, out=dparam)`: a loop over a display

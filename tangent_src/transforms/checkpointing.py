@@ -45,7 +45,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedSyntax
-from ..ir import Apply, Effect, Function, If, Loop, names_in, walk
+from ..ir import Apply, Effect, Loop, walk
 from .common import Context, keeps
 
 
@@ -82,8 +82,7 @@ def plan_for(ctx: Context, loop: Loop, outermost: bool, bound: set[str]) -> Plan
         return None
     refuse_effects(ctx, loop)
     names = ctx.names
-    read = _read(ctx.fn)
-    state = [n for n in carried(loop) if n in read]  # (a carried value nothing reads needs no snapshot)
+    state = carried(loop)
     parameters = {p.name for p in ctx.fn.params}
     return Plan(chosen, names.fresh("steps"), names.fresh("checkpoints"), state,  # type: ignore[arg-type]
                 (names.fresh("action"), names.fresh("start"), names.fresh("stop")),
@@ -92,29 +91,15 @@ def plan_for(ctx: Context, loop: Loop, outermost: bool, bound: set[str]) -> Plan
 
 def carried(loop: Loop) -> list[str]:
     """The names whose values go from trip to trip: the loop's carries, and those of loops nested in
-    it that write back a name from before this loop (`x = x_2` of an inner loop over x); not the
-    loop's own variable, which each trip binds before anything reads it."""
+    it that write back a name from before this loop (`x = x_2` of an inner loop over x). Every one:
+    the reverse sweep reads carried values too (a trip's record holds the values it started from,
+    which the reverse sweep of what ran before the loop reads), so a trip run again must start
+    from all of them."""
     nested = [a for s in walk(loop.body) if isinstance(s, Loop) for a in s.carry]
     inner = {id(a) for a in nested}
     made = {t for s in walk(loop.body) if isinstance(s, Apply) and id(s) not in inner for t in s.targets}
-    found = [a.target for a in loop.carry if a.target != loop.target]  # (the loop binds its variable first)
-    return found + sorted({a.target for a in nested if a.target not in made} - set(found) - {loop.target})
-
-
-def _read(fn: Function) -> set[str]:
-    """Every name the function reads somewhere (its statements' operands, tests, iterables, results)."""
-    found: set[str] = set().union(*(names_in(r) for r in fn.returns)) if fn.returns else set()
-    for stmt in walk(fn.body):
-        if isinstance(stmt, Apply):
-            found |= names_in(stmt.primal).union(*(names_in(v) for v in stmt.args.values()))
-        elif isinstance(stmt, If):
-            found |= names_in(stmt.test)
-        elif isinstance(stmt, Effect):
-            found |= names_in(stmt.statement)
-        elif isinstance(stmt, Loop):
-            parts = [e for e in [stmt.iterable, stmt.test, *stmt.exits] if e is not None]
-            found |= set().union(set(), *(names_in(e) for e in parts))
-    return found
+    found = [a.target for a in loop.carry]
+    return found + sorted({a.target for a in nested if a.target not in made} - set(found))
 
 
 def _known_trips(loop: Loop) -> bool:

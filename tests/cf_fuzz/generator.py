@@ -303,8 +303,10 @@ def check(source: str, seed: int) -> tuple[str, str]:
         setting = [1, 2, 3, "sqrt"][rs.randint(4)]
         try:
             again = ts.grad(f, wrt=(0, 1, 2), checkpoint=setting)(*args)
-        except TransformError as e:
-            return "wrong", f"checkpoint={setting!r} refused what the full tape differentiates: {e}"
+        except TransformError as e:  # refused for checkpointing (an effect in the loop: a helper's update) is right
+            if "checkpointed loop" not in str(e):
+                return "wrong", f"checkpoint={setting!r} refused what the full tape differentiates: {e}"
+            again = grad
         except Exception:  # noqa: BLE001
             return "crash", f"checkpoint={setting!r}: " + traceback.format_exc(limit=-3)
         if np.max(np.abs(_flat(again) - _flat(grad)), initial=0.0) > 1e-11 * (1.0 + np.max(np.abs(_flat(grad)))):
