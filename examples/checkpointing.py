@@ -36,6 +36,7 @@ Run: python examples/checkpointing.py [--steps 100,300,1000,3000] [--snapshots 1
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import tracemalloc
 
@@ -190,11 +191,11 @@ def plot(rows, path="checkpointing.png"):
     return True
 
 
-def main(argv=None):
+def main(argv=()):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", default="100,300,1000", help="comma-separated loop lengths T")
     parser.add_argument("--snapshots", type=int, default=10, help="snapshots for binomial checkpointing")
-    options = parser.parse_args(argv)
+    options = parser.parse_args(list(argv))
     steps_list = [int(s) for s in options.steps.split(",")]
     rows = measure("rnn", steps_list, options.snapshots) + measure("leapfrog", steps_list, options.snapshots)
     print(table(rows))
@@ -216,4 +217,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
