@@ -161,7 +161,7 @@ class Session:
                 return made
 
             taken = set(ir.names) | HELPERS | {numpy_name}
-            ctx = Context(ir, activity, names, numpy_name, Names(taken), bases(ir), callee=callee,
+            ctx = Context(ir, activity, names, numpy_name, Names(taken, own=set(ir.names)), bases(ir), callee=callee,
                           containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
                           vector=self.vector,
                           checkpoint=self.checkpoint if not internal or self.checkpoint is False else None)
@@ -373,7 +373,8 @@ def _transform(ctx: Context, mode: str, single: bool, name: str, internal: bool,
         node = split.forward_function(name, back, params, keyword, docs, body, marker, returns, cotangent)
         return node, tangent_params, cotangent
     returned = returns[0] if len(returns) == 1 else ast.Tuple(returns)
-    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal, has_aux)
+    doc = docstrings.describe(fn, mode, ctx.wrt, single, [p for p, _ in params + extra], internal, has_aux,
+                              ctx.names)
     if internal:
         keyword += extra
     else:

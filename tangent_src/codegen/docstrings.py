@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ir import Function
 
 _CONVENTION = {
@@ -12,20 +14,35 @@ _CONVENTION = {
 }
 
 
+_SUFFIXED = {
+    "jvp": 'The tangent of a value v is written v_dot: its derivative along the direction\n'
+           "given by the input tangents (dv would read as a name of the function's own).",
+    "reverse": 'The adjoint of a value v is written v_bar: the derivative of the result with\n'
+               "respect to v, accumulated from the result backwards (bv would read as a name of\n"
+               "the function's own).",
+}
+
+
 def describe(fn: Function, mode: str, wrt: tuple[str, ...], single: bool, params: list[str],
-             internal: bool = False, has_aux: bool = False) -> str:
+             internal: bool = False, has_aux: bool = False, names: Any = None) -> str:
+    """names: the transformation's Names (transforms/common.py), which spell the derivatives."""
+    def spelled(prefix: str, name: str) -> str:
+        return names.derivative(prefix, name) if names is not None else prefix + name
+
+    suffixed = names is not None and names.suffixed.get("d" if mode == "jvp" else "b", False)
+    conventions = _SUFFIXED if suffixed else _CONVENTION
     args = ", ".join(p.name for p in fn.params)
     wrt_text = ", ".join(wrt)
-    grads = ", ".join("b" + w for w in wrt)
+    grads = ", ".join(spelled("b", w) for w in wrt)
     grads = grads if single else f"({grads})"
     if mode == "jvp":
         head = f"Forward-mode derivative of {fn.name}({args}) with respect to {wrt_text}."
-        tangents = ", ".join("d" + w for w in wrt)
+        tangents = ", ".join(spelled("d", w) for w in wrt)
         body = (f"Arguments: those of {fn.name}, then the tangents {tangents} of {wrt_text}.\n"
                 f"Returns: ({fn.name}'s value, its tangent).")
-        convention = _CONVENTION["jvp"]
+        convention = conventions["jvp"]
     else:
-        convention = _CONVENTION["reverse"]
+        convention = conventions["reverse"]
         if mode == "vjp":
             head = f"Vector-Jacobian product of {fn.name}({args}) with respect to {wrt_text}."
             body = (f"Arguments: those of {fn.name}, then {params[-1]}, a cotangent shaped like its result.\n"

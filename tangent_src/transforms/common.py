@@ -30,6 +30,8 @@ class Names:
 
     taken: set[str]
     given: dict[tuple[str, str], str] = field(default_factory=dict)
+    own: set[str] = field(default_factory=set)  # the function's own names (its variables, their versions)
+    suffixed: dict[str, bool] = field(default_factory=dict)  # prefix -> whether its derivatives are x_bar / x_dot
 
     def fresh(self, base: str) -> str:
         name, k = base, 1
@@ -40,11 +42,21 @@ class Names:
         return name
 
     def derivative(self, prefix: str, name: str) -> str:
-        """`dx` (prefix d) or `bx` (prefix b) for the value `x`."""
+        """`dx` (prefix d: the tangent) or `bx` (prefix b: the adjoint, "x bar") for the value `x`;
+        in a function that has names of both spellings itself (a bias `by` beside a value `y`, a
+        step `dt` beside a time `t`), every tangent is `x_dot` and every adjoint `x_bar` instead,
+        so that no derivative reads as a name of the function's, a version of one (`by_2`), or the
+        derivative of another (`bby`)."""
         key = (prefix, name)
         if key not in self.given:
-            self.given[key] = self.fresh(prefix + name)
+            if prefix not in self.suffixed:
+                self.suffixed[prefix] = any(prefix + n in self.own for n in self.own)
+            spelled = f"{name}_{SUFFIXES.get(prefix, prefix)}" if self.suffixed[prefix] else prefix + name
+            self.given[key] = self.fresh(spelled)
         return self.given[key]
+
+
+SUFFIXES = {"b": "bar", "d": "dot"}  # the spelling x_bar / x_dot (see Names.derivative)
 
 
 @dataclass
