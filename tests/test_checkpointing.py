@@ -589,6 +589,14 @@ def test_strict_arrays_are_never_converted(checkpoint):
     args = leapfrog_args(np.random.default_rng(13), steps=7)
     found = unwrap(ts.grad(leapfrog_energy, (0, 1, 2), checkpoint=checkpoint)(*wrap(args[:3]), *args[3:]))
     assert_close(found, leapfrog_backward_by_hand(*args))
+    value, found = ts.value_and_grad(leapfrog_energy, (0, 1), checkpoint=checkpoint)(*wrap(args[:3]), *args[3:])
+    assert_close(unwrap(found), leapfrog_backward_by_hand(*args)[:2])
+    pulled = ts.vjp(leapfrog_energy, 2, checkpoint=checkpoint)(*wrap(args[:3]), *args[3:], wrap(np.float64(2.0)))
+    assert_close(unwrap(pulled), 2.0 * leapfrog_backward_by_hand(*args)[2])
+    rng = np.random.default_rng(23)
+    W, x0 = rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3)
+    assert_close(unwrap(ts.grad(marked, 0)(wrap(W), wrap(x0), 5)), ts.grad(kept_out, 0)(W, x0, 5))  # a directive
+    assert_close(unwrap(ts.grad(deep, 0)(wrap(W), wrap(x0), 4)), ts.grad(deep, 0)(W, x0, 4))  # @ts.checkpoint
 
 
 # ---------------------------------------------------------------- counts
