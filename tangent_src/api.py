@@ -47,10 +47,11 @@ MODES = ("grad", "value_and_grad", "vjp", "jvp")
 def _stages():  # noqa: ANN202
     """The modules that make derivatives, imported at first use (they take most of the import time)."""
     from . import pipeline
+    from .analysis import inference
     from .frontend import functions, source
     from .rules import registry
 
-    return pipeline, functions, source, registry
+    return pipeline, functions, source, registry, inference
 
 # fn (or what stands for it: a bound method's function) -> key -> the function handed to the user
 _CACHE: "weakref.WeakKeyDictionary[Callable, dict[tuple, Callable]]" = weakref.WeakKeyDictionary()
@@ -73,14 +74,59 @@ def _slot(fn: Callable) -> tuple[Any, Any]:
 
 
 def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_aux: bool = False,
-                checkpoint: int | str | bool | None = None) -> Callable:
+                checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
     _check_checkpoint(checkpoint)
     holder, which = _slot(fn)
     per_function = _CACHE.setdefault(holder, {})
-    key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint)
+    key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint, specialize)
     if key not in per_function:
-        per_function[key] = _make(fn, mode, wrt, annotate, has_aux, checkpoint)
+        per_function[key] = _Specialized(fn, mode, wrt, annotate, has_aux, checkpoint) if specialize else \
+            _make(fn, mode, wrt, annotate, has_aux, checkpoint)
     return per_function[key]
+
+
+class _Specialized:
+    """A derivative made for the arguments of each call's signature (analysis/inference.py,
+    `signature`: kinds, ranks, dtypes, the dimensions that are 1), once per signature: where the
+    shapes are known equal, `unbroadcast` and its records are left out."""
+
+    def __init__(self, fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
+                 checkpoint: int | str | bool | None):
+        self._fn, self._mode, self._wrt = fn, mode, wrt
+        self._options = (annotate, has_aux, checkpoint)
+        self._target = _unbind(fn)
+        self._primal = inspect.signature(self._target.function)
+        self._count = 0 if mode in ("grad", "value_and_grad") else 1 if mode == "vjp" else \
+            (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
+        self._made: dict[tuple, Callable] = {}
+        self._last: Callable | None = None
+        functools.update_wrapper(self, fn, updated=())
+
+    def arguments_of(self, args: tuple, kwargs: dict) -> tuple:
+        """The signature of a call (a key of the cache)."""
+        signature = _stages()[4].signature
+        args, kwargs = (*self._target.leading, *args), {**self._target.keywords, **kwargs}
+        own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
+        extras = self._count - (len(kwargs) - len(own))
+        bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
+        bound.apply_defaults()
+        return tuple(signature(dict(bound.arguments)).items())
+
+    def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
+        key = self.arguments_of(args, kwargs)
+        if key not in self._made:
+            self._made[key] = _make(self._fn, self._mode, self._wrt, *self._options, arguments=dict(key))
+        self._last = self._made[key]
+        return self._last
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.for_arguments(args, kwargs)(*args, **kwargs)
+
+    @property
+    def __tangent_src__(self) -> "Derivative":
+        if self._last is None:
+            raise AttributeError("__tangent_src__")
+        return self._last.__tangent_src__  # type: ignore[attr-defined]
 
 
 def _check_checkpoint(checkpoint: Any) -> None:
@@ -219,8 +265,8 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
 
 
 def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
-          checkpoint: int | str | bool | None = None) -> Callable:
-    pipeline, functions, source, _ = _stages()
+          checkpoint: int | str | bool | None = None, arguments: dict | None = None) -> Callable:
+    pipeline, functions, source, *_ = _stages()
     vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
     mode = "jvp" if vector else mode
     target = _unbind(fn)
@@ -235,7 +281,7 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
     def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
         function = source.specialized(target.function, {**known, **values}, attributes)
         made = pipeline.derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand,
-                               vector=vector, checkpoint=checkpoint)
+                               vector=vector, checkpoint=checkpoint, arguments=arguments)
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -350,7 +396,7 @@ class _Lazy:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arguments = self._arguments(args, kwargs)
-        _, functions, source, _ = _stages()
+        _, functions, source, *_ = _stages()
         while True:
             values = {p: arguments.get(p) for p in self._needed}
             key = tuple((p, source.identity(v) if functions.specializable(v) else ("plain", type(v)))
@@ -377,7 +423,7 @@ class _Lazy:
 
 
 def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
-         checkpoint: int | str | bool | None = None) -> Callable:
+         checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
     """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`.
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
@@ -388,32 +434,35 @@ def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = 
     fewest trips run again), instead of recording every trip; checkpoint="sqrt": snapshots
     every ceil(sqrt(n)) trips; None: only loops marked `# tangent_src: checkpoint(snapshots=k)`
     on the line before them; False: no loop, marked or not. See the README's "Memory".
+    specialize=True: the derivative is made at each call for the signature of its arguments
+    (kinds, ranks, dtypes, the dimensions that are 1), once per signature, leaving out what
+    provably does nothing there (`unbroadcast` of equal shapes); `ts.source(g, *args)` shows it.
     """
-    return _derivative(fn, "grad", wrt, annotate, has_aux, checkpoint)
+    return _derivative(fn, "grad", wrt, annotate, has_aux, checkpoint, specialize=specialize)
 
 
 def value_and_grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
-                   checkpoint: int | str | bool | None = None) -> Callable:
+                   checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
     """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient).
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
     returns `((value, aux), gradient)`, aux never differentiated.
     annotate=True comments each derivative statement with the statement it comes from.
-    checkpoint: as for grad.
+    checkpoint, specialize: as for grad.
     """
-    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux, checkpoint)
+    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux, checkpoint, specialize=specialize)
 
 
 def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False,
-        checkpoint: int | str | bool | None = None) -> Callable:
+        checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
     """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back.
 
     The last positional argument is the cotangent; the others and the keyword
     arguments are f's, bound as f binds them (defaults may be left out).
     annotate=True comments each derivative statement with the statement it comes from.
-    checkpoint: as for grad.
+    checkpoint, specialize: as for grad.
     """
-    return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint)
+    return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint, specialize=specialize)
 
 
 def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None) -> Callable:
@@ -473,8 +522,15 @@ class SourceCode(str):
         return f"```python\n{self}```"
 
 
-def source(derivative: Callable) -> SourceCode:
-    """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp."""
+def source(derivative: Callable, *args: Any, **kwargs: Any) -> SourceCode:
+    """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp; for one
+    made with specialize=True, the code made for the signature of these arguments (given as the
+    derivative takes them), or for its last call."""
+    if isinstance(derivative, _Specialized) and (args or kwargs):
+        derivative = derivative.for_arguments(args, kwargs)
+    elif isinstance(derivative, _Specialized) and derivative._last is None:
+        raise TypeError(f"the derivative of {derivative.__name__} is made for the arguments it is called with: "
+                        "pass them, ts.source(derivative, *args), or call it once")
     if isinstance(derivative, _Lazy) and derivative._last is None:
         raise TypeError(f"the derivative of {derivative.__name__} is made at its first call, for the functions "
                         "and objects it is given: call it once, then ask for its source")

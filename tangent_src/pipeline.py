@@ -17,6 +17,7 @@ import numpy
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
 from .analysis.effects import NONE, Effects, check_updated_arguments, effects
+from .analysis.inference import infer
 from .analysis.shapes import bases, containers
 from .codegen import annotate, docstrings, emit, optimize
 from .codegen.load import load
@@ -85,6 +86,9 @@ class Session:
     # reverse mode's checkpointing of loops (transforms/checkpointing.py): the call's setting, which
     # applies to the outermost range loops of the function asked for (False: none, directives too)
     checkpoint: int | str | bool | None = None
+    # a derivative specialized to its arguments: per parameter, what inference starts from
+    # (analysis/inference.py); None: the general code
+    arguments: dict | None = None
 
     def effects_of(self, fn: Callable) -> Effects:
         """What calling a function of the user's does besides computing its result (derived once)."""
@@ -113,6 +117,11 @@ class Session:
             except Exception:  # noqa: BLE001  (anything it cannot normalize: every result varies)
                 pass
         return self.activities[key]
+
+    def facts_of(self, ir: Function) -> dict | None:
+        if self.arguments is None:
+            return None
+        return infer(ir, self.arguments, callee=_callee_ir)
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
                 dump_after: str | None = None, has_aux: bool = False) -> Variant:
@@ -164,7 +173,8 @@ class Session:
             ctx = Context(ir, activity, names, numpy_name, Names(taken, own=set(ir.names)), bases(ir), callee=callee,
                           containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
                           vector=self.vector,
-                          checkpoint=self.checkpoint if not internal or self.checkpoint is False else None)
+                          checkpoint=self.checkpoint if not internal or self.checkpoint is False else None,
+                          facts=self.facts_of(ir) if not internal else None)
             stage = "transform"
             name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
@@ -199,6 +209,14 @@ class Session:
             candidate = f"{name}_{k}"
         self.names.add(candidate)
         return candidate
+
+
+def _callee_ir(fn: Callable) -> Function | None:
+    """A function of the user's, normalized, for inference to follow a call into (None: it cannot)."""
+    try:
+        return normalized(parse_function(fn))
+    except Exception:  # noqa: BLE001  (a call inference does not follow)
+        return None
 
 
 def normalized(parsed: ParsedFunction) -> Function:
@@ -248,7 +266,7 @@ def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: Nee
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
            has_aux: bool = False, on_demand: bool = False, vector: bool = False,
-           checkpoint: int | str | bool | None = None) -> Derivative:
+           checkpoint: int | str | bool | None = None, arguments: dict | None = None) -> Derivative:
     """Run every stage for one (function, mode, wrt), and for the functions of the user's it calls.
 
     dump_after="normalize" prints the function in its normalized form, one
@@ -256,7 +274,8 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
     the function returns (value, aux), and aux is passed through undifferentiated. checkpoint:
     see transforms/checkpointing.py.
     """
-    session = Session(annotate=annotate, on_demand=on_demand, vector=vector, checkpoint=checkpoint)
+    session = Session(annotate=annotate, on_demand=on_demand, vector=vector, checkpoint=checkpoint,
+                      arguments=arguments)
     main = session.variant(fn, mode, wrt, internal=False, dump_after=dump_after, has_aux=has_aux)
     ordered: list[Variant] = []
     _callees_first(main, ordered)

@@ -76,6 +76,31 @@ def describe(value: Any) -> Abstract:
     return UNKNOWN
 
 
+def signature(arguments: dict[str, Any]) -> dict[str, Abstract]:
+    """What a derivative specialized to a call's arguments may assume of them: kinds, ranks, dtypes,
+    and which dimensions are equal to which (and which are 0 or 1, on which broadcasting depends),
+    the others symbols (`s0`, `s1`, ... in order of first appearance), so that one derivative serves
+    every call whose dimensions have the same pattern of equalities (another batch size, another
+    number of steps). Python ints are dimensions too (a number of steps, an index)."""
+    symbols: dict[int, str] = {}
+
+    def symbolic(found: Abstract) -> Abstract:
+        if found.kind == "array" and found.shape is not None:
+            return array(tuple(dim(d) for d in found.shape), found.dtype)
+        if found.kind == "number" and isinstance(found.value, int):
+            return number(dim(found.value))
+        if found.kind == "tuple" and found.items is not None:
+            return Abstract("tuple", items=tuple(symbolic(item) for item in found.items))
+        return found
+
+    def dim(d: Dim) -> Dim:
+        if not isinstance(d, int) or d in (0, 1):
+            return d
+        return symbols.setdefault(d, f"s{len(symbols)}")
+
+    return {name: symbolic(describe(value)) for name, value in arguments.items()}
+
+
 # ---------------------------------------------------------------- lattice
 
 
@@ -451,4 +476,4 @@ def infer(fn: Function, params: dict[str, Abstract],
     return Inference(fn, callee).run(params)
 
 
-__all__ = ["Abstract", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number"]
+__all__ = ["Abstract", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]

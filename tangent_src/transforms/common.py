@@ -83,6 +83,8 @@ class Context:
     # reverse mode: snapshots for the outermost range loops (a number, "sqrt"), None (only the loops
     # a directive marks), False (none, directives too): see transforms/checkpointing.py
     checkpoint: int | str | bool | None = None
+    # a derivative specialized to its arguments: what inference knows of each value (None: general code)
+    facts: dict | None = None
 
     def d(self, prefix: str, name: str) -> str:
         found = self.names.derivative(prefix, name)
@@ -206,8 +208,17 @@ def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
 
 
 def _same_shape(ctx: Context, apply: Apply, param: str) -> bool:
-    """Whether the argument certainly has the result's shape (then unbroadcast is a no-op)."""
-    return basis_of(apply.args[param], ctx.bases) == statement_basis(ctx, apply)
+    """Whether the argument certainly has the result's shape (then unbroadcast is a no-op): by the
+    bases of analysis/shapes.py, or, in a derivative specialized to its arguments, by the shapes
+    inference knows (analysis/inference.py)."""
+    if basis_of(apply.args[param], ctx.bases) == statement_basis(ctx, apply):
+        return True
+    arg = apply.args[param]
+    if ctx.facts is None or not isinstance(arg, ast.Name):
+        return False
+    mine, result = ctx.facts.get(arg.id), ctx.facts.get(apply.target)
+    return mine is not None and result is not None and mine.kind == result.kind == "array" \
+        and mine.shape is not None and None not in mine.shape and mine.shape == result.shape
 
 
 def _strip_unbroadcast(expr: ast.expr, like: ast.expr) -> ast.expr:

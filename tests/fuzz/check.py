@@ -223,6 +223,7 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         _same_shapes(f"the gradient of x{i}", g, args[i])
 
     checkpointed = _check_checkpointed(f, spec, mode, args, u, pulled, rng, reseed)
+    _check_specialized(f, spec, mode, args, u, pulled, reseed)
 
     left = _inner(u, jv)
     right = sum(_inner(g, t) for g, t in zip(pulled, tangents))
@@ -241,6 +242,24 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         _fail(f"jvp disagrees with finite differences: |J v - fd| = {error:.3g}, |fd| = {_norm(fd):.3g}\n"
               f"J v = {jv!r}\nfd  = {fd!r}")
     return Outcome("passed", checkpointed=checkpointed)
+
+
+def _check_specialized(f: Callable, spec: Any, mode: str, args: tuple, u: Any, pulled: tuple, reseed: bool) -> None:
+    """The reverse derivative specialized to the arguments (specialize=True) must equal the general one."""
+    if mode not in ("scalar", "array"):
+        return
+    try:
+        made = ts.grad(f, spec, specialize=True) if mode == "scalar" else ts.vjp(f, spec, specialize=True)
+        found = _call("specialized", made, args if mode == "scalar" else args + (u,), reseed)
+    except ProgramFailure:
+        raise
+    except Exception:  # noqa: BLE001
+        _fail("the specialized derivative failed:\n" + traceback.format_exc(), "crashed")
+    found = found if isinstance(pulled, tuple) and len(pulled) > 1 else (found,)
+    for g, expected in zip(found, pulled):
+        _same_shapes("the specialized gradient", g, expected)
+        if _difference(g, expected) > 1e-11 * (1.0 + _norm(expected)):
+            _fail(f"specialize=True gave another gradient: {g!r}, the general code's {expected!r}")
 
 
 def _check_checkpointed(f: Callable, spec: Any, mode: str, args: tuple, u: Any, pulled: tuple,
