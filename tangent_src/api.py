@@ -98,7 +98,8 @@ class _Specialized:
         self._primal = inspect.signature(self._target.function)
         self._count = 0 if mode in ("grad", "value_and_grad") else 1 if mode == "vjp" else \
             (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
-        self._made: dict[tuple, Callable] = {}
+        self._made: dict[tuple, Callable] = {}  # signature -> derivative
+        self._seen: dict[tuple, Callable] = {}  # _quick of the arguments -> derivative (each call's lookup)
         self._last: Callable | None = None
         functools.update_wrapper(self, fn, updated=())
 
@@ -113,11 +114,15 @@ class _Specialized:
         return tuple(signature(dict(bound.arguments)).items())
 
     def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
-        key = self.arguments_of(args, kwargs)
-        if key not in self._made:
-            self._made[key] = _make(self._fn, self._mode, self._wrt, *self._options, arguments=dict(key))
-        self._last = self._made[key]
-        return self._last
+        quick = (tuple(_quick(a) for a in args), tuple((k, _quick(v)) for k, v in sorted(kwargs.items())))
+        found = self._seen.get(quick)
+        if found is None:
+            key = self.arguments_of(args, kwargs)
+            if key not in self._made:
+                self._made[key] = _make(self._fn, self._mode, self._wrt, *self._options, arguments=dict(key))
+            found = self._seen[quick] = self._made[key]
+        self._last = found
+        return found
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.for_arguments(args, kwargs)(*args, **kwargs)
@@ -127,6 +132,20 @@ class _Specialized:
         if self._last is None:
             raise AttributeError("__tangent_src__")
         return self._last.__tangent_src__  # type: ignore[attr-defined]
+
+
+def _quick(value: Any) -> Any:
+    """A key of an argument at least as fine as its signature (analysis/inference.py, `signature`),
+    and quick to make: the shape and dtype of an array, the value of an int, the items of a short
+    tuple or list, the type of anything else."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        return type(value), shape, getattr(value, "dtype", None)
+    if type(value) is int:
+        return int, value
+    if isinstance(value, (tuple, list)) and len(value) <= 64:
+        return type(value), tuple(_quick(v) for v in value)
+    return type(value), len(value) if isinstance(value, (tuple, list)) else None
 
 
 def _check_checkpoint(checkpoint: Any) -> None:
