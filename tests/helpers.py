@@ -214,3 +214,20 @@ def check_derivative_of(fn: Callable, arguments: tuple, wrt: tuple, tolerance: f
     found, expected = _inner_tree(pulled, direction), _inner_tree(u, difference)
     assert abs(found - expected) <= tolerance * max(1.0, abs(expected)) * scale, (
         f"vjp of {what}: <J^T u, v> = {found}, <u, differences along v> = {expected}")
+
+
+def golden_cases(prefix: str) -> list[tuple[str, Any, Callable, tuple]]:
+    """(case, module, function, example inputs) of each golden case (tests/golden/<case>/input.py),
+    its module loaded under `prefix`_<case>."""
+    import pathlib
+
+    folder = pathlib.Path(__file__).parent / "golden"
+    found = []
+    for case in sorted(p for p in folder.iterdir() if (p / "input.py").is_file()):
+        spec = importlib.util.spec_from_file_location(f"{prefix}_{case.name}", case / "input.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        fn = getattr(module, "loss", None) or module.f
+        found.append((case.name, module, fn, tuple(module.example_inputs(np.random.default_rng(0)))))
+    return found

@@ -16,6 +16,7 @@ as an argument.
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import sys
 import tracemalloc
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 import tangent_src as ts
+from helpers import golden_cases
 from strict_array import unwrap, wrap
 from test_checkpoint_schedule import revolve_forward_steps
 from tangent_src.runtime.checkpoint import extra_steps
@@ -391,20 +393,11 @@ def test_names_bound_only_by_the_trips(checkpoint):
 
 
 def test_golden_cases_with_loops_equal_the_full_tape():
-    import importlib.util
-    import pathlib
-
-    folder = pathlib.Path(__file__).parent / "golden"
     tried = 0
-    for case in sorted(p for p in folder.iterdir() if (p / "input.py").is_file()):
-        if "for " not in (case / "input.py").read_text():
+    for case, module, fn, args in golden_cases("checkpointed_golden"):
+        text = inspect.getsource(module)
+        if "for " not in text:
             continue
-        spec = importlib.util.spec_from_file_location(f"checkpointed_golden_{case.name}", case / "input.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        fn = getattr(module, "loss", None) or module.f
-        args = tuple(module.example_inputs(np.random.default_rng(0)))
         cotangent = np.ones_like(fn(*args))
         full = ts.vjp(fn, module.WRT)(*args, cotangent)
         for checkpoint in (1, 2, "sqrt"):
@@ -412,7 +405,7 @@ def test_golden_cases_with_loops_equal_the_full_tape():
             assert_close(found, full, rtol=1e-12)
             made = ts.source(ts.vjp(fn, module.WRT, checkpoint=checkpoint))
             # a loop with a break keeps its full tape (its number of trips is not known when it starts)
-            assert ("Checkpoints(" in made) == ("break" not in (case / "input.py").read_text())
+            assert ("Checkpoints(" in made) == ("break" not in text)
         tried += 1
     assert tried >= 2
 

@@ -19,6 +19,8 @@ import tangent_src as ts
 from tangent_src.analysis.inference import UNKNOWN, Abstract, array, broadcast, describe, infer, join, number
 from tangent_src.frontend.source import parse_function
 from tangent_src.pipeline import normalized
+from helpers import golden_cases
+from test_checkpointing import rnn
 
 
 def mlp(params, X, Y):
@@ -29,15 +31,6 @@ def mlp(params, X, Y):
     shifted = logits - m
     logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     return -np.sum(Y * logp) / X.shape[0]
-
-
-def rnn(W, U, b, xs, h0):
-    h = h0
-    loss = 0.0
-    for t in range(xs.shape[0]):
-        h = np.tanh(W @ h + U @ xs[t] + b)
-        loss = loss + np.sum(h ** 2)
-    return loss
 
 
 def step(x, prev_h, Wx, Wh, b):
@@ -210,23 +203,9 @@ def test_symbols_and_the_lattice():
     assert facts["h1"] == array(("B", "H")) and facts["logits"] == array(("B", 10))
 
 
-def _golden_cases():
-    import importlib.util
-    import pathlib
-
-    folder = pathlib.Path(__file__).parent / "golden"
-    for case in sorted(p for p in folder.iterdir() if (p / "input.py").is_file()):
-        spec = importlib.util.spec_from_file_location(f"inference_golden_{case.name}", case / "input.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        yield case.name, module
-
-
-@pytest.mark.parametrize("name, module", list(_golden_cases()), ids=lambda v: v if isinstance(v, str) else "")
-def test_golden_cases(name, module):
-    fn = getattr(module, "loss", None) or module.f
-    args = tuple(module.example_inputs(np.random.default_rng(0)))
+@pytest.mark.parametrize("name, module, fn, args", golden_cases("inference_golden"),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_golden_cases(name, module, fn, args):
     facts = check_against_running(fn, module.WRT, args)
     assert any(f.kind == "array" and f.shape is not None and None not in f.shape for f in facts.values()) \
         or all(not hasattr(a, "shape") for a in args)

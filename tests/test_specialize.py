@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import tangent_src as ts
+from helpers import golden_cases
 from strict_array import unwrap, wrap
 from test_checkpointing import (leapfrog_args, leapfrog_backward_by_hand, leapfrog_energy, rnn, rnn_args,
                                 rnn_backward_by_hand, sequence_args, sequence_backward_by_hand, sequence_loss)
@@ -96,21 +97,9 @@ def test_strict_arrays_and_checkpointing_together():
 
 
 def test_golden_and_real_world_programs_equal_the_general_code():
-    import importlib.util
-    import pathlib
-    import sys
-
     from realworld.test_realworld import ALL_CASES, REFUSED_FOR_NOW
 
-    cases = []
-    folder = pathlib.Path(__file__).parent / "golden"
-    for case in sorted(p for p in folder.iterdir() if (p / "input.py").is_file()):
-        spec = importlib.util.spec_from_file_location(f"specialize_golden_{case.name}", case / "input.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        fn = getattr(module, "loss", None) or module.f
-        cases.append((fn, module.WRT, tuple(module.example_inputs(np.random.default_rng(0)))))
+    cases = [(fn, module.WRT, args) for _, module, fn, args in golden_cases("specialize_golden")]
     cases += [(c.fn, c.wrt if len(c.wrt) > 1 else c.wrt[0], c.make_args(np.random.default_rng(0)))
               for c in ALL_CASES if c.name not in REFUSED_FOR_NOW and c.scalar and not c.has_aux and not c.mutates]
     compared = 0
