@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from .errors import BadWrt, MissingRule
 from .runtime.directions import direction_count
+from .specialization import Specialized
 
 if TYPE_CHECKING:
     from .pipeline import Derivative
@@ -80,72 +81,21 @@ def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_a
     per_function = _CACHE.setdefault(holder, {})
     key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint, specialize)
     if key not in per_function:
-        per_function[key] = _Specialized(fn, mode, wrt, annotate, has_aux, checkpoint) if specialize else \
+        per_function[key] = _specialized(fn, mode, wrt, annotate, has_aux, checkpoint) if specialize else \
             _make(fn, mode, wrt, annotate, has_aux, checkpoint)
     return per_function[key]
 
 
-class _Specialized:
-    """A derivative made for the arguments of each call's signature (analysis/inference.py,
-    `signature`: kinds, ranks, dtypes, the dimensions that are 1), once per signature: where the
-    shapes are known equal, `unbroadcast` and its records are left out."""
+def _specialized(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
+                 checkpoint: int | str | bool | None) -> Specialized:
+    target = _unbind(fn)
+    count = 0 if mode in ("grad", "value_and_grad") else 1 if mode == "vjp" else \
+        (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
 
-    def __init__(self, fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
-                 checkpoint: int | str | bool | None):
-        self._fn, self._mode, self._wrt = fn, mode, wrt
-        self._options = (annotate, has_aux, checkpoint)
-        self._target = _unbind(fn)
-        self._primal = inspect.signature(self._target.function)
-        self._count = 0 if mode in ("grad", "value_and_grad") else 1 if mode == "vjp" else \
-            (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
-        self._made: dict[tuple, Callable] = {}  # signature -> derivative
-        self._seen: dict[tuple, Callable] = {}  # _quick of the arguments -> derivative (each call's lookup)
-        self._last: Callable | None = None
-        functools.update_wrapper(self, fn, updated=())
+    def make(arguments: dict) -> Callable:
+        return _make(fn, mode, wrt, annotate, has_aux, checkpoint, arguments=arguments)
 
-    def arguments_of(self, args: tuple, kwargs: dict) -> tuple:
-        """The signature of a call (a key of the cache)."""
-        signature = _stages()[4].signature
-        args, kwargs = (*self._target.leading, *args), {**self._target.keywords, **kwargs}
-        own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
-        extras = self._count - (len(kwargs) - len(own))
-        bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
-        bound.apply_defaults()
-        return tuple(signature(dict(bound.arguments)).items())
-
-    def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
-        quick = (tuple(_quick(a) for a in args), tuple((k, _quick(v)) for k, v in sorted(kwargs.items())))
-        found = self._seen.get(quick)
-        if found is None:
-            key = self.arguments_of(args, kwargs)
-            if key not in self._made:
-                self._made[key] = _make(self._fn, self._mode, self._wrt, *self._options, arguments=dict(key))
-            found = self._seen[quick] = self._made[key]
-        self._last = found
-        return found
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.for_arguments(args, kwargs)(*args, **kwargs)
-
-    @property
-    def __tangent_src__(self) -> "Derivative":
-        if self._last is None:
-            raise AttributeError("__tangent_src__")
-        return self._last.__tangent_src__  # type: ignore[attr-defined]
-
-
-def _quick(value: Any) -> Any:
-    """A key of an argument at least as fine as its signature (analysis/inference.py, `signature`),
-    and quick to make: the shape and dtype of an array, the value of an int, the items of a short
-    tuple or list, the type of anything else."""
-    shape = getattr(value, "shape", None)
-    if isinstance(shape, tuple):
-        return type(value), shape, getattr(value, "dtype", None)
-    if type(value) is int:
-        return int, value
-    if isinstance(value, (tuple, list)) and len(value) <= 64:
-        return type(value), tuple(_quick(v) for v in value)
-    return type(value), len(value) if isinstance(value, (tuple, list)) else None
+    return Specialized(fn, target.function, target.leading, target.keywords, count, make)
 
 
 def _check_checkpoint(checkpoint: Any) -> None:
@@ -545,9 +495,9 @@ def source(derivative: Callable, *args: Any, **kwargs: Any) -> SourceCode:
     """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp; for one
     made with specialize=True, the code made for the signature of these arguments (given as the
     derivative takes them), or for its last call."""
-    if isinstance(derivative, _Specialized) and (args or kwargs):
+    if isinstance(derivative, Specialized) and (args or kwargs):
         derivative = derivative.for_arguments(args, kwargs)
-    elif isinstance(derivative, _Specialized) and derivative._last is None:
+    elif isinstance(derivative, Specialized) and derivative._last is None:
         raise TypeError(f"the derivative of {derivative.__name__} is made for the arguments it is called with: "
                         "pass them, ts.source(derivative, *args), or call it once")
     if isinstance(derivative, _Lazy) and derivative._last is None:

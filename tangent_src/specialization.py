@@ -1,0 +1,83 @@
+"""Derivatives specialized to their arguments: one made per call signature (issue 14).
+
+Stage: API (run time). `grad(f, specialize=True)` returns a `Specialized`: at each call it finds,
+by a quick key of the arguments (`quick`), the derivative made for their signature
+(analysis/inference.py, `signature`: kinds, ranks, dtypes, the pattern of equal dimensions and of
+dimensions 0 or 1), and makes it the first time (`make`, given by api.py, runs the pipeline with the
+inference stage's facts).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .pipeline import Derivative
+
+
+class Specialized:
+    """A derivative made for the signature of each call's arguments, once per signature.
+
+    fn: what the user differentiates; function, leading, keywords: the function it runs and the
+    arguments it binds first (self, a partial's); count: the arguments after f's own (the cotangent
+    of vjp); make: signature -> the derivative made for it."""
+
+    def __init__(self, fn: Callable, function: Callable, leading: tuple, keywords: dict, count: int,
+                 make: Callable[[dict], Callable]):
+        self._leading, self._keywords = leading, keywords
+        self._primal = inspect.signature(function)
+        self._count = count
+        self._make = make
+        self._made: dict[tuple, Callable] = {}  # signature -> derivative
+        self._seen: dict[tuple, Callable] = {}  # quick key of the arguments -> derivative (each call's lookup)
+        self._last: Callable | None = None
+        functools.update_wrapper(self, fn, updated=())
+
+    def arguments_of(self, args: tuple, kwargs: dict) -> tuple:
+        """The signature of a call (a key of the cache)."""
+        from .analysis.inference import signature
+
+        args, kwargs = (*self._leading, *args), {**self._keywords, **kwargs}
+        own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
+        extras = self._count - (len(kwargs) - len(own))
+        bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
+        bound.apply_defaults()
+        return tuple(signature(dict(bound.arguments)).items())
+
+    def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
+        key = (tuple(quick(a) for a in args), tuple((k, quick(v)) for k, v in sorted(kwargs.items())))
+        found = self._seen.get(key)
+        if found is None:
+            signature = self.arguments_of(args, kwargs)
+            if signature not in self._made:
+                self._made[signature] = self._make(dict(signature))
+            found = self._seen[key] = self._made[signature]
+        self._last = found
+        return found
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.for_arguments(args, kwargs)(*args, **kwargs)
+
+    @property
+    def __tangent_src__(self) -> "Derivative":
+        if self._last is None:
+            raise AttributeError("__tangent_src__")
+        return self._last.__tangent_src__  # type: ignore[attr-defined]
+
+
+def quick(value: Any) -> Any:
+    """A key of an argument at least as fine as its signature (analysis/inference.py, `signature`),
+    and quick to make: the shape and dtype of an array, the value of an int, the items of a short
+    tuple or list, the type of anything else."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        return type(value), shape, getattr(value, "dtype", None)
+    if type(value) is int:
+        return int, value
+    if isinstance(value, (tuple, list)) and len(value) <= 64:
+        return type(value), tuple(quick(v) for v in value)
+    return type(value), len(value) if isinstance(value, (tuple, list)) else None
+
+
