@@ -30,7 +30,7 @@ generated code never writes into a value a call like `take` has seen (codegen/in
 schedule needs no arrays and makes none.
 """
 
-from math import comb
+from math import comb, isqrt
 
 
 def binomial(s, t):
@@ -105,7 +105,7 @@ def sqrt_schedule(steps, every=None):
     `Checkpoints` (segments recorded whole: ("record", i, j) then j - i ("reverse", ...))."""
     if steps <= 0:
         return
-    every = every or max(1, _ceil_sqrt(steps))
+    every = every or isqrt(steps - 1) + 1  # the ceiling of sqrt(steps)
     starts = list(range(0, steps, every))
     for start in starts[:-1]:
         yield ("take", start, start)
@@ -118,15 +118,6 @@ def sqrt_schedule(steps, every=None):
         yield from (("reverse", i, i + 1) for i in range(stop - 1, start - 1, -1))
         if k:
             yield ("drop", start, start)
-
-
-def _ceil_sqrt(n):
-    root = int(n ** 0.5)
-    while root * root < n:
-        root += 1
-    while (root - 1) * (root - 1) >= n:
-        root -= 1
-    return root
 
 
 def _binomial_actions(steps, snapshots):
