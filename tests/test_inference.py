@@ -239,3 +239,20 @@ def test_real_world_programs():
                                             f"{getattr(value, 'shape', value)}"
         checked += 1
     assert checked >= 40, checked
+
+
+def makers_and_dots(x, A, B, s):
+    a = np.zeros_like(x, shape=(3,))
+    b = np.zeros((2, 3), dtype=float)
+    c = np.dot(A, B)  # N-d dot: (2, 3, 4) . (5, 4, 6) -> (2, 3, 5, 6), no matmul broadcast
+    m = np.max(0.5 * s)  # of a Python float: a numpy scalar
+    return np.sum(a) + np.sum(b) + np.sum(c) + m
+
+
+def test_what_is_not_matmul_nor_a_plain_maker():
+    """Found on review: N-d np.dot, makers given keywords, reductions of numbers are followed right."""
+    rng = np.random.default_rng(6)
+    args = (rng.normal(size=4), rng.normal(size=(2, 3, 4)), rng.normal(size=(5, 4, 6)), 0.7)
+    facts = check_against_running(makers_and_dots, (0, 1, 2), args)
+    assert facts["c"].shape is None and facts["a"].shape is None
+    assert facts["m"] == array((), None)

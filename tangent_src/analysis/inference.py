@@ -277,7 +277,10 @@ class Inference:
         if rule.elementwise:
             return [self.elementwise(apply, name)]
         if key in ("operator.matmul", "numpy.matmul", "numpy.dot"):
-            return [self.matmul(self.atom(args.get("a")), self.atom(args.get("b")))]
+            a, b = self.atom(args.get("a")), self.atom(args.get("b"))
+            if key == "numpy.dot" and any(v.rank is None or v.rank > 2 for v in (a, b) if v.kind == "array"):
+                return [array(None, _result_dtype([a, b]))]  # N-d dot is no matmul: a sum over a's last, b's -2
+            return [self.matmul(a, b)]
         if key.startswith("numpy.") and name in _REDUCTIONS or key.startswith("ndarray.") and name in _REDUCTIONS:
             return [self.reduction(apply)]
         if key == "getitem":
@@ -306,6 +309,8 @@ class Inference:
             if value.kind == "tuple" and value.items is not None:
                 return [number(len(value.items))]
             return [number()]
+        if key.startswith("numpy.") and (name in _MAKERS or name in _LIKE) and _reshaped(apply):
+            return [array(None, None)]  # `zeros_like(x, shape=...)`, `zeros(n, like=...)`: not followed
         if key.startswith("numpy.") and name in _MAKERS:
             return [self.maker(apply)]
         if key.startswith("numpy.") and name in _LIKE:
@@ -355,8 +360,10 @@ class Inference:
 
     def reduction(self, apply: Apply) -> Abstract:
         value = self.atom(apply.args.get("a"))
+        if value.kind == "number" and apply.rule.key.startswith("numpy."):
+            return array((), None)  # np.max(0.5) is a numpy scalar
         if value.kind != "array":
-            return UNKNOWN if value.kind != "number" else NUMBER
+            return UNKNOWN
         axis = apply.args.get("axis")
         keepdims = apply.args.get("keepdims")
         keep = isinstance(keepdims, ast.Constant) and keepdims.value is True
@@ -433,6 +440,15 @@ class Inference:
             return [results[0] if len(results) == 1 and not ir.returns_tuple
                     else Abstract("tuple", items=tuple(results))]
         return results if len(results) == len(apply.targets) else unknown
+
+
+def _reshaped(apply: Apply) -> bool:
+    """Whether an array maker is given anything besides its shape or model (a keyword: `shape=`,
+    `like=`, `dtype=`; a second positional argument of *_like, which is its dtype): not followed."""
+    packed, positional = apply.args.get("kwargs"), apply.args.get("args")
+    keywords = packed is not None and not (isinstance(packed, (ast.Tuple, ast.Dict)) and not (
+        packed.elts if isinstance(packed, ast.Tuple) else packed.keys))
+    return keywords or isinstance(positional, ast.Tuple) and len(positional.elts) > 2
 
 
 def _is_range(iterable: ast.expr | None) -> bool:
