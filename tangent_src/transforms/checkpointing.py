@@ -45,6 +45,7 @@ import copy
 from dataclasses import dataclass, field
 
 from ..errors import UnsupportedSyntax
+from ..memory import is_checkpointed
 from ..ir import Apply, Effect, Loop, walk
 from .common import Context, keeps
 
@@ -148,6 +149,18 @@ def _effect(effect: Effect) -> str:
     if isinstance(target, ast.Attribute):
         return "sets an attribute of an object, which a trip run again would find as the last trip left it"
     return "has an effect (output, or a change of state) that would happen again"
+
+
+def refuse_rerun(apply: Apply) -> None:
+    """A call of a function with effects runs once (split mode: its reverse sweep keeps what it
+    computed); one marked `@checkpoint` promised to be run again in the reverse sweep: refused."""
+    if is_checkpointed(apply.rule.callee):
+        raise UnsupportedSyntax(
+            f"{getattr(apply.rule.callee, '__qualname__', 'this function')} is marked @checkpoint (called again "
+            "in the reverse sweep), but it has effects (random draws, output, or writes into its arguments), "
+            "which would happen again", apply.span,
+            hint="remove @checkpoint (the call then runs once, its reverse sweep keeping what it computed), "
+                 "or move the effect out of the function")
 
 
 def _check(statement: ast.stmt) -> bool:

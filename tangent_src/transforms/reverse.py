@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 
 from ..codegen.annotate import locate, tag
 from ..codegen.templates import simplify
-from ..errors import UnsupportedSyntax
-from ..memory import is_checkpointed
 from ..ir import Apply, Effect, If, Loop, Stmt, names_in, walk
 from . import checkpointing
 from .common import (Context, adjoint_contributions, call_wrt, callee_variant, derivative_call, has_effects,
@@ -241,13 +239,8 @@ class _Sweep:
             cotangents = [ast.Name(a) if a in defined else zeros_like(ctx, t)
                           for a, t in zip(adjoints, apply.targets)]
             cotangent = cotangents[0] if len(cotangents) == 1 else ast.Tuple(cotangents)
-            if has_effects(ctx, apply) and is_checkpointed(apply.rule.callee):
-                raise UnsupportedSyntax(
-                    f"{getattr(apply.rule.callee, '__qualname__', 'this function')} is marked @checkpoint "
-                    "(called again in the reverse sweep), but it has effects (random draws, output, or writes into its "
-                    "arguments), which would happen again", apply.span,
-                    hint="remove @checkpoint (the call then runs once, its reverse sweep keeping what it computed), "
-                         "or move the effect out of the function")
+            if has_effects(ctx, apply):
+                checkpointing.refuse_rerun(apply)  # (a function marked @checkpoint promised to run again)
             call = self.split_call(apply, wrt, cotangent) if has_effects(ctx, apply) else \
                 derivative_call(ctx, apply, "vjp", wrt, {"cotangent": cotangent})
             sources = [apply.args[p].id for p in wrt]  # type: ignore[union-attr]
