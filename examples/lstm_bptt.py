@@ -109,22 +109,20 @@ WALKTHROUGH = [
     ("while tape:", "reverse sweep: the steps t = T, ..., 1, newest first"),
     ("h_2 = h", "h_t: the value step t made is still in h when its trip begins"),
     ("= tape.pop()", "give back step t's values: c is c_{t-1}, h is h_{t-1}, f is f_t, ..."),
-    ("bc_2 = bc", "dL/dc_t, so far: what step t + 1 handed back"),
-    ("bh_2 = bh", "dL/dh_t, so far: what step t + 1 handed back"),
-    ("bV = bV + matmul_adjoint_lhs(by, V, h_2)", "dL/dV += dL/dy_t h_t^T"),
-    ("bh_2 = bh_2 + matmul_adjoint_rhs(by, V, h_2)", "dL/dh_t += V^T dL/dy_t"),
-    ("bo = unbroadcast(t15 * bh_2, like=o)", "dL/do_t = dL/dh_t * tanh(c_t)"),
-    ("bc_2 = bc_2 + (1 - t15**2) * bt15", "dL/dc_t += dL/dh_t * o_t * (1 - tanh(c_t)^2)"),
-    ("bi = unbroadcast(g * bt14, like=i)", "dL/di_t = dL/dc_t * g_t"),
-    ("bg = unbroadcast(i * bt14, like=g)", "dL/dg_t = dL/dc_t * i_t"),
-    ("bf = unbroadcast(c * bt13, like=f)", "dL/df_t = dL/dc_t * c_{t-1}"),
-    ("bc = unbroadcast(f * bt13, like=c)", "dL/dc_{t-1} = dL/dc_t * f_t   (carried to step t - 1)"),
+    ("bV = bV + np.outer(bt17, h_2)", "dL/dV += dL/dy_t h_t^T"),
+    ("bh_2 = bh + V.T @ bt17", "dL/dh_t = what step t + 1 handed back + V^T dL/dy_t"),
+    ("bo = t15 * bh_2", "dL/do_t = dL/dh_t * tanh(c_t)"),
+    ("bc_2 = bc + (1 - t15**2) * bt15", "dL/dc_t = what step t + 1 handed back + dL/dh_t * o_t * (1 - tanh(c_t)^2)"),
+    ("bi = g * bc_2", "dL/di_t = dL/dc_t * g_t"),
+    ("bg = i * bc_2", "dL/dg_t = dL/dc_t * i_t"),
+    ("bf = c * bc_2", "dL/df_t = dL/dc_t * c_{t-1}"),
+    ("bc = f * bc_2", "dL/dc_{t-1} = dL/dc_t * f_t   (carried to step t - 1)"),
     ("bt12 = (1 - g**2) * bg", "dL/dz_g = dL/dg_t * (1 - g_t^2)"),
     ("bt10_sigmoid = vjp_sigmoid(t10, bout=bf)", "dL/dz_f = dL/df_t * f_t (1 - f_t)"),
     ("bz = add_at(bz, bt10_sigmoid, like=z, index=1)", "put dL/dz_f in its row of dL/dz_t (in place)"),
-    ("bU = bU + matmul_adjoint_lhs(bt6, U, h)", "dL/dU += dL/dz_t h_{t-1}^T"),
-    ("bh = matmul_adjoint_rhs(bt6, U, h)", "dL/dh_{t-1} = U^T dL/dz_t   (carried to step t - 1)"),
-    ("bW = bW + matmul_adjoint_lhs(bt5, W, t4)", "dL/dW += dL/dz_t x_t^T"),
+    ("bU = bU + np.outer(bt8, h)", "dL/dU += dL/dz_t h_{t-1}^T"),
+    ("bh = U.T @ bt8", "dL/dh_{t-1} = U^T dL/dz_t   (carried to step t - 1)"),
+    ("bW = bW + np.outer(bt8, t4)", "dL/dW += dL/dz_t x_t^T"),
 ]
 
 EXPLANATION = """\
@@ -150,7 +148,7 @@ How the reverse loop is backpropagation through time:
     the call vjp_sigmoid(z, bout=...), generated once and printed above."""
 def explain_generated_code(source):
     """Print the generated code and what its key lines compute; False if a line is missing."""
-    section("Generated reverse-mode code: ts.source(ts.grad(loss, wrt=0))")
+    section("Generated reverse-mode code: ts.source(ts.grad(loss, wrt=0), params, xs, ys)")
     print(source.rstrip())
     section("The reverse loop, line by line")
     missing = quote(function_source(source, "grad_loss"), WALKTHROUGH)
@@ -192,7 +190,8 @@ def main():
     ys = rng.normal(size=(STEPS, OUTPUTS))
     print(f"An LSTM with {INPUTS} inputs, {HIDDEN} hidden units and {OUTPUTS} outputs, "
           f"unrolled over T = {STEPS} steps.")
-    ok = explain_generated_code(ts.source(ts.grad(loss, wrt=0)))
+    # the code made for these arguments' shapes (what runs when they are passed): plain numpy
+    ok = explain_generated_code(ts.source(ts.grad(loss, wrt=0), params, xs, ys))
     ok &= check_gradients(params, xs, ys)
     return 0 if ok else 1
 

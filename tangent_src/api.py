@@ -20,6 +20,7 @@ derivative.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import linecache
@@ -33,6 +34,7 @@ import numpy
 
 from typing import TYPE_CHECKING
 
+from . import numba_target
 from .errors import BadWrt, MissingRule
 from .runtime.directions import direction_count
 from .specialization import Specialized
@@ -75,27 +77,42 @@ def _slot(fn: Callable) -> tuple[Any, Any]:
 
 
 def _derivative(fn: Callable, mode: str, wrt: Any, annotate: bool = False, has_aux: bool = False,
-                checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
+                checkpoint: int | str | bool | None = None, specialize: bool = False,
+                target: str | None = None) -> Callable:
     _check_checkpoint(checkpoint)
+    if target not in (None, "python", "numba"):
+        raise ValueError(f"target must be None (CPython) or 'numba', not {target!r}")
+    if target == "numba" and not specialize:
+        raise ValueError("target='numba' compiles the code made for each call's argument shapes: it needs "
+                         "specialize=True (the default)")
+    if target == "numba":
+        numba_target.numba_module()  # (the extra installed: said now, not at the first call)
     holder, which = _slot(fn)
     per_function = _CACHE.setdefault(holder, {})
-    key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint, specialize)
+    key = (which, mode, _wrt_key(wrt), annotate, has_aux, checkpoint, specialize, target)
     if key not in per_function:
-        per_function[key] = _specialized(fn, mode, wrt, annotate, has_aux, checkpoint) if specialize else \
-            _make(fn, mode, wrt, annotate, has_aux, checkpoint)
+        per_function[key] = _specialized(fn, mode, wrt, annotate, has_aux, checkpoint, target) if specialize \
+            else _make(fn, mode, wrt, annotate, has_aux, checkpoint)
     return per_function[key]
 
 
 def _specialized(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
-                 checkpoint: int | str | bool | None) -> Specialized:
+                 checkpoint: int | str | bool | None, target_name: str | None = None) -> Specialized:
     target = _unbind(fn)
     count = 0 if mode in ("grad", "value_and_grad") else 1 if mode == "vjp" else \
         (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
 
-    def make(arguments: dict) -> Callable:
-        return _make(fn, mode, wrt, annotate, has_aux, checkpoint, arguments=arguments)
+    def make(arguments: dict | None) -> Callable:
+        compiled = target_name == "numba" and arguments is not None  # (the general code stays CPython's)
+        return _make(fn, mode, wrt, annotate, has_aux, checkpoint, arguments=arguments, numba=compiled)
 
-    return Specialized(fn, target.function, target.leading, target.keywords, count, make)
+    made = Specialized(fn, target.function, target.leading, target.keywords, count, make)
+    # made now: what cannot be differentiated is refused here, not at the first call
+    made.__signature__ = inspect.signature(made.general)  # type: ignore[attr-defined]
+    target = getattr(made.general, "__tangent_src_target__", None)
+    if target is not None:  # differentiated again, it is the general code (in its __dict__: functools.wraps copies it)
+        made.__tangent_src_target__ = target  # type: ignore[attr-defined]
+    return made
 
 
 def _check_checkpoint(checkpoint: Any) -> None:
@@ -234,7 +251,7 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
 
 
 def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
-          checkpoint: int | str | bool | None = None, arguments: dict | None = None) -> Callable:
+          checkpoint: int | str | bool | None = None, arguments: dict | None = None, numba: bool = False) -> Callable:
     pipeline, functions, source, *_ = _stages()
     vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
     mode = "jvp" if vector else mode
@@ -251,6 +268,8 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
         function = source.specialized(target.function, {**known, **values}, attributes)
         made = pipeline.derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand,
                                vector=vector, checkpoint=checkpoint, arguments=arguments)
+        if numba:  # the same code, compiled by numba.njit (numba_target.py)
+            made = dataclasses.replace(made, function=numba_target.compiled(made.function, made.primal.__name__))
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
@@ -392,7 +411,7 @@ class _Lazy:
 
 
 def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
-         checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
+         checkpoint: int | str | bool | None = None, specialize: bool = True, target: str | None = None) -> Callable:
     """The gradient of fn's scalar result: `grad(f, wrt=0)(*args)`.
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
@@ -403,35 +422,42 @@ def grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = 
     fewest trips run again), instead of recording every trip; checkpoint="sqrt": snapshots
     every ceil(sqrt(n)) trips; None: only loops marked `# tangent_src: checkpoint(snapshots=k)`
     on the line before them; False: no loop, marked or not. See the README's "Memory".
-    specialize=True: the derivative is made at each call for the signature of its arguments
-    (kinds, ranks, dtypes, the dimensions that are 1), once per signature, leaving out what
-    provably does nothing there (`unbroadcast` of equal shapes); `ts.source(g, *args)` shows it.
+    specialize=True (the default): the derivative is made at the first call for the signature of
+    its arguments (kinds, ranks, dtypes, which dimensions are equal and which are 1), and again for
+    each other signature, with the runtime helpers whose work those shapes tell written as that work
+    (no `unbroadcast` of equal shapes, `g @ W.T` for a matrix product, `bx[i] += g`: see
+    codegen/lean.py); `ts.source(g, *args)` shows that code, `ts.source(g)` the general code, which
+    specialize=False makes for every call.
+    target="numba": that code compiled by numba.njit (scalar loops; `pip install 'tangent_src[numba]'`);
+    where it leaves numba's subset, the first call says which line.
     """
-    return _derivative(fn, "grad", wrt, annotate, has_aux, checkpoint, specialize=specialize)
+    return _derivative(fn, "grad", wrt, annotate, has_aux, checkpoint, specialize=specialize, target=target)
 
 
 def value_and_grad(fn: Callable, wrt: Any = 0, *, has_aux: bool = False, annotate: bool = False,
-                   checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
+                   checkpoint: int | str | bool | None = None, specialize: bool = True,
+                   target: str | None = None) -> Callable:
     """`value_and_grad(f, wrt)(*args)` returns (f(*args), gradient).
 
     has_aux=True: fn returns `(value, aux)` with value a scalar; the derivative
     returns `((value, aux), gradient)`, aux never differentiated.
     annotate=True comments each derivative statement with the statement it comes from.
-    checkpoint, specialize: as for grad.
+    checkpoint, specialize, target: as for grad.
     """
-    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux, checkpoint, specialize=specialize)
+    return _derivative(fn, "value_and_grad", wrt, annotate, has_aux, checkpoint, specialize=specialize,
+                       target=target)
 
 
 def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False,
-        checkpoint: int | str | bool | None = None, specialize: bool = False) -> Callable:
+        checkpoint: int | str | bool | None = None, specialize: bool = True, target: str | None = None) -> Callable:
     """`vjp(f, wrt)(*args, cotangent)`: the cotangent (shaped like f's result) pulled back.
 
     The last positional argument is the cotangent; the others and the keyword
     arguments are f's, bound as f binds them (defaults may be left out).
     annotate=True comments each derivative statement with the statement it comes from.
-    checkpoint, specialize: as for grad.
+    checkpoint, specialize, target: as for grad.
     """
-    return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint, specialize=specialize)
+    return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint, specialize=specialize, target=target)
 
 
 def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None) -> Callable:
@@ -492,14 +518,18 @@ class SourceCode(str):
 
 
 def source(derivative: Callable, *args: Any, **kwargs: Any) -> SourceCode:
-    """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp; for one
-    made with specialize=True, the code made for the signature of these arguments (given as the
-    derivative takes them), or for its last call."""
+    """The generated source text of a derivative made by grad, value_and_grad, vjp or jvp: given the
+    arguments (as the derivative takes them), the code specialized to their signature; without, the
+    general code (for any arguments)."""
+    while not isinstance(derivative, (Specialized, _Lazy)) and not hasattr(derivative, "__tangent_src__") \
+            and hasattr(derivative, "__wrapped__"):
+        derivative = derivative.__wrapped__  # a derivative wrapped by functools.wraps
     if isinstance(derivative, Specialized) and (args or kwargs):
         derivative = derivative.for_arguments(args, kwargs)
-    elif isinstance(derivative, Specialized) and derivative._last is None:
-        raise TypeError(f"the derivative of {derivative.__name__} is made for the arguments it is called with: "
-                        "pass them, ts.source(derivative, *args), or call it once")
+    elif isinstance(derivative, Specialized):  # the general code (made at a call too for functions passed in)
+        general = derivative.general
+        derivative = derivative._last if isinstance(general, _Lazy) and general._last is None \
+            and derivative._last is not None else general
     if isinstance(derivative, _Lazy) and derivative._last is None:
         raise TypeError(f"the derivative of {derivative.__name__} is made at its first call, for the functions "
                         "and objects it is given: call it once, then ask for its source")

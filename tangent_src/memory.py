@@ -102,6 +102,9 @@ def memory(derivative: Callable, *args: Any, **kwargs: Any) -> MemoryReport:
     numpy reports its buffers to it; a GPU array's device memory is not traced) and, per loop of
     the generated code, the most records its tape held and their bytes (and for a checkpointed
     loop, the most snapshots). The report prints as a table (and shows in Jupyter)."""
+    made_for = getattr(derivative, "for_arguments", None)
+    if made_for is not None:  # specialized: the code made for these arguments (made before measuring)
+        derivative = made_for(args, kwargs)
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start()

@@ -8,7 +8,9 @@ which stage failed when one raises something that is not a TransformError.
 from __future__ import annotations
 
 import ast
+import copy
 import functools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,9 +19,9 @@ import numpy
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
 from .analysis.effects import NONE, Effects, check_updated_arguments, effects
-from .analysis.inference import infer
+from .analysis.inference import COTANGENT, UNKNOWN, Abstract, Inference, infer
 from .analysis.shapes import bases, containers
-from .codegen import annotate, docstrings, emit, optimize
+from .codegen import annotate, docstrings, emit, lean, optimize
 from .codegen.load import load
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend import results
@@ -118,14 +120,24 @@ class Session:
                 pass
         return self.activities[key]
 
-    def facts_of(self, ir: Function) -> dict | None:
-        if self.arguments is None:
+    def facts_of(self, ir: Function, arguments: dict | None) -> dict | None:
+        if arguments is None:
             return None
-        return infer(ir, self.arguments, callee=_callee_ir)
+        facts = infer(ir, arguments, callee=_callee_ir)
+        given = arguments.get(COTANGENT)
+        if given is not None and not _shaped_alike(given, [Inference(ir).atom(r) if not isinstance(r, ast.Name)
+                                                          else facts.get(r.id, UNKNOWN) for r in ir.returns],
+                                                   ir.returns_tuple):
+            return None  # a cotangent not shaped like the result (a 1.0 for an array): the general code
+        return facts
 
     def variant(self, fn: Callable, mode: str, wrt: Any, internal: bool,
-                dump_after: str | None = None, has_aux: bool = False) -> Variant:
-        key = (fn, mode, wrt if not isinstance(wrt, list) else tuple(wrt), internal, has_aux)
+                dump_after: str | None = None, has_aux: bool = False, arguments: dict | None = None) -> Variant:
+        """The derivative of fn (internal: for a call of it; arguments: what its arguments are known
+        to be there, for one specialized to them)."""
+        known = arguments if internal else self.arguments
+        facts_key = tuple(sorted(known.items())) if known else None
+        key = (fn, mode, wrt if not isinstance(wrt, list) else tuple(wrt), internal, has_aux, facts_key)
         if key not in self.variants:
             if fn in self.in_progress:
                 raise UnsupportedSyntax(f"{getattr(fn, '__qualname__', fn)} calls itself (recursion); "
@@ -133,19 +145,27 @@ class Session:
                                         hint="write the recursion as a loop")
             self.in_progress.append(fn)
             try:
-                self.variants[key] = self.make(fn, mode, wrt, internal, dump_after, has_aux)
+                self.variants[key] = self.make(fn, mode, wrt, internal, dump_after, has_aux,
+                                               arguments if internal else self.arguments)
             finally:
                 self.in_progress.pop()
         return self.variants[key]
 
     def make(self, fn: Callable, mode: str, wrt: Any, internal: bool, dump_after: str | None,
-             has_aux: bool = False) -> Variant:
+             has_aux: bool = False, arguments: dict | None = None) -> Variant:
         stage = "parse"
         try:
-            parsed = parse_function(fn)
-            parsed.scratch["values_on_demand"] = self.on_demand and not internal
-            stage = "normalize"
-            ir = _checked_and_normalized(parsed, mode, has_aux, internal)
+            key = (mode, has_aux, internal, self.on_demand and not internal)
+            parsed, ir = _normalized_before(fn, key)
+            if ir is None:
+                parsed = parse_function(fn)
+                parsed.scratch["values_on_demand"] = self.on_demand and not internal
+                stage = "normalize"
+                ir = _checked_and_normalized(parsed, mode, has_aux, internal)
+                try:
+                    _NORMALIZED_BEFORE.setdefault(fn, {})[key] = (parsed, _copied(ir))  # (before any change)
+                except TypeError:
+                    pass
             if dump_after == "normalize":
                 print(dump(ir))
             names, single = resolve_wrt(ir, wrt)
@@ -160,9 +180,10 @@ class Session:
             numpy_name = _numpy_name(parsed, ir)
             callees: list[Variant] = []
 
-            def callee(target: Callable, callee_mode: str, callee_wrt: tuple[str, ...]) -> Variant:
+            def callee(target: Callable, callee_mode: str, callee_wrt: tuple[str, ...],
+                       known: dict | None = None) -> Variant:
                 try:
-                    made = self.variant(target, callee_mode, callee_wrt, internal=True)
+                    made = self.variant(target, callee_mode, callee_wrt, internal=True, arguments=known)
                 except NeedsValue as need:
                     raise _passed_on(ir, parsed, target, need) from None
                 if made not in callees:
@@ -174,7 +195,7 @@ class Session:
                           containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
                           vector=self.vector,
                           checkpoint=self.checkpoint if not internal or self.checkpoint is False else None,
-                          facts=self.facts_of(ir) if not internal else None)
+                          facts=self.facts_of(ir, arguments))
             stage = "transform"
             name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
@@ -209,6 +230,46 @@ class Session:
             candidate = f"{name}_{k}"
         self.names.add(candidate)
         return candidate
+
+
+def _shaped_alike(given: Abstract, results: list[Abstract], as_tuple: bool) -> bool:
+    """Whether a vjp's cotangent may have its result's shape (False only where it certainly has not)."""
+    if as_tuple:
+        return given.kind == "tuple" and given.items is not None and len(given.items) == len(results) \
+            and all(_shaped_alike(g, [r], False) for g, r in zip(given.items, results))
+    result = results[0]
+    shape = lambda a: () if a.kind in ("number", "scalar") else a.shape if a.kind == "array" else None  # noqa: E731
+    mine, theirs = shape(given), shape(result)
+    if result.kind == "unknown" or theirs is None:
+        return True
+    return mine is not None and len(mine) == len(theirs) and all(
+        a == b or a is None or b is None for a, b in zip(mine, theirs))
+
+
+# A function's parsed source and normalized IR, kept for the next derivative of the same function
+# (a specialized one after the general one: normalizing is most of the cost of a derivative).
+_NORMALIZED_BEFORE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _normalized_before(fn: Any, key: tuple) -> tuple[Any, Function | None]:
+    """The parsed function and a copy of its normalized IR (the transforms change the IR they are
+    given: each derivative gets its own copy; rules, spans and the source are shared)."""
+    try:
+        parsed, ir = _NORMALIZED_BEFORE.get(fn, {}).get(key, (None, None))
+    except TypeError:  # not weakly referable, or not hashable: made anew each time
+        return None, None
+    if ir is None:
+        return None, None
+    return parsed, _copied(ir)
+
+
+def _copied(ir: Function) -> Function:
+    memo: dict[int, Any] = {id(ir.span): ir.span}
+    for stmt in walk(ir.body):
+        for value in vars(stmt).values():
+            if not isinstance(value, (list, dict, tuple, set, ast.AST, str, int, float, type(None))):
+                memo[id(value)] = value  # a rule, a span, a function: shared
+    return copy.deepcopy(ir, memo)
 
 
 def _callee_ir(fn: Callable) -> Function | None:
@@ -285,17 +346,22 @@ def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, ann
 
 
 def derive_all(requests: list[tuple[Callable, str, Any]], annotate: bool = False,
-               has_aux: bool = False,
-               checkpoint: int | str | bool | None = None) -> tuple[list[Variant], list[Variant]]:
+               has_aux: bool = False, checkpoint: int | str | bool | None = None,
+               arguments: dict[Callable, dict] | None = None) -> tuple[list[Variant], list[Variant]]:
     """Several derivatives made in one session, so that functions they share are derived once.
 
     Returns the requested variants, and every variant to write, callees first.
-    has_aux applies to the grad and value_and_grad requests.
+    has_aux applies to the grad and value_and_grad requests. arguments: per function, what its
+    parameters are (analysis/inference.py's Abstract: from --like or annotations), for code
+    specialized to them; a function without gets the general code.
     """
     session = Session(annotate=annotate, reserved={f"{mode}_{fn.__name__}" for fn, mode, _ in requests},
                       checkpoint=checkpoint)
-    mains = [session.variant(fn, mode, wrt, internal=False,
-                             has_aux=has_aux and mode in ("grad", "value_and_grad")) for fn, mode, wrt in requests]
+    mains = []
+    for fn, mode, wrt in requests:
+        session.arguments = (arguments or {}).get(fn) or None
+        mains.append(session.variant(fn, mode, wrt, internal=False,
+                                     has_aux=has_aux and mode in ("grad", "value_and_grad")))
     ordered: list[Variant] = []
     for main in mains:
         _callees_first(main, ordered)
@@ -381,9 +447,16 @@ def _transform(ctx: Context, mode: str, single: bool, name: str, internal: bool,
     parameters = {p for p, _ in params + keyword + extra}
     if not internal:  # the caller of an internal derivative has checked already
         body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
+    body = optimize.drop_restores(body)
+    if ctx.facts is not None:  # specialized: helpers whose work the shapes tell, written as that work
+        body = lean.fold(body, ctx.facts, ctx.numpy, ctx.wrt, tuple(p.name for p in fn.params))
+        body = lean.propagate_constants(body, returns, ctx.derivative_names)
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
+    body = optimize.fold_first_contributions(body, ctx.derivative_names)
     body = optimize.remove_dead(body, returns)
     body = optimize.accumulate_in_place(body, parameters)
+    if ctx.facts is not None:
+        body = lean.inline_add_at(body, ctx.facts, ctx.numpy)
     if ctx.annotate:
         body = annotate.insert_markers(body)
     if mode == "split":

@@ -1,6 +1,6 @@
 """Derivatives specialized to their arguments: one made per call signature (issue 14).
 
-Stage: API (run time). `grad(f, specialize=True)` returns a `Specialized`: at each call it finds,
+Stage: API (run time). `grad(f)` (specialize=True, the default) returns a `Specialized`: at each call it finds,
 by a quick key of the arguments (`quick`), the derivative made for their signature
 (analysis/inference.py, `signature`: kinds, ranks, dtypes, the pattern of equal dimensions and of
 dimensions 0 or 1), and makes it the first time (`make`, given by api.py, runs the pipeline with the
@@ -22,7 +22,7 @@ class Specialized:
 
     fn: what the user differentiates; function, leading, keywords: the function it runs and the
     arguments it binds first (self, a partial's); count: the arguments after f's own (the cotangent
-    of vjp); make: signature -> the derivative made for it."""
+    of vjp); make: signature -> the derivative made for it (None: the general one)."""
 
     def __init__(self, fn: Callable, function: Callable, leading: tuple, keywords: dict, count: int,
                  make: Callable[[dict], Callable]):
@@ -37,14 +37,18 @@ class Specialized:
 
     def arguments_of(self, args: tuple, kwargs: dict) -> tuple:
         """The signature of a call (a key of the cache)."""
-        from .analysis.inference import signature
+        from .analysis.inference import COTANGENT, signature
 
         args, kwargs = (*self._leading, *args), {**self._keywords, **kwargs}
         own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
         extras = self._count - (len(kwargs) - len(own))
         bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
         bound.apply_defaults()
-        return tuple(signature(dict(bound.arguments)).items())
+        found = dict(bound.arguments)
+        if self._count == 1:  # a vjp's cotangent (given last, or by its name)
+            others = [v for k, v in kwargs.items() if k not in self._primal.parameters]
+            found[COTANGENT] = others[0] if others else args[-1] if args else None
+        return tuple(signature(found).items())
 
     def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
         key = (tuple(quick(a) for a in args), tuple((k, quick(v)) for k, v in sorted(kwargs.items())))
@@ -60,17 +64,27 @@ class Specialized:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.for_arguments(args, kwargs)(*args, **kwargs)
 
+    @functools.cached_property
+    def general(self) -> Callable:
+        """The derivative for any arguments (what ts.source(g) shows, what is differentiated again)."""
+        return self._make(None)
+
     @property
     def __tangent_src__(self) -> "Derivative":
-        if self._last is None:
-            raise AttributeError("__tangent_src__")
-        return self._last.__tangent_src__  # type: ignore[attr-defined]
+        """The generated code of the last call (of the general derivative before any call)."""
+        return (self._last or self.general).__tangent_src__  # type: ignore[attr-defined]
+
+    def _repr_html_(self) -> str:  # (IPython/Jupyter: the general code)
+        return self.general._repr_html_()  # type: ignore[attr-defined]
+
+    def _repr_markdown_(self) -> str:
+        return self.general._repr_markdown_()  # type: ignore[attr-defined]
 
 
 def quick(value: Any) -> Any:
     """A key of an argument at least as fine as its signature (analysis/inference.py, `signature`),
     and quick to make: the shape and dtype of an array, the value of an int, the items of a short
-    tuple or list, the type of anything else."""
+    tuple, list or dict, the type of anything else."""
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple):
         return type(value), shape, getattr(value, "dtype", None)
@@ -78,6 +92,8 @@ def quick(value: Any) -> Any:
         return int, value
     if isinstance(value, (tuple, list)) and len(value) <= 64:
         return type(value), tuple(quick(v) for v in value)
+    if type(value) is dict and len(value) <= 64:
+        return dict, tuple((k, quick(v)) for k, v in value.items())
     return type(value), len(value) if isinstance(value, (tuple, list)) else None
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import tangent_src as ts
+from tangent_src.specialization import Specialized
 from helpers import golden_cases
 from strict_array import unwrap, wrap
 from test_checkpoint_schedule import revolve_forward_steps
@@ -596,6 +597,8 @@ def test_strict_arrays_are_never_converted(checkpoint):
 
 def body_runs(derivative, args, marker="np.tanh("):
     """How many times the lines of the generated code holding `marker` ran."""
+    if isinstance(derivative, Specialized):  # the code made for these arguments
+        derivative = derivative.for_arguments(args, {})
     function = derivative.__tangent_src__.function
     filename = function.__code__.co_filename
     count = [0]
@@ -644,6 +647,8 @@ def test_sqrt_runs_each_segment_but_the_last_twice(steps):
 # ---------------------------------------------------------------- memory
 
 def peak_memory(fn, *args):
+    if isinstance(fn, Specialized):  # made for these arguments before measuring
+        fn = fn.for_arguments(args, {})
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]

@@ -34,7 +34,9 @@ Dim = int | str | None
 @dataclass(frozen=True)
 class Abstract:
     """What a value is: kind "number" (a Python int or float), "array" (a numpy array or scalar, or an
-    array of another array type), "tuple" (a tuple or list whose items are known), or "unknown".
+    array of another array type), "scalar" (one or the other with shape (): a Python float on entry to
+    a loop, a numpy scalar after a trip), "tuple" (a tuple or list whose items are known), "dict" (a
+    dict of string keys: a dict of parameters), or "unknown".
     For an array, `shape` (None: rank unknown) and `dtype` (a numpy dtype name, or None); for a
     number, its `value` where known (a dimension: an int or a symbol); for a tuple, its `items`."""
 
@@ -43,6 +45,7 @@ class Abstract:
     dtype: str | None = None
     value: Dim = None
     items: tuple["Abstract", ...] | None = None
+    keys: tuple[str, ...] | None = None  # a "dict"'s (string) keys, in order, with its items
 
     @property
     def rank(self) -> int | None:
@@ -50,6 +53,7 @@ class Abstract:
 
 
 UNKNOWN = Abstract("unknown")
+COTANGENT = "<cotangent>"  # in a signature: what a vjp's cotangent is (pipeline.py checks it has the result's shape)
 NUMBER = Abstract("number")
 
 
@@ -73,6 +77,8 @@ def describe(value: Any) -> Abstract:
         return number(value if isinstance(value, int) else None)
     if isinstance(value, (tuple, list)) and len(value) <= 64:
         return Abstract("tuple", items=tuple(describe(v) for v in value))
+    if type(value) is dict and len(value) <= 64 and all(type(k) is str for k in value):
+        return Abstract("dict", items=tuple(describe(v) for v in value.values()), keys=tuple(value))
     return UNKNOWN
 
 
@@ -89,8 +95,8 @@ def signature(arguments: dict[str, Any]) -> dict[str, Abstract]:
             return array(tuple(dim(d) for d in found.shape), found.dtype)
         if found.kind == "number" and isinstance(found.value, int):
             return number(dim(found.value))
-        if found.kind == "tuple" and found.items is not None:
-            return Abstract("tuple", items=tuple(symbolic(item) for item in found.items))
+        if found.kind in ("tuple", "dict") and found.items is not None:
+            return Abstract(found.kind, items=tuple(symbolic(item) for item in found.items), keys=found.keys)
         return found
 
     def dim(d: Dim) -> Dim:
@@ -108,14 +114,21 @@ def join(a: Abstract, b: Abstract) -> Abstract:
     """What is true of a value that is a or b."""
     if a == b:
         return a
+    kinds = {a.kind, b.kind}
+    if kinds <= {"number", "array", "scalar"} and len(kinds) > 1 and all(v.kind == "number" or v.shape == ()
+                                                                         for v in (a, b)):
+        dtypes = {v.dtype for v in (a, b) if v.kind != "number"}
+        return Abstract("scalar", (), dtypes.pop() if len(dtypes) == 1 else None)
     if a.kind != b.kind:
         return UNKNOWN
     if a.kind == "number":
         return number(a.value if a.value == b.value else None)
-    if a.kind == "tuple":
-        if a.items is None or b.items is None or len(a.items) != len(b.items):
-            return Abstract("tuple")
-        return Abstract("tuple", items=tuple(join(x, y) for x, y in zip(a.items, b.items)))
+    if a.kind in ("tuple", "dict"):
+        if a.items is None or b.items is None or len(a.items) != len(b.items) or a.keys != b.keys:
+            return Abstract(a.kind)
+        return Abstract(a.kind, items=tuple(join(x, y) for x, y in zip(a.items, b.items)), keys=a.keys)
+    if a.kind == "scalar":
+        return Abstract("scalar", (), a.dtype if a.dtype == b.dtype else None)
     if a.kind == "array":
         shape = None if a.shape is None or b.shape is None or len(a.shape) != len(b.shape) else \
             tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
@@ -147,10 +160,16 @@ _FLOAT_KINDS = {"float16": 1, "float32": 2, "float64": 3, "longdouble": 4}
 def _result_dtype(operands: list[Abstract]) -> str | None:
     """The dtype of an elementwise result of float operands (Python numbers do not widen float32,
     as in numpy 2); None where an operand's dtype is not a known float."""
-    dtypes = [o.dtype for o in operands if o.kind == "array"]
-    if not dtypes or any(d not in _FLOAT_KINDS for d in dtypes):
-        return None
-    return max(dtypes, key=_FLOAT_KINDS.__getitem__)  # type: ignore[arg-type]
+    def widest(kinds: tuple[str, ...]) -> str | None:
+        dtypes = [o.dtype for o in operands if o.kind in kinds]
+        if not dtypes or any(d not in _FLOAT_KINDS for d in dtypes):
+            return None
+        return max(dtypes, key=_FLOAT_KINDS.__getitem__)  # type: ignore[arg-type]
+
+    # a "scalar" may be a Python float (which does not widen) or a numpy scalar (which does): known
+    # where both give the same
+    weak = widest(("array",))
+    return weak if weak == widest(("array", "scalar")) or not any(o.kind == "scalar" for o in operands) else None
 
 
 # ---------------------------------------------------------------- the interpreter
@@ -202,7 +221,9 @@ class Inference:
                 pass
 
     def joined(self, a: dict[str, Abstract], b: dict[str, Abstract]) -> dict[str, Abstract]:
-        return {n: join(a[n], b[n]) if n in a and n in b else UNKNOWN for n in a.keys() | b.keys()}
+        """After one branch or the other: a name bound on one side only is, where it is bound at
+        all, what that side made it."""
+        return {n: join(a[n], b[n]) if n in a and n in b else a[n] if n in a else b[n] for n in a.keys() | b.keys()}
 
     def loop(self, loop: Loop) -> None:
         entry = dict(self.facts)
@@ -267,6 +288,8 @@ class Inference:
             return self.call(apply)
         if key == "identity":
             return [self.atom(args.get("a"))]
+        if key == "constant":  # `total = 0.0`
+            return [self.atom(apply.primal) if isinstance(apply.primal, (ast.Constant, ast.UnaryOp)) else UNKNOWN]
         if key == "unpack":
             source = self.atom(args.get("a"))
             if source.kind == "tuple" and source.items is not None and len(source.items) == len(apply.targets):
@@ -285,9 +308,11 @@ class Inference:
             return [self.reduction(apply)]
         if key == "getitem":
             return [self.getitem(self.atom(args.get("a")), args.get("index"))]
-        if key in ("setitem", "with_item"):  # `y[i] = v`: y's value, written into
+        if key in ("setitem", "with_item", "dict.setitem"):  # `y[i] = v`: y's value, written into
             target = self.atom(args.get("a"))
             written = self.atom(args.get("value"))
+            if target.kind == "dict":
+                return [_with_entry(target, args.get("index"), written)]
             if target.kind == "array" and written.kind in ("array", "number"):
                 dtype = target.dtype if written.kind == "number" or written.dtype == target.dtype else None
                 return [array(target.shape, dtype if target.dtype is not None else None)]
@@ -313,6 +338,12 @@ class Inference:
             return [array(None, None)]  # `zeros_like(x, shape=...)`, `zeros(n, like=...)`: not followed
         if key.startswith("numpy.") and name in _MAKERS:
             return [self.maker(apply)]
+        if key == "numpy.arange":  # np.arange(n): n ints
+            if set(args) == {"start"}:
+                n = self.atom(args["start"])
+                if n.kind == "number" and (n.value is None or isinstance(n.value, (int, str))):
+                    return [array((n.value,), "int64")]
+            return [UNKNOWN]
         if key.startswith("numpy.") and name in _LIKE:
             value = self.positional(apply, 0)
             return [array(value.shape, value.dtype)] if value.kind == "array" else [UNKNOWN]
@@ -328,14 +359,19 @@ class Inference:
 
     def elementwise(self, apply: Apply, name: str) -> Abstract:
         operands = [self.atom(v) for p, v in apply.args.items() if p in apply.rule.params]
-        values = [o for o in operands if o.kind in ("array", "number")]
+        values = [o for o in operands if o.kind in ("array", "number", "scalar")]
         if len(values) != len(operands):
             return UNKNOWN
         arrays = [o for o in values if o.kind == "array"]
+        scalars = [o for o in values if o.kind == "scalar"]
         if not arrays and apply.rule.key.startswith("numpy."):
             # np.sin(0.5) is a numpy scalar, not a Python float; the builtin abs(0.5) (the same rule) a float
             spelled = isinstance(apply.primal, ast.Call) and isinstance(apply.primal.func, ast.Attribute)
-            return array((), None) if spelled else UNKNOWN
+            floats = scalars and all(o.dtype == "float64" for o in scalars)
+            return array((), "float64" if floats else None) if spelled else UNKNOWN
+        if not arrays and scalars and name not in _COMPARISONS:  # a Python float, or a numpy scalar of a dtype
+            dtypes = {o.dtype for o in scalars}
+            return Abstract("scalar", (), dtypes.pop() if len(dtypes) == 1 else None)
         if not arrays:
             return NUMBER if name not in _COMPARISONS else UNKNOWN  # (a Python bool)
         shape = broadcast([o.shape for o in arrays])
@@ -383,6 +419,11 @@ class Inference:
         return array(shape, dtype)
 
     def getitem(self, value: Abstract, index: ast.expr | None) -> Abstract:
+        if value.kind == "dict":
+            k = index.value if isinstance(index, ast.Constant) else None
+            if value.items is not None and value.keys is not None and k in value.keys:
+                return value.items[value.keys.index(k)]
+            return UNKNOWN
         if value.kind == "tuple":
             k = self.atom(index).value
             if value.items is not None and isinstance(k, int) and -len(value.items) <= k < len(value.items):
@@ -391,6 +432,9 @@ class Inference:
         if value.kind != "array" or value.shape is None or index is None:
             return UNKNOWN
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        fancy = self.fancy(parts, value)
+        if fancy is not None:
+            return fancy
         shape = list(value.shape)
         out: list[Dim] = []
         axis = 0
@@ -407,13 +451,32 @@ class Inference:
             axis += 1  # an integer: the axis goes
         return array(tuple(out) + tuple(shape[axis:]), value.dtype)
 
+    def fancy(self, parts: list[ast.expr], value: Abstract) -> Abstract | None:
+        """`E[tokens]`, `p[np.arange(n), y]`: integer arrays (next to each other) and whole slices `:`;
+        the arrays' broadcast shape stands where they are. None: not of that form."""
+        found = [None if _is_slice(p) else self.atom(p) for p in parts]
+        arrays = [k for k, f in enumerate(found) if f is not None]
+        if not arrays or any(f is not None and not (f.kind == "array" and f.shape is not None and f.dtype is not None
+                                                    and f.dtype.startswith(("int", "uint"))) for f in found) \
+                or arrays != list(range(arrays[0], arrays[-1] + 1)) or len(parts) > len(value.shape):  # type: ignore
+            return None
+        if any(_sliced(1, p, self) != 1 for p in parts if _is_slice(p)):  # (only `:`)
+            return None
+        middle = broadcast([found[k].shape for k in arrays])  # type: ignore[union-attr]
+        if middle is None:
+            return None
+        shape = value.shape  # type: ignore[assignment]
+        return array(tuple(shape[:arrays[0]]) + middle + tuple(shape[arrays[-1] + 1:]), value.dtype)
+
     def maker(self, apply: Apply) -> Abstract:
         shape = self.positional(apply, 0)
+        # np.zeros(n), ones, empty are float64 (no dtype= given: see _reshaped); np.full takes its fill's
+        dtype = None if apply.rule.key.endswith(".full") else "float64"
         if shape.kind == "number":
-            return array((shape.value,), None)
+            return array((shape.value,), dtype)
         if shape.kind == "tuple" and shape.items is not None and all(i.kind == "number" for i in shape.items):
-            return array(tuple(i.value for i in shape.items), None)
-        return array(None, None)
+            return array(tuple(i.value for i in shape.items), dtype)
+        return array(None, dtype)
 
     def reshape(self, value: Abstract, shape: Abstract) -> Abstract:
         if value.kind != "array" or shape.kind != "tuple" or shape.items is None:
@@ -440,6 +503,20 @@ class Inference:
             return [results[0] if len(results) == 1 and not ir.returns_tuple
                     else Abstract("tuple", items=tuple(results))]
         return results if len(results) == len(apply.targets) else unknown
+
+
+def _with_entry(target: Abstract, index: ast.expr | None, written: Abstract) -> Abstract:
+    """A dict with `d[k] = v` done (a string key k): its entry k is v, new or replaced."""
+    if target.items is None or target.keys is None or not (isinstance(index, ast.Constant)
+                                                            and type(index.value) is str):
+        return Abstract("dict")
+    keys, items = list(target.keys), list(target.items)
+    if index.value in keys:
+        items[keys.index(index.value)] = written
+    else:
+        keys.append(index.value)
+        items.append(written)
+    return Abstract("dict", items=tuple(items), keys=tuple(keys))
 
 
 def _reshaped(apply: Apply) -> bool:
@@ -492,4 +569,4 @@ def infer(fn: Function, params: dict[str, Abstract],
     return Inference(fn, callee).run(params)
 
 
-__all__ = ["Abstract", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]
+__all__ = ["Abstract", "COTANGENT", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]

@@ -22,6 +22,7 @@ from ..codegen import annotate, standalone
 from ..errors import InternalError, TransformError
 from ..frontend.static import load_file
 from ..pipeline import derive_all
+from . import like
 from .higher import HIGHER_MODES, derive_higher
 
 # Exit codes (documented in `tangent-src derive --help` and the README).
@@ -52,6 +53,8 @@ examples:
   tangent-src derive model.py loss --wrt W --html loss.html
   tangent-src derive model.py loss_and_accuracy --has-aux -o grad_model.py
   tangent-src derive rnn.py loss --wrt W --checkpoint 10 -o grad_rnn.py
+  tangent-src derive model.py loss --wrt W,b --like X=B,784 --like W=784,10 -o grad_model.py
+  tangent-src derive rosenbrock.py rosenbrock --like x=N --target numba -o grad_rosenbrock.py
 
 modes: reverse (grad_f, for functions with a scalar result), forward (jvp_f),
 both; or one of grad, value_and_grad, vjp, jvp; or hvp (hvp_f(*args, v), the
@@ -101,6 +104,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "snapshots and run trips again from them instead of recording every trip (binomial "
                         "checkpointing); K=sqrt: snapshots every sqrt(n) trips; K=none: not even the loops marked "
                         "`# tangent_src: checkpoint(snapshots=k)`")
+    parser.add_argument("--like", metavar="NAME=SHAPE[:DTYPE]", action="append", default=None,
+                        help="what an argument will be (X=B,784  W=784,10:float32  lr=number), repeated: the code "
+                        "is specialized to it, as ts.grad does at a call (annotations such as "
+                        "Float[np.ndarray, \"B D\"] count too); without any, the general code")
+    parser.add_argument("--target", choices=["python", "numba"], default="python",
+                        help="numba: the written module compiles each derivative with numba.njit (needs numba)")
     parser.add_argument("--module", metavar="NAME",
                         help="the name that imports FILE (default: its file name without .py)")
     parser.set_defaults(run=run)
@@ -118,6 +127,12 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     if getattr(args, "has_aux", False) and not set(MODES[args.mode]) <= {"grad", "value_and_grad"}:
         print(f"tangent-src: --has-aux applies to the modes reverse, grad and value_and_grad, not {args.mode}",
               file=sys.stderr)
+        return USAGE
+    try:
+        for text in getattr(args, "like", None) or []:
+            like.parse_like(text)
+    except ValueError as err:
+        print(f"tangent-src: --like {err}", file=sys.stderr)
         return USAGE
     targets = [t for t in (args.output, args.html) if t]
     for target in targets:
@@ -170,9 +185,11 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
             wrappers += written
         mains = ordered[-1:]
     else:
+        functions = list(dict.fromkeys(fn for fn, _, _ in requests))
         mains, ordered = derive_all(requests, annotate=args.annotate or bool(args.html),
                                     has_aux=getattr(args, "has_aux", False),
-                                    checkpoint=getattr(args, "checkpoint", None))
+                                    checkpoint=getattr(args, "checkpoint", None),
+                                    arguments=like.arguments_for(functions, getattr(args, "like", None)))
     nodes = [v.node for v in ordered]
     rule_names = {k: v for variant in ordered for k, v in variant.names.items()}
     command = "tangent-src " + shlex.join(argv if argv is not None else sys.argv[1:])
@@ -193,6 +210,10 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
             for node in nodes:
                 node.body = annotate.strip_markers(node.body)
     text = standalone.module_text(nodes + wrappers, mains[0].numpy, rule_names, static, header, summary)
+    if getattr(args, "target", "python") == "numba":  # the same code, compiled at its first call
+        text += ("\n\n# target numba: each derivative compiled by numba.njit (pip install numba)\n"
+                 "import numba  # noqa: E402\n\n"
+                 + "".join(f"{v.name} = numba.njit({v.name})\n" for v in ordered))
     return text, page
 
 

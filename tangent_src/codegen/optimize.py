@@ -77,7 +77,93 @@ def propagate_copies(body: list[ast.stmt], returns: list[ast.expr], renamable: s
     rename = _Rename(mapping)
     body = _drop(body, dropped)
     returns[:] = [rename.visit(r) for r in returns]
-    return [rename.visit(s) for s in body]
+    # a chain `b = a; c = b` leaves `c = a` for another round
+    return propagate_copies([rename.visit(s) for s in body], returns, renamable, parameters)
+
+
+def drop_restores(body: list[ast.stmt]) -> list[ast.stmt]:
+    """`a = b` ... `b = a` (or through more copies: `c = a` ... `b = c`), with none of them rebound
+    between: the last is a no-op (a loop's carried adjoint handed through a trip unchanged);
+    dropped, in every block."""
+    for stmt in body:
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, field, drop_restores(block))
+    out = list(body)
+    for k, stmt in enumerate(out):
+        copy = _copy_of(stmt)
+        if copy is None:
+            continue
+        equal = set(copy)  # names that hold the same value from here on (through further copies)
+        for j in range(k + 1, len(out)):
+            later = _copy_of(out[j])
+            if later is not None and later[1] in equal:
+                if later[0] in equal:
+                    out[j] = ast.Pass()  # a = b = c ... a = c: nothing changes
+                else:
+                    equal.add(later[0])
+                continue
+            equal -= _bound_anywhere(out[j])
+            if len(equal) < 2:
+                break
+    return [s for s in out if not isinstance(s, ast.Pass)] or [ast.Pass()]
+
+
+def _copy_of(stmt: ast.stmt) -> tuple[str, str] | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+            and isinstance(stmt.value, ast.Name):
+        return stmt.targets[0].id, stmt.value.id
+    return None
+
+
+def fold_first_contributions(body: list[ast.stmt], renamable: set[str]) -> list[ast.stmt]:
+    """`bx = g1` ... `bx = bx + g2` as `bx = g1 + g2` (an adjoint's first contribution, a copy, added
+    to where the second is), where nothing between reads bx or rebinds g1; in every block."""
+    for stmt in body:
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(stmt, field, fold_first_contributions(block, renamable))
+    out = list(body)
+    k = 0
+    while k < len(out):
+        stmt = out[k]
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and isinstance(stmt.value, ast.Name) and stmt.targets[0].id in renamable:
+            a, b = stmt.targets[0].id, stmt.value.id
+            for j in range(k + 1, len(out)):
+                later = out[j]
+                if _adds_to(later, a):
+                    later.value.left = ast.Name(b)  # type: ignore[attr-defined]
+                    del out[k]
+                    k -= 1
+                    break
+                inner = [n for n in ast.walk(later)]
+                if any(isinstance(n, ast.Name) and n.id == a for n in inner) or b in _bound_anywhere(later):
+                    break
+        k += 1
+    return out
+
+
+def _adds_to(stmt: ast.stmt, name: str) -> bool:
+    """`name = name + e`, e not reading name."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == name and isinstance(stmt.value, ast.BinOp)):
+        return False
+    value = stmt.value
+    into_item = isinstance(value.right, ast.Call) and isinstance(value.right.func, ast.Name) \
+        and value.right.func.id == "unindex"  # (`b = b + unindex(...)`: added in place, inplace.py)
+    return isinstance(value.op, ast.Add) and isinstance(value.left, ast.Name) and value.left.id == name \
+        and name not in names_in(value.right) and not into_item
+
+
+def _bound_anywhere(stmt: ast.stmt) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.stmt):
+            found |= _targets(node)
+    return found
 
 
 def _located(body: list[ast.stmt], loops: tuple):  # noqa: ANN202

@@ -200,6 +200,8 @@ def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
             continue
         if rule.elementwise and _same_shape(ctx, apply, param):
             expr = _strip_unbroadcast(expr, apply.args[param])
+        elif rule.elementwise and ctx.facts is not None:
+            expr = _summed_unbroadcast(expr, apply.args[param], _broadcast_axes(ctx, apply, param))
         name = active[param]
         if name in contributions:  # the same value in two arguments (x * x)
             expr = simplify(ast.BinOp(contributions[name], ast.Add(), expr), ctx.derivative_names)
@@ -210,15 +212,74 @@ def adjoint_contributions(ctx: Context, apply: Apply, bz: ast.expr | None = None
 def _same_shape(ctx: Context, apply: Apply, param: str) -> bool:
     """Whether the argument certainly has the result's shape (then unbroadcast is a no-op): by the
     bases of analysis/shapes.py, or, in a derivative specialized to its arguments, by the shapes
-    inference knows (analysis/inference.py)."""
+    inference knows (analysis/inference.py; a Python number has shape ())."""
     if basis_of(apply.args[param], ctx.bases) == statement_basis(ctx, apply):
         return True
-    arg = apply.args[param]
-    if ctx.facts is None or not isinstance(arg, ast.Name):
-        return False
-    mine, result = ctx.facts.get(arg.id), ctx.facts.get(apply.target)
-    return mine is not None and result is not None and mine.kind == result.kind == "array" \
-        and mine.shape is not None and None not in mine.shape and mine.shape == result.shape
+    mine, result = _known_shape(ctx, apply.args[param]), _known_shape(ctx, ast.Name(apply.target))
+    return mine is not None and mine == result
+
+
+def _known_shape(ctx: Context, value: ast.expr) -> tuple | None:
+    """The shape of a value where inference knows every dimension (a Python number's is ())."""
+    if ctx.facts is None:
+        return None
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and not isinstance(value.value, bool):
+        return ()
+    fact = ctx.facts.get(value.id) if isinstance(value, ast.Name) else None
+    if fact is None or fact.kind not in ("array", "number", "scalar") or fact.shape is None and fact.kind == "array":
+        return None
+    shape = () if fact.kind in ("number", "scalar") else fact.shape
+    return shape if None not in shape else None
+
+
+def _broadcast_axes(ctx: Context, apply: Apply, param: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Where the argument was broadcast to the result's shape, as inference knows the ranks and which
+    dimensions are 1: (the leading axes the argument lacks, the axes where it has 1 and the result
+    not), in the result's numbering; None where that cannot be told."""
+    mine, result = _known_shape(ctx, apply.args[param]), _known_shape(ctx, ast.Name(apply.target))
+    if mine is None or result is None or len(mine) > len(result) or not mine and not result:
+        return None
+    lead = len(result) - len(mine)
+    kept = tuple(lead + k for k, d in enumerate(mine) if d == 1 and result[lead + k] != 1)
+    if any(d != 1 and d != result[lead + k] for k, d in enumerate(mine)):
+        return None
+    return tuple(range(lead)), kept
+
+
+def _summed_unbroadcast(expr: ast.expr, like: ast.expr, axes: tuple[tuple[int, ...], tuple[int, ...]] | None
+                        ) -> ast.expr:
+    """The expression with its `unbroadcast(e, like=<like>)` calls written as the sums they are,
+    `e.sum(axis=0)` for a bias, `e.sum(axis=1, keepdims=True)` for a column (axes: _broadcast_axes)."""
+    if axes is None:
+        return expr
+    target = ast.dump(like)
+    lead, kept = axes
+
+    def summed(e: ast.expr) -> ast.expr:
+        if not lead and not kept:
+            return e
+        if kept:
+            e = ast.Call(ast.Attribute(e, "sum"), [], [ast.keyword("axis", _axis(lead + kept)),
+                                                       ast.keyword("keepdims", ast.Constant(True))])
+            if not lead:
+                return e
+            index = ast.Constant(0) if len(lead) == 1 else ast.Tuple([ast.Constant(0)] * len(lead), ast.Load())
+            return ast.Subscript(e, index)  # the leading axes, summed to 1, dropped
+        return ast.Call(ast.Attribute(e, "sum"), [], [ast.keyword("axis", _axis(lead))])
+
+    class Sum(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.expr:
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == "unbroadcast" and node.args and any(
+                    k.arg == "like" and ast.dump(k.value) == target for k in node.keywords):
+                return summed(node.args[0])
+            return node
+
+    return Sum().visit(expr)
+
+
+def _axis(axes: tuple[int, ...]) -> ast.expr:
+    return ast.Constant(axes[0]) if len(axes) == 1 else ast.Tuple([ast.Constant(a) for a in axes], ast.Load())
 
 
 def _strip_unbroadcast(expr: ast.expr, like: ast.expr) -> ast.expr:
@@ -253,10 +314,24 @@ def derivative_call(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...],
     return ast.Call(ast.Name(variant.name), list(primal.args), list(primal.keywords) + extra)
 
 
+def _call_facts(ctx: Context, apply: Apply) -> dict | None:
+    """What inference knows of a call's arguments, per parameter of the function called (for its
+    derivative specialized to them; None: nothing, the general code)."""
+    if ctx.facts is None:
+        return None
+    from ..analysis.inference import Inference
+
+    reader = Inference(ctx.fn)
+    reader.facts = ctx.facts
+    found = {p: reader.atom(v) for p, v in apply.args.items() if isinstance(v, ast.expr)}
+    return found if any(f.kind != "unknown" for f in found.values()) else None
+
+
 def callee_variant(ctx: Context, apply: Apply, mode: str, wrt: tuple[str, ...]):  # noqa: ANN201
     """The derivative (a pipeline Variant) of the function of the user's that `apply` calls."""
     try:
-        return ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt)  # type: ignore[misc]
+        return ctx.callee(apply.rule.callee, mode, wrt[0] if len(wrt) == 1 else wrt,  # type: ignore[misc]
+                          _call_facts(ctx, apply))
     except TransformError as err:
         if err.span is not None:
             raise

@@ -5,6 +5,8 @@ Each directory tests/golden/<case>/ holds
   expected_jvp.py   ts.source(ts.jvp(fn, WRT))
   expected_vjp.py   ts.source(ts.vjp(fn, WRT))
   expected_grad.py  ts.source(ts.grad(fn, WRT)), for functions with a scalar result
+  expected_grad_specialized.py, expected_vjp_specialized.py
+                    the code made for the example inputs' shapes: ts.source(ts.grad(fn, WRT), *inputs)
 
 The text must match exactly; `pytest --update-golden` rewrites the expected
 files instead, and a reviewer reads the diff. Then the derivatives run on the
@@ -88,7 +90,23 @@ def test_generated_source_matches_expected(case, kind, update_golden):
         pytest.skip("grad needs a scalar result")
     module = load_case(case)
     generated = ts.source(KINDS[kind](function_of(module), module.WRT))
-    expected_path = HERE / case / f"expected_{kind}.py"
+    compare_with_golden(case, f"expected_{kind}.py", generated, update_golden)
+
+
+@pytest.mark.parametrize("kind", ["grad", "vjp"])
+@pytest.mark.parametrize("case", CASES)
+def test_specialized_source_matches_expected(case, kind, update_golden):
+    """The code made for the example inputs' shapes (what runs when they are passed)."""
+    if kind == "grad" and not has_scalar_result(case):
+        pytest.skip("grad needs a scalar result")
+    module = load_case(case)
+    generated = ts.source(KINDS[kind](function_of(module), module.WRT), *derivative_arguments(case, kind))
+    compare_with_golden(case, f"expected_{kind}_specialized.py", generated, update_golden)
+
+
+def compare_with_golden(case, name, generated, update_golden):
+    kind = name.removeprefix("expected_").removesuffix(".py")
+    expected_path = HERE / case / name
     if update_golden:
         if not expected_path.is_file() or expected_path.read_text() != generated:
             expected_path.write_text(generated)
@@ -119,13 +137,14 @@ def derivative_arguments(case, kind):
     return args
 
 
-@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("kind", [*KINDS, "grad_specialized", "vjp_specialized"])
 @pytest.mark.parametrize("case", CASES)
 def test_expected_file_runs_as_written(case, kind):
     """The golden text itself, executed with the input's globals, gives what the loaded derivative gives."""
     expected_path = HERE / case / f"expected_{kind}.py"
+    kind = kind.removesuffix("_specialized")
     if not expected_path.is_file():
-        pytest.skip(f"no expected_{kind}.py")
+        pytest.skip(f"no {expected_path.name}")
     module = load_case(case)
     fn = function_of(module)
     arguments = derivative_arguments(case, kind)
