@@ -175,6 +175,16 @@ def rosenbrock_grad(x):
     return g
 
 
+def rosenbrock_loop_grad(x):
+    """The same gradient written by hand as a scalar loop, as the function is written."""
+    g = np.zeros_like(x)
+    for i in range(len(x) - 1):
+        d = x[i + 1] - x[i] ** 2
+        g[i] += -400.0 * x[i] * d - 2.0 * (1.0 - x[i])
+        g[i + 1] += 200.0 * d
+    return g
+
+
 def make_rosenbrock(rng, small=False):
     return (rng.uniform(-1.0, 1.0, 6 if small else 100),)
 
@@ -190,6 +200,7 @@ class Workload:
     make: Callable[..., tuple]
     description: str
     small_operations: bool = False  # a target: faster than autograd and torch eager
+    hand_loop: Callable | None = None  # the gradient by hand written as the function is (a scalar loop)
 
 
 WORKLOADS: list[Workload] = [
@@ -200,8 +211,8 @@ WORKLOADS: list[Workload] = [
              small_operations=True),
     Workload("attention", attention, attention_grad, make_attention, "single-head attention, n = 128, d = 64"),
     Workload("rosenbrock", rosenbrock, rosenbrock_grad, make_rosenbrock,
-             "Rosenbrock, Python loop over 100 scalars (the hand-written gradient is vectorized)",
-             small_operations=True),
+             "Rosenbrock, Python loop over 100 scalars (hand: vectorized; hand loop: a scalar loop, by hand)",
+             small_operations=True, hand_loop=rosenbrock_loop_grad),
 ]
 
 BY_NAME: dict[str, Workload] = {w.name: w for w in WORKLOADS}

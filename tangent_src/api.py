@@ -103,15 +103,13 @@ def _specialized(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: boo
         (len(wrt) if isinstance(wrt, (tuple, list)) else 1)
 
     def make(arguments: dict | None) -> Callable:
-        compiled = target_name == "numba" and arguments is not None  # (the general code stays CPython's)
+        if arguments is None:  # the general code: the very derivative specialize=False gives
+            return _derivative(fn, mode, wrt, annotate, has_aux, checkpoint, specialize=False)
+        compiled = target_name == "numba"  # (the general code stays CPython's)
         return _make(fn, mode, wrt, annotate, has_aux, checkpoint, arguments=arguments, numba=compiled)
 
     made = Specialized(fn, target.function, target.leading, target.keywords, count, make)
-    # made now: what cannot be differentiated is refused here, not at the first call
-    made.__signature__ = inspect.signature(made.general)  # type: ignore[attr-defined]
-    target = getattr(made.general, "__tangent_src_target__", None)
-    if target is not None:  # differentiated again, it is the general code (in its __dict__: functools.wraps copies it)
-        made.__tangent_src_target__ = target  # type: ignore[attr-defined]
+    _make(fn, mode, wrt, annotate, has_aux, checkpoint, check_only=True)  # refused now, what the source shows
     return made
 
 
@@ -135,6 +133,9 @@ class _Target:
 def _unbind(fn: Callable) -> _Target:
     if isinstance(fn, Differentiable):
         return _unbind(fn.function)
+    if isinstance(fn, Specialized) or isinstance(getattr(fn, "__wrapped__", None), Specialized):
+        made = fn if isinstance(fn, Specialized) else fn.__wrapped__  # (a derivative, or one functools.wraps wrapped)
+        return _unbind(made.general)  # differentiated again: its general code
     derivative = getattr(fn, "__tangent_src_target__", None)
     if derivative is not None:  # a derivative made here: its generated code, bound as the user calls it
         return derivative
@@ -251,7 +252,10 @@ def _map_wrt(target: _Target, wrt: Any) -> tuple[Any, dict[str, str]]:
 
 
 def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
-          checkpoint: int | str | bool | None = None, arguments: dict | None = None, numba: bool = False) -> Callable:
+          checkpoint: int | str | bool | None = None, arguments: dict | None = None, numba: bool = False,
+          check_only: bool = False) -> Callable:
+    """The derivative (check_only: parse, normalize and analyze it only, raising what they refuse;
+    where it is made at its first call for the functions passed in, nothing)."""
     pipeline, functions, source, *_ = _stages()
     vector = mode == "vector_jvp"  # forward mode, k directions on a leading axis of each tangent
     mode = "jvp" if vector else mode
@@ -266,6 +270,9 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
 
     def build(values: dict[str, Any], on_demand: bool = True) -> Callable:
         function = source.specialized(target.function, {**known, **values}, attributes)
+        if check_only:
+            pipeline.check(function, mode, names, has_aux=has_aux, on_demand=on_demand)
+            return None  # type: ignore[return-value]
         made = pipeline.derive(function, mode, names, annotate=annotate, has_aux=has_aux, on_demand=on_demand,
                                vector=vector, checkpoint=checkpoint, arguments=arguments)
         if numba:  # the same code, compiled by numba.njit (numba_target.py)
@@ -273,11 +280,15 @@ def _make(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: bool,
         return _published(made, target, count, attributes)
 
     roots = sorted({path.split(".")[0] for path in attributes} - set(known))
+    if roots and check_only:
+        return None  # type: ignore[return-value]
     if roots:
         return _Lazy(fn, target, build, roots, count)
     try:
         return build({})
     except functions.NeedsValue as need:
+        if check_only:
+            return None  # type: ignore[return-value]
         lazy = _Lazy(fn, target, build, [need.parameter], count)
         if need.doing != functions.LOOPS_OVER:
             return lazy

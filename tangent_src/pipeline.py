@@ -91,6 +91,7 @@ class Session:
     # a derivative specialized to its arguments: per parameter, what inference starts from
     # (analysis/inference.py); None: the general code
     arguments: dict | None = None
+    check_only: bool = False  # stop after the analysis of the function asked for (`check`)
 
     def effects_of(self, fn: Callable) -> Effects:
         """What calling a function of the user's does besides computing its result (derived once)."""
@@ -162,10 +163,7 @@ class Session:
                 parsed.scratch["values_on_demand"] = self.on_demand and not internal
                 stage = "normalize"
                 ir = _checked_and_normalized(parsed, mode, has_aux, internal)
-                try:
-                    _NORMALIZED_BEFORE.setdefault(fn, {})[key] = (parsed, _copied(ir))  # (before any change)
-                except TypeError:
-                    pass
+                _remember(fn, key, parsed, ir)
             if dump_after == "normalize":
                 print(dump(ir))
             names, single = resolve_wrt(ir, wrt)
@@ -177,6 +175,9 @@ class Session:
             stage = "analyze"
             check_updated_arguments(ir, self.effects_of)
             activity = analyze(ir, names, self.outputs_varied)
+            if self.check_only and not internal:
+                _refuse_recursion(ir, [getattr(fn, "function", fn)])
+                raise _Checked()
             numpy_name = _numpy_name(parsed, ir)
             callees: list[Variant] = []
 
@@ -207,7 +208,7 @@ class Session:
             source = emit.module_source([node], numpy_name, used_globals, formatted=False)
             extra = {**used_globals, **{c.name: c.function for c in callees}}
             function = load(source, node.name, fn, numpy_name, emit.helpers_used(node), {**parsed.closure, **extra})
-        except TransformError:
+        except (TransformError, _Checked):
             raise
         except Exception as err:  # noqa: BLE001
             raise InternalError(
@@ -249,6 +250,21 @@ def _shaped_alike(given: Abstract, results: list[Abstract], as_tuple: bool) -> b
 # A function's parsed source and normalized IR, kept for the next derivative of the same function
 # (a specialized one after the general one: normalizing is most of the cost of a derivative).
 _NORMALIZED_BEFORE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+_RECENT: list = []  # the functions remembered, oldest first (a few: the IR copies are large)
+
+
+def _remember(fn: Any, key: tuple, parsed: Any, ir: Function) -> None:
+    try:
+        _NORMALIZED_BEFORE.setdefault(fn, {})[key] = (parsed, _copied(ir))  # (before any change)
+    except TypeError:
+        return
+    _RECENT.append(weakref.ref(fn))
+    while len(_RECENT) > 32:
+        old = _RECENT.pop(0)()
+        if old is not None and all(r() is not old for r in _RECENT):
+            _NORMALIZED_BEFORE.pop(old, None)
 
 
 def _normalized_before(fn: Any, key: tuple) -> tuple[Any, Function | None]:
@@ -323,6 +339,37 @@ def _passed_on(ir: Function, parsed: ParsedFunction, target: Callable, need: Nee
                              "and the value passed here is not known when the derivative is made",
                              hint="pass a module-level function or object by its name, or a parameter of the "
                              "function you differentiate")
+
+
+def _refuse_recursion(ir: Function, stack: list) -> None:
+    """A call, from here or from the functions called, of a function being called: refused where
+    the transformation would refuse it (variant), at the call."""
+    for apply in walk(ir.body):
+        target = getattr(getattr(apply, "rule", None), "callee", None)
+        if target is None:
+            continue
+        plain = getattr(target, "function", target)
+        if plain in stack:
+            raise UnsupportedSyntax(f"{getattr(plain, '__qualname__', plain)} calls itself (recursion); "
+                                    "recursive functions cannot be differentiated yet", apply.span,
+                                    hint="write the recursion as a loop")
+        inner = _callee_ir(target)
+        if inner is not None and len(stack) < 16:
+            _refuse_recursion(inner, [*stack, plain])
+
+
+class _Checked(Exception):
+    """A check of a function (`check`) got through its analysis: what would refuse it there did not."""
+
+
+def check(fn: Callable, mode: str, wrt: Any, has_aux: bool = False, on_demand: bool = False) -> None:
+    """Parse, normalize and analyze the function as `derive` does, raising what they refuse, and
+    stop there (a derivative made at its first call, for its arguments, refuses the rest then); the
+    normalized IR is kept for that derivative."""
+    try:
+        Session(on_demand=on_demand, check_only=True).variant(fn, mode, wrt, internal=False, has_aux=has_aux)
+    except _Checked:
+        pass
 
 
 def derive(fn: Callable, mode: str, wrt: Any, dump_after: str | None = None, annotate: bool = False,
@@ -487,4 +534,4 @@ def _cotangent_parameter(ctx: Context, cotangents: list[str], as_tuple: bool) ->
     return param, [ast.Assign([target], ast.Name(param), lineno=0)]
 
 
-__all__ = ["Derivative", "MODES", "Variant", "derive", "derive_all", "resolve_wrt"]
+__all__ = ["Derivative", "MODES", "Variant", "check", "derive", "derive_all", "resolve_wrt"]

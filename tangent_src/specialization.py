@@ -64,6 +64,10 @@ class Specialized:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.for_arguments(args, kwargs)(*args, **kwargs)
 
+    @property
+    def __signature__(self) -> inspect.Signature:  # (the general derivative's: f's, then a cotangent)
+        return inspect.signature(self.general)
+
     @functools.cached_property
     def general(self) -> Callable:
         """The derivative for any arguments (what ts.source(g) shows, what is differentiated again)."""

@@ -280,13 +280,14 @@ def _check_checkpointed(f: Callable, spec: Any, mode: str, args: tuple, u: Any, 
         else:
             checkpointed = ts.grad(f, spec, checkpoint=setting) if mode == "scalar" else \
                 ts.vjp(f, spec, checkpoint=setting)
+        text = ts.source(checkpointed)  # (the general code: made now, refused now for checkpointing)
     except ts.TransformError as e:
         if "checkpointed loop" in str(e) and _refusal_problem(e, f) is None:
             return "refused"
         _fail(f"checkpoint={setting!r} refused what the full tape differentiates: {e}", "bad-refusal")
     except Exception:  # noqa: BLE001
         _fail(f"the transformation with checkpoint={setting!r} crashed:\n" + traceback.format_exc(), "internal")
-    if "Checkpoints(" not in ts.source(checkpointed):
+    if "Checkpoints(" not in text:
         return ""  # no loop it could checkpoint (a while loop, a break, nothing to reverse)
     found = _call(f"checkpointed (checkpoint={setting!r})", checkpointed, args if mode != "array" else args + (u,),
                   reseed)
