@@ -108,7 +108,7 @@ def _specialized(fn: Callable, mode: str, wrt: Any, annotate: bool, has_aux: boo
         compiled = target_name == "numba"  # (the general code stays CPython's)
         return _make(fn, mode, wrt, annotate, has_aux, checkpoint, arguments=arguments, numba=compiled)
 
-    made = Specialized(fn, target.function, target.leading, target.keywords, count, make)
+    made = Specialized(fn, target.function, target.leading, target.keywords, count, make, tangents=mode == "jvp")
     _make(fn, mode, wrt, annotate, has_aux, checkpoint, check_only=True)  # refused now, what the source shows
     return made
 
@@ -471,7 +471,8 @@ def vjp(fn: Callable, wrt: Any = 0, *, annotate: bool = False,
     return _derivative(fn, "vjp", wrt, annotate, checkpoint=checkpoint, specialize=specialize, target=target)
 
 
-def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None) -> Callable:
+def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int | None = None,
+        specialize: bool = True) -> Callable:
     """`jvp(f, wrt)(*args, *tangents)` returns (f(*args), the tangent of the result).
 
     The last len(wrt) positional arguments are the tangents, one per wrt parameter;
@@ -480,9 +481,11 @@ def jvp(fn: Callable, wrt: Any = 0, *, annotate: bool = False, directions: int |
     directions=k: vector forward mode (Tapenade's -vector): each tangent carries k directions on a
     leading axis (shape (k,) + the argument's shape), and so does the result's tangent, all in one
     sweep; elementwise operations broadcast over the directions, the others run once per direction.
+    specialize: as for grad (tangents not shaped like their arguments get the general code; vector
+    mode is not specialized).
     """
     if directions is None:
-        return _derivative(fn, "jvp", wrt, annotate)
+        return _derivative(fn, "jvp", wrt, annotate, specialize=specialize)
     if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
         raise ValueError(f"directions must be a positive int (the number of tangents), got {directions!r}")
     made = _derivative(fn, "vector_jvp", wrt, annotate)

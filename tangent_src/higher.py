@@ -32,7 +32,8 @@ def hvp(fn: Callable, wrt: Any = 0) -> Callable:
     v is shaped like the wrt argument (a tuple of such, one per parameter, for a tuple wrt), and so
     is the result."""
     single = not isinstance(wrt, (tuple, list))
-    outer = api.jvp(api.grad(fn, wrt, checkpoint=False), wrt)  # (a checkpointed loop has no forward rules)
+    # (a checkpointed loop has no forward rules; the general code, so that hvp_f differentiates again)
+    outer = api.jvp(api.grad(fn, wrt, checkpoint=False), wrt, specialize=False)
     written = _written_hvp(outer, fn, 1 if single else len(wrt), single)
     if written is not None:
         return written

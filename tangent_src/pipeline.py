@@ -19,7 +19,7 @@ import numpy
 from . import rules  # noqa: F401  (registers the rule table)
 from .analysis.activity import analyze
 from .analysis.effects import NONE, Effects, check_updated_arguments, effects
-from .analysis.inference import COTANGENT, UNKNOWN, Abstract, Inference, infer
+from .analysis.inference import COTANGENT, TANGENT, UNKNOWN, Abstract, Inference, infer
 from .analysis.shapes import bases, containers
 from .codegen import annotate, docstrings, emit, lean, optimize
 from .codegen.load import load
@@ -121,9 +121,13 @@ class Session:
                 pass
         return self.activities[key]
 
-    def facts_of(self, ir: Function, arguments: dict | None) -> dict | None:
+    def facts_of(self, ir: Function, arguments: dict | None, wrt: tuple[str, ...] = ()) -> dict | None:
         if arguments is None:
             return None
+        for k, name in enumerate(wrt):  # a jvp's tangents: each shaped like its argument, or the general code
+            given = arguments.get(f"{TANGENT}{k}")
+            if given is not None and not _shaped_alike(given, [arguments.get(name, UNKNOWN)], False):
+                return None
         facts = infer(ir, arguments, callee=_callee_ir)
         given = arguments.get(COTANGENT)
         if given is not None and not _shaped_alike(given, [Inference(ir).atom(r) if not isinstance(r, ast.Name)
@@ -196,7 +200,7 @@ class Session:
                           containers=containers(ir), annotate=self.annotate, effects=self.effects_of,
                           vector=self.vector,
                           checkpoint=self.checkpoint if not internal or self.checkpoint is False else None,
-                          facts=self.facts_of(ir, arguments))
+                          facts=self.facts_of(ir, arguments, names))
             stage = "transform"
             name = self.name_for("fwd" if mode == "split" else mode, ir.name, names, ir, internal)
             node, tangent_params, cotangent = _transform(ctx, mode, single, name, internal,
@@ -234,11 +238,15 @@ class Session:
 
 
 def _shaped_alike(given: Abstract, results: list[Abstract], as_tuple: bool) -> bool:
-    """Whether a vjp's cotangent may have its result's shape (False only where it certainly has not)."""
+    """Whether a vjp's cotangent may have its result's shape, a jvp's tangent its argument's (False
+    only where it certainly has not)."""
     if as_tuple:
         return given.kind == "tuple" and given.items is not None and len(given.items) == len(results) \
             and all(_shaped_alike(g, [r], False) for g, r in zip(given.items, results))
     result = results[0]
+    if result.kind in ("tuple", "dict") and result.items is not None:  # item by item
+        return given.kind == result.kind and given.items is not None and len(given.items) == len(result.items) \
+            and all(_shaped_alike(g, [r], False) for g, r in zip(given.items, result.items))
     shape = lambda a: () if a.kind in ("number", "scalar") else a.shape if a.kind == "array" else None  # noqa: E731
     mine, theirs = shape(given), shape(result)
     if result.kind == "unknown" or theirs is None:

@@ -25,7 +25,8 @@ class Specialized:
     of vjp); make: signature -> the derivative made for it (None: the general one)."""
 
     def __init__(self, fn: Callable, function: Callable, leading: tuple, keywords: dict, count: int,
-                 make: Callable[[dict], Callable]):
+                 make: Callable[[dict], Callable], tangents: bool = False):
+        self._tangents = tangents  # (jvp: the `count` arguments after f's are tangents)
         self._leading, self._keywords = leading, keywords
         self._primal = inspect.signature(function)
         self._count = count
@@ -37,7 +38,7 @@ class Specialized:
 
     def arguments_of(self, args: tuple, kwargs: dict) -> tuple:
         """The signature of a call (a key of the cache)."""
-        from .analysis.inference import COTANGENT, signature
+        from .analysis.inference import COTANGENT, TANGENT, signature
 
         args, kwargs = (*self._leading, *args), {**self._keywords, **kwargs}
         own = {k: v for k, v in kwargs.items() if k in self._primal.parameters}
@@ -45,8 +46,12 @@ class Specialized:
         bound = self._primal.bind_partial(*args[:len(args) - max(extras, 0)], **own)
         bound.apply_defaults()
         found = dict(bound.arguments)
-        if self._count == 1:  # a vjp's cotangent (given last, or by its name)
-            others = [v for k, v in kwargs.items() if k not in self._primal.parameters]
+        others = [v for k, v in kwargs.items() if k not in self._primal.parameters]
+        if self._tangents:  # a jvp's tangents, given last (or by their names), one per wrt parameter
+            given = [*args[len(args) - max(extras, 0):], *others] if extras > 0 else others
+            for k, value in enumerate(given):
+                found[f"{TANGENT}{k}"] = value
+        elif self._count == 1:  # a vjp's cotangent (given last, or by its name)
             found[COTANGENT] = others[0] if others else args[-1] if args else None
         return tuple(signature(found).items())
 

@@ -76,7 +76,7 @@ def float32_chain(x, w):
 
 def observed(fn, wrt, args):
     """name -> the list of values each local of the running derivative took."""
-    derivative = ts.jvp(fn, wrt)
+    derivative = ts.jvp(fn, wrt, specialize=False)  # (the general code: the names of every value)
     function = derivative.__tangent_src__.function
     code = function.__code__
     seen: dict[str, list] = {}

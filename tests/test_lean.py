@@ -306,3 +306,28 @@ def test_the_reverse_sweep_is_about_as_long_as_backprop_by_hand(case, by_hand, m
     assert generated <= ratio * written, (generated, written, code)
     general = ts.source(ts.grad(fn, module.WRT, specialize=False))
     assert len(helpers_called(general)) > len(most_helpers) + 1  # what specialization took away
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_forward_mode_is_specialized_too(case):
+    fn, wrt, make, _ = CASES[case]
+    rng = np.random.default_rng(10)
+    args = make(rng)
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+    tangents = tuple({k: rng.normal(size=np.shape(v)) for k, v in args[i].items()} if isinstance(args[i], dict)
+                     else rng.normal(size=np.shape(args[i])) if np.ndim(args[i]) else 0.5 for i in wrt)
+    value, found = ts.jvp(fn, wrt)(*args, *tangents)
+    general_value, expected = ts.jvp(fn, wrt, specialize=False)(*args, *tangents)
+    np.testing.assert_allclose(value, general_value, rtol=1e-13)
+    np.testing.assert_allclose(found, expected, rtol=1e-12, atol=1e-14)
+    assert "check_real" not in ts.source(ts.jvp(fn, wrt), *args, *tangents)
+
+
+def test_a_tangent_not_shaped_like_its_argument_gets_the_general_code():
+    def f(x, w):
+        return np.sum(np.tanh(x * w))
+
+    x, w = np.linspace(-1, 1, 4), np.full(4, 0.5)
+    j, general = ts.jvp(f, (0, 1)), ts.jvp(f, (0, 1), specialize=False)
+    for tangents in ((np.ones(4), np.ones(4)), (1.0, np.ones(4))):  # 1.0 broadcast for x, as the general code does
+        np.testing.assert_allclose(j(x, w, *tangents)[1], general(x, w, *tangents)[1], rtol=1e-14)

@@ -1,4 +1,4 @@
-"""Derivatives specialized to their arguments (issue 14, first piece): `ts.grad(f, specialize=True)`.
+"""Derivatives specialized to their arguments (issue 14): `ts.grad(f)`, `specialize=True` being the default.
 
 At each call the derivative is made for the signature of the arguments (kinds, ranks, dtypes, which
 dimensions equal which, and which are 1), once per signature; inference (analysis/inference.py)
@@ -54,7 +54,7 @@ def test_rnn_specialized_equals_general_and_by_hand_and_drops_no_ops():
     args = rnn_args(np.random.default_rng(0))
     g = ts.grad(rnn, (0, 1, 2), specialize=True)
     found = g(*args)
-    close(found, ts.grad(rnn, (0, 1, 2))(*args), rtol=0)
+    close(found, ts.grad(rnn, (0, 1, 2), specialize=False)(*args), rtol=1e-12)
     close(found, rnn_backward_by_hand(*args), rtol=1e-10)
     specialized, general = ts.source(g, *args), ts.source(ts.grad(rnn, (0, 1, 2)))
     assert specialized.count("unbroadcast(") < general.count("unbroadcast(")
@@ -105,7 +105,7 @@ def test_golden_and_real_world_programs_equal_the_general_code():
     compared = 0
     for fn, wrt, args in cases:
         try:
-            general = ts.grad(fn, wrt)(*args)
+            general = ts.grad(fn, wrt, specialize=False)(*args)
         except Exception:  # noqa: BLE001  (not this test's business: tests/realworld checks them)
             continue
         found = ts.grad(fn, wrt, specialize=True)(*args)

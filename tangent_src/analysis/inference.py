@@ -54,6 +54,7 @@ class Abstract:
 
 UNKNOWN = Abstract("unknown")
 COTANGENT = "<cotangent>"  # in a signature: what a vjp's cotangent is (pipeline.py checks it has the result's shape)
+TANGENT = "<tangent>"  # and a jvp's k-th tangent, as f"{TANGENT}{k}" (checked against its argument)
 NUMBER = Abstract("number")
 
 
@@ -569,4 +570,4 @@ def infer(fn: Function, params: dict[str, Abstract],
     return Inference(fn, callee).run(params)
 
 
-__all__ = ["Abstract", "COTANGENT", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]
+__all__ = ["Abstract", "COTANGENT", "TANGENT", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]

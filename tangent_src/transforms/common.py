@@ -171,6 +171,13 @@ def _loses_shape(ctx: Context, apply: Apply, expr: ast.expr) -> bool:
     """Whether the tangent, once inactive terms were dropped, may be narrower than the result."""
     primal_of = {d: p for (prefix, p), d in ctx.names.given.items() if prefix == "d"}
     mentioned = {primal_of.get(n, n) for n in names_in(expr)}
+    if ctx.facts is not None and not ctx.vector:  # specialized: the shapes of what the tangent is made of
+        from ..analysis.inference import broadcast
+
+        shapes = [_known_shape(ctx, ast.Name(n)) for n in mentioned]
+        result = _known_shape(ctx, ast.Name(apply.target))
+        if result is not None and shapes and None not in shapes and broadcast(shapes) == result:  # type: ignore
+            return False
     covered: set[str] = set()
     for name in mentioned:
         covered |= ctx.bases.get(name, frozenset({name}))
