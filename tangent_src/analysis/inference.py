@@ -570,4 +570,5 @@ def infer(fn: Function, params: dict[str, Abstract],
     return Inference(fn, callee).run(params)
 
 
-__all__ = ["Abstract", "COTANGENT", "TANGENT", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number", "signature"]
+__all__ = ["Abstract", "COTANGENT", "TANGENT", "UNKNOWN", "array", "broadcast", "describe", "infer", "join", "number",
+           "signature"]
