@@ -8,9 +8,7 @@ which stage failed when one raises something that is not a TransformError.
 from __future__ import annotations
 
 import ast
-import copy
 import functools
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,6 +21,7 @@ from .analysis.inference import COTANGENT, TANGENT, UNKNOWN, Abstract, Inference
 from .analysis.shapes import bases, containers
 from .codegen import annotate, docstrings, emit, lean, optimize
 from .codegen.load import load
+from .frontend import kept
 from .errors import BadWrt, InternalError, TransformError, UnsupportedSyntax
 from .frontend import results
 from .frontend.functions import NeedsValue, check_values, specialize_callees
@@ -161,13 +160,13 @@ class Session:
         stage = "parse"
         try:
             key = (mode, has_aux, internal, self.on_demand and not internal)
-            parsed, ir = _normalized_before(fn, key)
+            parsed, ir = kept.normalized_before(fn, key)
             if ir is None:
                 parsed = parse_function(fn)
                 parsed.scratch["values_on_demand"] = self.on_demand and not internal
                 stage = "normalize"
                 ir = _checked_and_normalized(parsed, mode, has_aux, internal)
-                _remember(fn, key, parsed, ir)
+                kept.remember(fn, key, parsed, ir)
             if dump_after == "normalize":
                 print(dump(ir))
             names, single = resolve_wrt(ir, wrt)
@@ -253,47 +252,6 @@ def _shaped_alike(given: Abstract, results: list[Abstract], as_tuple: bool) -> b
         return True
     return mine is not None and len(mine) == len(theirs) and all(
         a == b or a is None or b is None for a, b in zip(mine, theirs))
-
-
-# A function's parsed source and normalized IR, kept for the next derivative of the same function
-# (a specialized one after the general one: normalizing is most of the cost of a derivative).
-_NORMALIZED_BEFORE: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
-
-
-_RECENT: list = []  # the functions remembered, oldest first (a few: the IR copies are large)
-
-
-def _remember(fn: Any, key: tuple, parsed: Any, ir: Function) -> None:
-    try:
-        _NORMALIZED_BEFORE.setdefault(fn, {})[key] = (parsed, _copied(ir))  # (before any change)
-    except TypeError:
-        return
-    _RECENT.append(weakref.ref(fn))
-    while len(_RECENT) > 32:
-        old = _RECENT.pop(0)()
-        if old is not None and all(r() is not old for r in _RECENT):
-            _NORMALIZED_BEFORE.pop(old, None)
-
-
-def _normalized_before(fn: Any, key: tuple) -> tuple[Any, Function | None]:
-    """The parsed function and a copy of its normalized IR (the transforms change the IR they are
-    given: each derivative gets its own copy; rules, spans and the source are shared)."""
-    try:
-        parsed, ir = _NORMALIZED_BEFORE.get(fn, {}).get(key, (None, None))
-    except TypeError:  # not weakly referable, or not hashable: made anew each time
-        return None, None
-    if ir is None:
-        return None, None
-    return parsed, _copied(ir)
-
-
-def _copied(ir: Function) -> Function:
-    memo: dict[int, Any] = {id(ir.span): ir.span}
-    for stmt in walk(ir.body):
-        for value in vars(stmt).values():
-            if not isinstance(value, (list, dict, tuple, set, ast.AST, str, int, float, type(None))):
-                memo[id(value)] = value  # a rule, a span, a function: shared
-    return copy.deepcopy(ir, memo)
 
 
 def _callee_ir(fn: Callable) -> Function | None:

@@ -181,7 +181,13 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
             _expect_refusal(make, f, spec, args, reseed)
         mode = "array"
 
-    # reverse mode first: refusal (TransformError) is decided when the derivative is made
+    tangents = tuple(_unit_like(args[i], rng) for i in wrt)
+    norm = np.sqrt(sum(_inner(t, t) for t in tangents))
+    tangents = tuple(_scale(t, 1.0 / norm) for t in tangents)
+    u: Any = _random_like(value, rng) if mode == "array" else 1.0
+
+    # reverse mode first: refusal (TransformError) is decided when the derivative is made: at
+    # ts.grad(f) for what f's source shows, at the first call (made for the arguments) for the rest
     try:
         if mode == "aux":
             reverse = ts.grad(f, spec, has_aux=True)
@@ -189,14 +195,13 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         else:
             reverse = ts.grad(f, spec) if mode == "scalar" else ts.vjp(f, spec)
         forward = ts.jvp(f, spec)
+        for made, arguments in ((reverse, args if mode != "array" else args + (u,)), (forward, args + tangents)):
+            if hasattr(made, "for_arguments"):
+                made.for_arguments(arguments, {})  # (made now, not run)
     except ts.TransformError as e:
         return _refused(e, f)
     except Exception:  # noqa: BLE001 - a crash of the transformation is a bug
         _fail("the transformation crashed:\n" + traceback.format_exc(), "internal")
-
-    tangents = tuple(_unit_like(args[i], rng) for i in wrt)
-    norm = np.sqrt(sum(_inner(t, t) for t in tangents))
-    tangents = tuple(_scale(t, 1.0 / norm) for t in tangents)
     jvp_value, jv = _call("jvp_f", forward, args + tangents, reseed)
     _close("jvp_f's value", jvp_value, value, 1e-10)
     _same_shapes("the tangent", jv, value)
@@ -206,7 +211,6 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
     if mode == "scalar":
         if np.ndim(value) != 0:
             _fail(f"f returned shape {np.shape(value)}, not a scalar", "invalid")
-        u: Any = 1.0
         pulled = _call("grad_f", reverse, args, reseed)
     elif mode == "aux":
         if not (isinstance(value, tuple) and len(value) == 2 and np.ndim(value[0]) == 0):
@@ -214,7 +218,6 @@ def check_function(f: Callable, inputs: list, wrt: tuple[int, ...], scalar: bool
         u = (1.0, _zeros_like(value[1]))
         pulled = _check_aux(reverse, both, args, value, reseed)
     else:
-        u = _random_like(value, rng)
         pulled = _call("vjp_f", reverse, args + (u,), reseed)
     pulled = pulled if len(wrt) > 1 else (pulled,)
     if not isinstance(pulled, tuple) or len(pulled) != len(wrt):
