@@ -462,8 +462,10 @@ def _transform(ctx: Context, mode: str, single: bool, name: str, internal: bool,
         body = [ast.Expr(ast.Call(ast.Name("check_real"), [ast.Name(w) for w in ctx.wrt], []))] + body
     body = optimize.drop_restores(body)
     if ctx.facts is not None:  # specialized: helpers whose work the shapes tell, written as that work
-        body = lean.fold(body, ctx.facts, ctx.numpy, ctx.wrt, tuple(p.name for p in fn.params))
+        own = tuple(p.name for p in fn.params)
+        body = lean.fold(body, ctx.facts, ctx.numpy, ctx.wrt, own)
         body = lean.propagate_constants(body, returns, ctx.derivative_names)
+        body = lean.fold(body, ctx.facts, ctx.numpy, ctx.wrt, own)  # (what the seed's 1.0 made numbers)
     body = optimize.propagate_copies(body, returns, set(fn.generated) | ctx.derivative_names, parameters)
     body = optimize.fold_first_contributions(body, ctx.derivative_names)
     body = optimize.remove_dead(body, returns)

@@ -144,7 +144,9 @@ def _unreduce(g: ast.expr, keywords: dict[str, ast.expr], known: _Facts) -> ast.
         return None
     axes = sorted({e.value % rank for e in elements})  # type: ignore[attr-defined,operator]
     if not keep and (whole or len(axes) == rank):
-        return known.call("full_like", known.witness(like), g)  # (g a number or of shape ())
+        # a number spread (the seed's): np.full_like; an adjoint of shape () of unknown type keeps the
+        # helper, which broadcasts an array (of the device it is on) and fills like for a number
+        return known.call("full_like", known.witness(like), g) if _numeric(g) else None
     shape = _attr(like, "shape")
     if keep:
         return known.call("broadcast_to", g, shape)

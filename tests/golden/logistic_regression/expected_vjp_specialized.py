@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import unreduce
 
 
 def vjp_loss(w, b, X, y, bout):
@@ -16,10 +17,15 @@ def vjp_loss(w, b, X, y, bout):
     t3 = np.exp(t2)
     t4 = 1 + t3
     p = 1 / t4
+    t5 = np.log(p)
+    t6 = y * t5
     t7 = 1 - y
     t8 = 1 - p
+    t9 = np.log(t8)
+    t10 = t7 * t9
+    t11 = t6 + t10
     bt12 = -bout
-    bt11 = np.full_like(y, bt12) / y.size
+    bt11 = unreduce(bt12, like=t11) / y.size
     bt9 = t7 * bt11
     bt8 = bt9 / t8
     bp = -bt8

@@ -1,4 +1,5 @@
 import numpy as np
+from tangent_src.runtime import unreduce
 
 
 def vjp_loss(W, U, b, xs, h0, bout):
@@ -23,7 +24,8 @@ def vjp_loss(W, U, b, xs, h0, bout):
         h_2 = np.tanh(t7)
         tape.append((h, t4))
         h = h_2
-    bt8 = np.full_like(h0, bout)
+    t8 = h**2
+    bt8 = unreduce(bout, like=t8)
     bh = 2 * h * bt8
     bU = np.zeros_like(U)
     bW = np.zeros_like(W)

@@ -1,5 +1,5 @@
 import numpy as np
-from tangent_src.runtime import extremum_weights
+from tangent_src.runtime import extremum_weights, unreduce
 
 
 def vjp_loss(W1, b1, W2, b2, X, Y, bout):
@@ -25,7 +25,7 @@ def vjp_loss(W1, b1, W2, b2, X, Y, bout):
     t8 = Y * logp
     t9 = np.sum(t8, axis=1)
     bt10 = -bout
-    bt9 = np.full_like(t9, bt10) / t9.size
+    bt9 = unreduce(bt10, like=t9) / t9.size
     bt8 = np.broadcast_to(bt9[:, None], t8.shape)
     blogp = Y * bt8
     bt7 = (-blogp).sum(axis=1, keepdims=True)
