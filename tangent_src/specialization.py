@@ -13,6 +13,8 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .pipeline import Derivative
 
@@ -33,6 +35,7 @@ class Specialized:
         self._make = make
         self._made: dict[tuple, Callable] = {}  # signature -> derivative
         self._seen: dict[tuple, Callable] = {}  # quick key of the arguments -> derivative (each call's lookup)
+        self._positional: dict[tuple, Callable] = {}  # the same for calls without keywords
         self._last: Callable | None = None
         functools.update_wrapper(self, fn, updated=())
 
@@ -56,17 +59,24 @@ class Specialized:
         return tuple(signature(found).items())
 
     def for_arguments(self, args: tuple, kwargs: dict) -> Callable:
-        key = (tuple(quick(a) for a in args), tuple((k, quick(v)) for k, v in sorted(kwargs.items())))
+        key = (tuple(map(quick, args)), tuple((k, quick(v)) for k, v in sorted(kwargs.items())))
         found = self._seen.get(key)
         if found is None:
             signature = self.arguments_of(args, kwargs)
             if signature not in self._made:
                 self._made[signature] = self._make(dict(signature))
             found = self._seen[key] = self._made[signature]
+            if not kwargs:
+                self._positional[key[0]] = found
         self._last = found
         return found
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # (the usual call: one lookup by the positional arguments' quick keys)
+            found = self._positional.get(tuple(map(quick, args)))
+            if found is not None:
+                self._last = found
+                return found(*args)
         return self.for_arguments(args, kwargs)(*args, **kwargs)
 
     @property
@@ -94,9 +104,12 @@ def quick(value: Any) -> Any:
     """A key of an argument at least as fine as its signature (analysis/inference.py, `signature`),
     and quick to make: the shape and dtype of an array, the value of an int, the items of a short
     tuple, list or dict, the type of anything else."""
+    kind = type(value)
+    if kind is np.ndarray:
+        return kind, value.shape, value.dtype
     shape = getattr(value, "shape", None)
     if isinstance(shape, tuple):
-        return type(value), shape, getattr(value, "dtype", None)
+        return kind, shape, getattr(value, "dtype", None)
     if type(value) is int:
         return int, value
     if isinstance(value, (tuple, list)) and len(value) <= 64:
