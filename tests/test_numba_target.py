@@ -16,24 +16,10 @@ import numpy as np
 import pytest
 
 import tangent_src as ts
+from test_lean import rosenbrock
+from test_lean import rosenbrock_loop_by_hand as rosenbrock_by_hand
 
 numba = pytest.importorskip("numba")
-
-
-def rosenbrock(x):
-    total = 0.0
-    for i in range(len(x) - 1):
-        total = total + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-    return total
-
-
-def rosenbrock_by_hand(x):
-    g = np.zeros_like(x)
-    for i in range(len(x) - 1):
-        d = x[i + 1] - x[i] ** 2
-        g[i] += -400.0 * x[i] * d - 2.0 * (1.0 - x[i])
-        g[i + 1] += 200.0 * d
-    return g
 
 
 def damped(a, b):
