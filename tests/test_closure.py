@@ -4,6 +4,8 @@ For every golden case and every example's differentiated function, the emitted `
 and (for a scalar result) `grad` are differentiated again, in both modes, and checked against
 central differences of the first derivative itself (ts.check_grad on the derivative, with
 respect to the primal inputs differentiated and the tangents or cotangent the derivative takes).
+The same for the code specialized to the example arguments (ts.source(derivative, *args), loaded
+as a module): lean code is differentiable code too.
 """
 
 from __future__ import annotations
@@ -124,6 +126,30 @@ PAIRS = [(name, kind) for name, (f, _, args) in SUBJECTS.items()
 def test_the_derivative_differentiates_again(name, kind):
     derivative, arguments, wrt = derivative_and_arguments(name, kind)
     check_derivative_of(derivative, arguments, wrt, TOLERANCE, f"the {kind} of {name}")
+
+
+def _specialized_module(derivative, arguments, f, kind: str, folder):
+    """The code `derivative` runs for these arguments (ts.source), loaded as a module of its own."""
+    derivative(*arguments)
+    path = folder / f"specialized_{kind}_{f.__name__}.py"
+    path.write_text(ts.source(derivative, *arguments))
+    spec = importlib.util.spec_from_file_location(f"closure_{path.stem}_{id(f)}", path)
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__.update({k: v for k, v in f.__globals__.items() if not k.startswith("__")})
+    spec.loader.exec_module(module)
+    return getattr(module, f"{kind}_{f.__name__}")
+
+
+SPECIALIZED_PAIRS = PAIRS
+
+
+@pytest.mark.parametrize("name, kind", SPECIALIZED_PAIRS, ids=[f"{n}-{k}" for n, k in SPECIALIZED_PAIRS])
+def test_the_specialized_derivative_differentiates_again(name, kind, tmp_path):
+    """The code specialized to the arguments (shapes known: `g @ W.T`, `bx[i] += g`, no helpers
+    where they are no-ops) is itself a program tangent_src differentiates, in both modes."""
+    derivative, arguments, wrt = derivative_and_arguments(name, kind)
+    specialized = _specialized_module(derivative, arguments, SUBJECTS[name][0], kind, tmp_path)
+    check_derivative_of(specialized, arguments, wrt, TOLERANCE, f"the specialized {kind} of {name}")
 
 
 # ---------------------------------------------------------------- every rule's generated code, again

@@ -96,6 +96,7 @@ def test_without_numba_the_error_names_the_extra(monkeypatch):
 
 MODEL = textwrap.dedent('''
     import numpy as np
+    import numpy.typing as npt
 
 
     def loss(W, b, X):
@@ -103,6 +104,11 @@ MODEL = textwrap.dedent('''
 
 
     def annotated(W: "Float[np.ndarray, 'D H']", b: "Float[np.ndarray, 'H']", X: "Float[np.ndarray, 'B D']"):
+        return np.sum(np.tanh(X @ W + b) ** 2)
+
+
+    def typed(W: npt.NDArray[np.float64],  # shape: (D, H)
+              b: npt.NDArray[np.float64], X: npt.NDArray[np.float64]):  # b: (H,), X: (B, D)
         return np.sum(np.tanh(X @ W + b) ** 2)
 
 
@@ -157,6 +163,29 @@ def test_annotations_specialize_like_options(tmp_path):
     result = derive(tmp_path, "annotated", "--wrt", "W,b")
     assert result.returncode == 0, result.stderr
     assert "matmul_adjoint" not in result.stdout and "unbroadcast" not in result.stdout
+
+
+def test_numpy_typing_annotations_with_shape_comments_specialize(tmp_path):
+    result = derive(tmp_path, "typed", "--wrt", "W,b", "-o", "grad_typed.py")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "grad_typed.py").read_text()
+    assert "matmul_adjoint" not in text and "unbroadcast" not in text and "X.T @ " in text
+    rng = np.random.default_rng(4)
+    W, b, X = rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(6, 3))
+    found = load(tmp_path / "grad_typed.py", "grad_typed_npt").grad_typed(W, b, X)
+    for a, e in zip(found, loss_by_hand(W, b, X)):
+        np.testing.assert_allclose(a, e, rtol=1e-12)
+
+
+def test_an_ndarray_without_a_shape_comment_stays_general(tmp_path):
+    source = tmp_path / "bare.py"
+    source.write_text("import numpy as np\nimport numpy.typing as npt\n\n\n"
+                      "def f(W: npt.NDArray[np.float64], X: npt.NDArray[np.float64]):\n"
+                      "    return np.sum(np.tanh(X @ W) ** 2)\n")
+    result = subprocess.run([sys.executable, "-m", "tangent_src", "derive", str(source), "f", "--wrt", "W"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "matmul_adjoint" in result.stdout
 
 
 def test_bad_like_options_are_usage_errors(tmp_path):

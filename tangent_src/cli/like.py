@@ -11,6 +11,10 @@ pipeline specializes the derivative to, as `ts.grad` does for the arguments of a
 - Annotations in jaxtyping's style, read from the source (jaxtyping need not be installed):
   `x: Float[np.ndarray, "B D"]`, `Float32[...]`, `Float64[...]` (Float is taken as float64),
   `"..."`-free shapes only; `x: float` for a Python number. An option overrides an annotation.
+- numpy.typing's `x: npt.NDArray[np.float64]` (or `NDArray[np.float32]`, ...) with the shape in a
+  comment on the parameter's line: `# shape: (B, D)`, or, for several parameters on one line,
+  `# X: (B, D), W: (D, H)`. An NDArray without a shape comment says too little: the code is
+  general there.
 Parameters neither names are not known: the code is general there.
 """
 
@@ -18,13 +22,19 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import re
 import textwrap
+import tokenize
 from typing import Any, Callable
 
 from ..analysis.inference import NUMBER, Abstract, array
 
 _DTYPES = {"float16", "float32", "float64", "longdouble"}
+_NUMPY_DTYPES = {"float64": "float64", "double": "float64", "float_": "float64", "float32": "float32",
+                 "single": "float32", "float16": "float16", "half": "float16", "longdouble": "longdouble"}
+_SHAPE_COMMENT = re.compile(r"shape\s*[:=]?\s*(\([^)]*\))")
+_NAMED_SHAPE = re.compile(r"([A-Za-z_]\w*)\s*[:=]\s*(\([^)]*\))")
 _JAXTYPING = {"Float": "float64", "Float64": "float64", "Float32": "float32", "Float16": "float16", "Shaped": None}
 
 
@@ -58,18 +68,72 @@ def _dims(shape: str, text: str) -> tuple:
 def from_annotations(fn: Callable) -> dict[str, Abstract]:
     """What the function's annotations say its parameters are (those they say nothing of: left out)."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        text = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(text)
     except (OSError, TypeError, SyntaxError):
         return {}
     node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
     if node is None:
         return {}
+    comments = _signature_comments(text, node)
     found = {}
-    for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+    params = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+    for arg in params:
         known = _annotation(arg.annotation)
+        if known is None:
+            same_line = [p.arg for p in params if p.lineno == arg.lineno and _ndarray_dtype(p.annotation)]
+            known = _ndarray(arg, comments.get(arg.lineno, ""), same_line)
         if known is not None:
             found[arg.arg] = known
     return found
+
+
+def _signature_comments(text: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[int, str]:
+    """The comments on the lines of the function's signature, by line number."""
+    last = node.body[0].lineno - 1 if node.body else node.lineno
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.start[0] > last:
+                break
+            if token.type == tokenize.COMMENT and token.start[0] >= node.lineno:
+                comments[token.start[0]] = token.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        pass
+    return comments
+
+
+def _ndarray_dtype(node: ast.expr | None) -> str | None:
+    """The dtype `npt.NDArray[np.float64]` names (None: not such an annotation, or not a float)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))):
+        return None
+    kind = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+    inner = node.slice
+    name = inner.id if isinstance(inner, ast.Name) else inner.attr if isinstance(inner, ast.Attribute) else None
+    return _NUMPY_DTYPES.get(name) if kind == "NDArray" else None
+
+
+def _ndarray(arg: ast.arg, comment: str, same_line: list[str]) -> Abstract | None:
+    """An `NDArray[np.float64]` parameter with its shape from the comment on its line."""
+    dtype = _ndarray_dtype(arg.annotation)
+    if dtype is None:
+        return None
+    named = dict(_NAMED_SHAPE.findall(comment))
+    shape = named.get(arg.arg)
+    if shape is None and same_line == [arg.arg]:
+        match = _SHAPE_COMMENT.search(comment)
+        shape = match.group(1) if match else None
+    if shape is None:
+        return None
+    try:
+        return array(_dims(shape, comment), dtype)
+    except ValueError:
+        return None
 
 
 def _annotation(node: ast.expr | None) -> Abstract | None:
