@@ -1,8 +1,9 @@
 """Finite-difference checks of generated derivatives.
 
 `check_grad(f, args, wrt)` compares a derivative made by tangent_src with
-central differences (f(x + h e_i) - f(x - h e_i)) / 2h, the step h scaled from
-sqrt(machine epsilon) and the magnitude of x_i. A function with a non-scalar
+finite differences along each element x_i, by the scheme asked for (differences.py: forward,
+central (the default), five-point, Richardson's extrapolation, or the complex step), the step h
+chosen from the machine epsilon and the magnitude of x_i. A function with a non-scalar
 result is reduced to the scalar <u, f(x)> with a fixed random u, so the same
 check covers vector-valued functions. It runs on numpy inputs (float64 is best).
 """
@@ -14,15 +15,20 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import api
+from . import api, differences
 
 
-def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse", seed: int = 0) -> Any:
+def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse", seed: int = 0,
+               scheme: str = "central", step: float | None = None) -> Any:
     """Largest relative error of the derivative per `wrt` argument (a tuple for a tuple wrt).
 
     mode="reverse" checks vjp (grad); mode="forward" checks jvp, one basis
-    direction at a time.
+    direction at a time. scheme: "forward", "central", "five-point", "richardson" or
+    "complex-step" (f run on complex inputs; a ValueError says where f does not allow it);
+    step: the relative step h (default: the scheme's best, from the machine epsilon; see
+    tangent_src/differences.py for each and why).
     """
+    differences.check_scheme(scheme)
     single = not isinstance(wrt, (tuple, list))
     indices = [_index(fn, w) for w in ([wrt] if single else wrt)]
     value = fn(*_copies(args))
@@ -40,7 +46,7 @@ def check_grad(fn: Callable, args: tuple, wrt: Any = 0, *, mode: str = "reverse"
     else:
         raise ValueError("mode must be 'reverse' or 'forward'")
     scale = max(1.0, abs(phi(*args)))
-    errors = tuple(_tree_error(g, phi, args, i, scale) for g, i in zip(found, indices))
+    errors = tuple(_tree_error(g, phi, args, i, scale, scheme, step) for g, i in zip(found, indices))
     return errors[0] if single else errors
 
 
@@ -71,7 +77,8 @@ def _put(x: Any, path: tuple, value: Any) -> Any:
     return type(x)(items) if isinstance(x, list) else tuple(items)
 
 
-def _tree_error(found: Any, phi: Callable, args: tuple, i: int, scale: float) -> float:
+def _tree_error(found: Any, phi: Callable, args: tuple, i: int, scale: float, scheme: str,
+                step: float | None) -> float:
     """The largest relative error over the arrays of a (possibly structured) argument."""
     worst = 0.0
     for path in _leaves(args[i]):
@@ -79,7 +86,7 @@ def _tree_error(found: Any, phi: Callable, args: tuple, i: int, scale: float) ->
             return phi(*_replace(xs, i, _put(args[i], path, xs[i])))
 
         leaf_args = _replace(args, i, _get(args[i], path))
-        expected = _fd(phi_leaf, leaf_args, i)
+        expected = _fd(phi_leaf, leaf_args, i, scheme, step)
         worst = max(worst, _relative_error(np.asarray(_get(found, path), dtype=float), expected, scale))
     return worst
 
@@ -103,27 +110,48 @@ def _like(value: Any, rng: np.random.Generator) -> Any:
 def _inner(u: Any, value: Any) -> float:
     if isinstance(u, tuple):
         return sum(_inner(a, b) for a, b in zip(u, value))
-    return float(np.sum(np.asarray(u) * np.asarray(value)))
+    total = np.sum(np.asarray(u) * np.asarray(value))
+    return complex(total) if np.iscomplexobj(total) else float(total)
 
 
 def _replace(args: tuple, i: int, x: Any) -> tuple:
     return args[:i] + (x,) + args[i + 1:]
 
 
-def _fd(phi: Callable, args: tuple, i: int) -> np.ndarray:
+def _fd(phi: Callable, args: tuple, i: int, scheme: str, step: float | None) -> np.ndarray:
     x = np.array(args[i], dtype=float)
     scalar = np.ndim(args[i]) == 0 and not isinstance(args[i], np.ndarray)
     grad = np.zeros_like(x)
-    eps = np.sqrt(np.finfo(float).eps)
     for k in np.ndindex(x.shape):
-        h = eps * max(1.0, abs(x[k]))
-        plus, minus = x.copy(), x.copy()
-        plus[k] += h
-        minus[k] -= h
-        xp = float(plus) if scalar else plus
-        xm = float(minus) if scalar else minus
-        grad[k] = (phi(*_replace(args, i, xp)) - phi(*_replace(args, i, xm))) / (2 * h)
+        def along(t: float | complex, k: tuple = k) -> float | complex:
+            if scalar:
+                return phi(*_replace(args, i, t))
+            moved = x.astype(complex) if isinstance(t, complex) else x.copy()
+            moved[k] = t
+            return phi(*_replace(args, i, moved))
+
+        if scheme == "complex-step":
+            grad[k] = _complex_step(along, float(x[k]), i, k, step)
+        else:
+            grad[k] = differences.derivative(along, float(x[k]), scheme, step)
     return grad
+
+
+def _complex_step(along: Callable, x: float, i: int, k: tuple, step: float | None) -> float:
+    """The complex step at one element, refused where f does not run on complex numbers or is not
+    analytic (abs, maximum, comparisons: the step's imaginary part is lost, the derivative wrong)."""
+    where = f"argument {i}" + (f" at {k}" if k else "")
+    try:
+        found = differences.derivative(along, x, "complex-step", step)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"scheme='complex-step' runs the function on complex inputs, and it refused them "
+                         f"({where}): {error}. Use scheme='central' or 'richardson'.") from None
+    central = differences.derivative(along, x, "central")
+    if abs(found - central) > 1e-5 * max(1.0, abs(central)):
+        raise ValueError(f"scheme='complex-step': the function is not analytic in {where} (the complex step "
+                         f"gives {found:.6g}, central differences {central:.6g}: abs, np.maximum, comparisons "
+                         f"or .real drop the step's imaginary part). Use scheme='central' or 'richardson'.")
+    return found
 
 
 def _jvp_gradient(fn: Callable, wrt: Any, args: tuple, indices: list[int], k: int, u: Any) -> Any:
