@@ -78,11 +78,13 @@ def from_annotations(fn: Callable) -> dict[str, Abstract]:
     comments = _signature_comments(text, node)
     found = {}
     params = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+    ndarrays = {p.arg: (p.lineno, dtype) for p in params if (dtype := _ndarray_dtype(p.annotation))}
     for arg in params:
         known = _annotation(arg.annotation)
-        if known is None:
-            same_line = [p.arg for p in params if p.lineno == arg.lineno and _ndarray_dtype(p.annotation)]
-            known = _ndarray(arg, comments.get(arg.lineno, ""), same_line)
+        if known is None and arg.arg in ndarrays:
+            line, dtype = ndarrays[arg.arg]
+            alone = [name for name, (other, _) in ndarrays.items() if other == line] == [arg.arg]
+            known = _ndarray(arg.arg, dtype, comments.get(line, ""), alone)
         if known is not None:
             found[arg.arg] = known
     return found
@@ -105,11 +107,7 @@ def _signature_comments(text: str, node: ast.FunctionDef | ast.AsyncFunctionDef)
 
 def _ndarray_dtype(node: ast.expr | None) -> str | None:
     """The dtype `npt.NDArray[np.float64]` names (None: not such an annotation, or not a float)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return None
+    node = _unquoted(node)
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))):
         return None
     kind = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
@@ -118,14 +116,11 @@ def _ndarray_dtype(node: ast.expr | None) -> str | None:
     return _NUMPY_DTYPES.get(name) if kind == "NDArray" else None
 
 
-def _ndarray(arg: ast.arg, comment: str, same_line: list[str]) -> Abstract | None:
-    """An `NDArray[np.float64]` parameter with its shape from the comment on its line."""
-    dtype = _ndarray_dtype(arg.annotation)
-    if dtype is None:
-        return None
-    named = dict(_NAMED_SHAPE.findall(comment))
-    shape = named.get(arg.arg)
-    if shape is None and same_line == [arg.arg]:
+def _ndarray(name: str, dtype: str, comment: str, alone: bool) -> Abstract | None:
+    """An `NDArray[np.float64]` parameter with its shape from the comment on its line: `NAME: (...)`,
+    or `shape: (...)` where it is the only NDArray on the line."""
+    shape = dict(_NAMED_SHAPE.findall(comment)).get(name)
+    if shape is None and alone:
         match = _SHAPE_COMMENT.search(comment)
         shape = match.group(1) if match else None
     if shape is None:
@@ -136,12 +131,18 @@ def _ndarray(arg: ast.arg, comment: str, same_line: list[str]) -> Abstract | Non
         return None
 
 
-def _annotation(node: ast.expr | None) -> Abstract | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # a string annotation
+def _unquoted(node: ast.expr | None) -> ast.expr | None:
+    """A string annotation parsed (None where it is not Python); any other as it is."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
-            node = ast.parse(node.value, mode="eval").body
+            return ast.parse(node.value, mode="eval").body
         except SyntaxError:
             return None
+    return node
+
+
+def _annotation(node: ast.expr | None) -> Abstract | None:
+    node = _unquoted(node)
     if isinstance(node, ast.Name) and node.id == "float":
         return NUMBER
     if not (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))):
