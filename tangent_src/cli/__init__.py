@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from .. import rules as _rules  # noqa: F401  (registers the table)
-from . import derive, listing
+from . import derive, graph, listing
 
 
 def rules_command(args: argparse.Namespace) -> int:
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help="print docs/rules.md: every rule with its formulas")
     rules_parser.set_defaults(run=rules_command)
     derive.add_parser(sub)
+    graph.add_parser(sub)
     return parser
 
 
