@@ -165,7 +165,7 @@ def check(results: dict) -> None:
     few_inputs, few_outputs = results["extremes"]
     assert few_inputs["forward"] * 5 < few_inputs["reverse"], "n=2, m=128: forward is not much faster"
     assert few_outputs["reverse"] * 5 < few_outputs["forward"], "n=128, m=2: reverse is not much faster"
-    for name, varied in (("crossover n", "n"), ("crossover m", "m")):
+    for name in ("crossover n", "crossover m"):
         assert FIXED / 4 <= results[name] <= FIXED * 4, f"{name} at {results[name]:.1f}, not near {FIXED}"
     assert 0.6 < growth(results["vary n"], "forward", "n") < 1.3, "forward time is not proportional to n"
     assert 0.6 < growth(results["vary m"], "reverse", "m") < 1.3, "reverse time is not proportional to m"

@@ -71,9 +71,9 @@ def activate(z, kind):
 def loss(params, X, Y, kind):
     """Forward through DEPTH layers (the last one linear), then half the mean squared error."""
     h = X
-    for l in range(1, DEPTH + 1):
-        z = params["W" + str(l)] @ h + params["b" + str(l)]
-        if l < DEPTH:
+    for layer in range(1, DEPTH + 1):
+        z = params["W" + str(layer)] @ h + params["b" + str(layer)]
+        if layer < DEPTH:
             h = activate(z, kind)
         else:
             h = z
@@ -84,9 +84,9 @@ def init_params(init: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """{'W1': ..., 'b1': ...}: weights of the initialization's scale, zero biases."""
     scale = {"naive": 0.01, "xavier": np.sqrt(1.0 / WIDTH), "he": np.sqrt(2.0 / WIDTH)}[init]
     params = {}
-    for l in range(1, DEPTH + 1):
-        params["W" + str(l)] = rng.standard_normal((WIDTH, WIDTH)) * scale
-        params["b" + str(l)] = np.zeros((WIDTH, 1))
+    for layer in range(1, DEPTH + 1):
+        params["W" + str(layer)] = rng.standard_normal((WIDTH, WIDTH)) * scale
+        params["b" + str(layer)] = np.zeros((WIDTH, 1))
     return params
 
 
@@ -96,7 +96,7 @@ def norms(kind: str, init: str, seed: int) -> np.ndarray:
     params = init_params(init, rng)
     X, Y = rng.standard_normal((WIDTH, BATCH)), rng.standard_normal((WIDTH, BATCH))
     gradient = ts.grad(loss)(params, X, Y, kind)
-    return np.array([np.linalg.norm(gradient["W" + str(l)]) for l in range(1, DEPTH + 1)])
+    return np.array([np.linalg.norm(gradient["W" + str(layer)]) for layer in range(1, DEPTH + 1)])
 
 
 def directional_error(kind: str, init: str, seed: int = 0, h: float = 1e-6) -> float:
@@ -125,11 +125,11 @@ def spread(per_layer: np.ndarray) -> float:
 
 def table(results: dict) -> str:
     lines = [f"||dL/dW_l|| for a {DEPTH}-layer network (width {WIDTH}, batch {BATCH}), seed 0",
-             f"{'activation':<10} {'init':<7} " + " ".join(f"{'layer ' + str(l):>9}" for l in SHOWN)
+             f"{'activation':<10} {'init':<7} " + " ".join(f"{'layer ' + str(layer):>9}" for layer in SHOWN)
              + f" {'first/last':>10} {'max/min':>9}"]
     for (a, i), per_seed in results["norms"].items():
         n = per_seed[0]
-        lines.append(f"{a:<10} {i:<7} " + " ".join(f"{n[l - 1]:>9.1e}" for l in SHOWN)
+        lines.append(f"{a:<10} {i:<7} " + " ".join(f"{n[layer - 1]:>9.1e}" for layer in SHOWN)
                      + f" {n[0] / n[-1]:>10.1e} {spread(n):>9.1e}")
     lines.append("first/last over the seeds " + ", ".join(
         f"{a}+{i}: {min(s[:, 0] / s[:, -1]):.0e}..{max(s[:, 0] / s[:, -1]):.0e}"
