@@ -3,6 +3,8 @@
 Stage: none (run time); see tangent_src/runtime/__init__.py.
 """
 
+import math
+
 import numpy as np
 
 def _shape(x):
@@ -82,7 +84,7 @@ def _positive_axes(axis, ndim):
 
 def reduced_size(x, z):
     """How many elements of x were reduced into each element of z (for mean)."""
-    return np.size(x) // np.size(z)
+    return math.prod(_shape(x)) // math.prod(_shape(z))  # shapes, not np.size: a lazy array stays lazy
 
 
 def extremum_weights(x, z, axis=None, keepdims=False):
@@ -298,11 +300,10 @@ def unindex(g, like, index):
             return Tuple(items)
         out[index] = g
         return out
-    out = np.zeros_like(like)
+    out = _on_array_type(np.zeros_like(like), g, index)
     if _has_integer_array(index):
-        np.add.at(out, index, g)
-    else:
-        out[index] = g
+        return scatter_add(out, index, g)
+    out[index] = g
     return out
 
 
@@ -324,13 +325,52 @@ def add_at(b, g, like, index):
     g_dtype = getattr(g, "dtype", dtype)  # a Python number takes b's type
     writeable = getattr(getattr(b, "flags", None), "writeable", True)  # (a broadcast view is not)
     if dtype is None or isinstance(like, (tuple, list, dict)) or getattr(b, "shape", None) != _shape(like) \
-            or (g_dtype != dtype and np.promote_types(dtype, g_dtype) != dtype) or not writeable:
+            or (g_dtype != dtype and np.promote_types(dtype, g_dtype) != dtype) or not writeable \
+            or _on_array_type(b, g, index) is not b:
         return b + unindex(g, like, index)
     if type(index) is not int and _has_integer_array(index):
-        np.add.at(b, index, g)
-    else:
-        b[index] += g
+        return scatter_add(b, index, g)
+    b[index] += g
     return b
+
+
+def scatter_add(out, index, g):
+    """out with g added at index, an element that index names several times getting each share
+    (np.add.at, in place: out is returned). An array type whose ufuncs have no `.at` (dask's:
+    np.add.at raises TypeError there) gets the sums from np.bincount over the flat positions of
+    out that index names, added into a new array: positions and g broadcast together, so that
+    they are split alike where the type splits arrays in chunks."""
+    out = _on_array_type(out, g, index)
+    try:
+        np.add.at(out, index, g)
+        return out
+    except TypeError:
+        if isinstance(out, np.ndarray):
+            raise
+    shape = _shape(out)
+    size = math.prod(shape)
+    positions = np.reshape(np.arange(size, like=out), shape)[index]
+    positions, g = np.broadcast_arrays(positions, g)
+    positions, g = np.reshape(positions, (-1,)), np.reshape(g, (-1,))
+
+    def summed(weights):
+        return np.reshape(np.bincount(positions, weights=weights, minlength=size), shape).astype(out.real.dtype)
+
+    if np.iscomplexobj(g):
+        return out + summed(np.real(g)) + 1j * summed(np.imag(g))
+    return out + summed(g)
+
+
+def _on_array_type(out, *operands):
+    """out, or out's values on the array type of an operand that is an array of another kind
+    (a lazy or device array beside a numpy out), so that putting it into out converts nothing."""
+    if not isinstance(out, np.ndarray):
+        return out
+    parts = [part for x in operands for part in (x if isinstance(x, tuple) else (x,))]
+    for part in parts:
+        if not isinstance(part, np.ndarray) and hasattr(part, "__array_function__"):
+            return np.zeros_like(part, shape=out.shape, dtype=out.dtype) + out
+    return out
 
 
 def _add_item(b, g, index):

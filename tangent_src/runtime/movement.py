@@ -6,7 +6,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 
 import numpy as np
 
-from .core import List, _shape, unbroadcast
+from .core import List, _shape, scatter_add, unbroadcast
 
 # ---------------------------------------------------------------- data movement and scipy.special
 # (rules/movement.py and rules/special.py)
@@ -71,8 +71,7 @@ def _unrepeat_along(g, shape, repeats, axis):
         return np.sum(np.reshape(g, copies), axis=axis + 1)
     source = [i for i, r in enumerate(counts) for _ in range(int(r))]  # the element each copy came from
     out = np.zeros_like(g, shape=(shape[axis],) + shape[:axis] + shape[axis + 1:])
-    np.add.at(out, source, np.moveaxis(g, axis, 0))
-    return np.moveaxis(out, 0, axis)
+    return np.moveaxis(scatter_add(out, source, np.moveaxis(g, axis, 0)), 0, axis)
 
 
 def unroll(g, shift, axis=None):
@@ -128,8 +127,7 @@ def untake(g, like, indices, axis=None, mode="raise"):
 
 def _untake_along(g, shape, indices, axis, mode="raise"):
     out = np.zeros_like(g, shape=shape)
-    np.add.at(out, (slice(None),) * axis + (_fold_indices(indices, shape[axis], mode),), g)
-    return out
+    return scatter_add(out, (slice(None),) * axis + (_fold_indices(indices, shape[axis], mode),), g)
 
 
 def _element_count(shape):
@@ -165,8 +163,7 @@ def untake_along_axis(g, like, indices, axis=-1):
         for d, n in enumerate(shape)
     )
     out = np.zeros_like(g, shape=shape)
-    np.add.at(out, where, g)
-    return out
+    return scatter_add(out, where, g)
 
 
 def unselect(g, condlist, like):
@@ -295,8 +292,8 @@ def uninterp(g, x, xp, like, left=None, right=None, period=None):
     if period is None and right is not None:
         g = g * (x <= xp[-1])
     out = np.zeros_like(fp)
-    np.add.at(out, np.reshape(j, (-1,)), np.reshape(g * (1 - t), (-1,)))
-    np.add.at(out, np.reshape(j + 1, (-1,)), np.reshape(g * t, (-1,)))
+    out = scatter_add(out, np.reshape(j, (-1,)), np.reshape(g * (1 - t), (-1,)))
+    out = scatter_add(out, np.reshape(j + 1, (-1,)), np.reshape(g * t, (-1,)))
     if order is None:
         return out
     inner = out[1:-1] + np.concatenate([out[-1:], np.zeros_like(out[2:-2]), out[:1]])  # fold the two extra knots
