@@ -14,4 +14,14 @@ from .memory import checkpoint, memory
 
 __version__ = "0.1.0"
 __all__ = ["TransformError", "check_grad", "checkpoint", "differentiate", "grad", "graph", "hessian", "hvp", "jacfwd",
-           "jacobian", "jacrev", "jvp", "memory", "source", "value_and_grad", "vjp"]
+           "jacobian", "jacrev", "jvp", "memory", "profile", "source", "value_and_grad", "vjp"]
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """`ts.profile` (tangent_src/profiling.py): imported at its first use, not by `import tangent_src`."""
+    if name == "profile":
+        from .profiling import profile
+
+        globals()["profile"] = profile
+        return profile
+    raise AttributeError(f"module 'tangent_src' has no attribute {name!r}")
