@@ -33,7 +33,7 @@ import numpy as np
 import tangent_src as ts
 from tangent_src.pipeline import derive
 
-from . import peers
+from . import cluster, peers
 from .checkpointing import CheckpointResults, measure_checkpointing
 from .checkpointing import table as checkpoint_table
 from .higher import HigherResults, measure_higher
@@ -513,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"WARNING: {r.scaling.name}: at T = {n} the generated gradient disagrees with the hand-written one")
     if not options.no_write:
         charted = bool(results) and chart(results, HERE / "results.png")
-        (HERE / "results.md").write_text(markdown(results, charted, scaled, higher, checkpointed))
+        kept = cluster.kept_section()  # measured apart, by `python -m benchmarks.cluster`
+        text = markdown(results, charted, scaled, higher, checkpointed)
+        (HERE / "results.md").write_text(text + ("\n" + kept if kept else ""))
         print(f"\nwrote benchmarks/results.md{' and benchmarks/results.png' if charted else ''}")
     return 1 if any(r.mismatches for r in results) or any(r.mismatches for r in scaled) else 0

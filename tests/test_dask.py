@@ -267,3 +267,16 @@ def test_the_module_tangent_src_derive_writes_runs_lazily_too(client, data, tmp_
     value, (gw, gb) = lazily(module.value_and_grad_loss, w, 0.1, chunked(X), chunked(y), 0.01)
     assert all(dask.is_dask_collection(x) for x in (value, gw, gb))
     assert_same(dask.compute(value, gw, gb), (expected[0], *expected[1]))
+
+
+def test_the_cluster_benchmark_times_both_gradients(client):
+    """benchmarks/cluster.py on a small size: it times the generated and the hand-written gradient
+    on the workers (its numpy side checks the two agree); the numbers go to results.md."""
+    from benchmarks import cluster
+
+    times = cluster._on_the_cluster(client, 8_000, repeats=1)
+    assert set(times) == {"generated", "hand-written"} and all(t > 0 for t in times.values())
+    numpy_side = cluster.numpy_times(8_000, repeats=1)
+    text = cluster.section({8_000: {**numpy_side, "1 worker": 1.0, "hand-written, 1 worker": 1.0,
+                                    "2 workers": 0.5, "hand-written, 2 workers": 0.5}})
+    assert text.startswith(cluster.SECTION) and "| 8e+03 |" in text

@@ -67,13 +67,17 @@ def unreduce(g, like, axis=None, keepdims=False):
     """Spread g, the adjoint of a reduction of `like` over `axis`, back to like's shape.
 
     Every element of x contributes to its axis's sum once, so bx is bz repeated
-    along the reduced axes.
+    along the reduced axes. An array type that splits arrays in chunks (one with a
+    `.chunks`) would broadcast g into a single chunk, which the next operation on like's
+    chunks must split and move between workers: there g is added to zeros laid out as like.
     """
     shape = _shape(like)
     if axis is not None and not keepdims:
         g = np.expand_dims(g, _positive_axes(axis, len(shape)))
+    if getattr(like, "chunks", None) is not None and not isinstance(like, np.ndarray):
+        return np.zeros_like(like) + g  # laid out in like's chunks, as the arrays it meets next are
     if hasattr(g, "shape"):
-        return np.broadcast_to(g, shape)
+        return np.broadcast_to(g, shape)  # a view: nothing is copied
     return np.full_like(like, g)
 
 
