@@ -13,6 +13,7 @@ import argparse
 import ast
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -98,7 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--annotate", action="store_true",
                         help="comment each derivative statement with its primal statement and rule")
     parser.add_argument("--html", metavar="OUT.html",
-                        help="also write a page showing each function beside its derivative, lines linked")
+                        help="also write a page showing each function beside its derivative, lines linked (and "
+                        "the derivative's computational graph, where graphviz and its dot are installed)")
     parser.add_argument("--checkpoint", metavar="K", type=_checkpoint, default=None,
                         help="reverse modes: each function's outermost `for ... in range(...)` loops keep at most K "
                         "snapshots and run trips again from them instead of recording every trip (binomial "
@@ -204,8 +206,9 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
     if args.html:
         from ..codegen import html
 
+        svg = None if args.mode in HIGHER_MODES else _graph_svg(requests[0][0], nodes, mains[0], args.file)
         page = html.page([fn for fn, _, _ in requests[::len(MODES[args.mode])]], nodes, mains[0].numpy,
-                         title=", ".join(args.functions), path=args.file)
+                         title=", ".join(args.functions), path=args.file, graph_svg=svg)
         if not args.annotate:
             for node in nodes:
                 node.body = annotate.strip_markers(node.body)
@@ -215,6 +218,22 @@ def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | 
                  "import numba  # noqa: E402\n\n"
                  + "".join(f"{v.name} = numba.njit({v.name})\n" for v in ordered))
     return text, page
+
+
+def _graph_svg(fn, nodes: list, main, path: str) -> str | None:
+    """The computational graph of the first derivative asked for, as SVG for the --html page, each
+    node linking to its line there; None (the page then has no graph) where the graphviz package or
+    Graphviz's `dot` is missing, or the graph cannot be drawn: the page is worth having without it."""
+    if shutil.which("dot") is None:
+        return None
+    try:
+        import graphviz  # noqa: F401  (the graph extra)
+
+        from ..graph import of_nodes
+
+        return of_nodes(fn, nodes, main.numpy, path=path, name=main.name, links=True).svg()
+    except Exception:  # noqa: BLE001  (an optional picture: never the reason a page is not written)
+        return None
 
 
 def _kind(variant) -> str:

@@ -289,6 +289,17 @@ def _helpers_section(nodes: list) -> tuple[str, dict[str, str]]:
     return "\n".join(parts), links
 
 
+def _graph_section(svg: str) -> str:
+    """The graph's <svg> element, without the XML declaration and doctype `dot` writes before it
+    (in an HTML page they are stray text); its nodes link to the lines (`#d12`) as the code does."""
+    start = svg.find("<svg")
+    element = svg[start:] if start >= 0 else svg
+    return ('<section id="graph"><h2>Computational graph</h2><p class="help">The derivative\'s statements, '
+            "the forward sweep beside the reverse sweep (forward mode: the primal values beside the tangents). "
+            "Click a statement to select its line above.</p>"
+            f'<div class="graph">{element}</div></section>')
+
+
 def page(functions: list, nodes: list, numpy: str, title: str, path: str | None = None,
          graph_svg: str | None = None) -> str:
     """The whole page: the functions (primal) beside the derivative code made from them, the runtime
@@ -308,8 +319,7 @@ def page(functions: list, nodes: list, numpy: str, title: str, path: str | None 
     derived_html = _rows(_derivative_rows(derived, highlight(derived_text, links), primal_ids))
     name = html.escape(title)
     heading = " and ".join(html.escape(os.path.basename(f)) for f, _, _ in files) or html.escape(path)
-    graph = f'<section id="graph"><h2>Computational graph</h2><div class="graph">{graph_svg}</div></section>' \
-        if graph_svg else ""
+    graph = _graph_section(graph_svg) if graph_svg else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
