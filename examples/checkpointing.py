@@ -50,6 +50,7 @@ import tracemalloc
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 from tangent_src.memory import nbytes
 from tangent_src.runtime.checkpoint import Checkpoints, binomial, extra_steps, repetitions
 
@@ -271,12 +272,8 @@ def check(results):
 
 
 def plot(results, path="checkpointing.png"):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     rows = results["rows"]
     fig, axes = plt.subplots(len(PROGRAMS), 2, figsize=(10, 4 * len(PROGRAMS)), squeeze=False)
@@ -292,10 +289,7 @@ def plot(results, path="checkpointing.png"):
         row_axes[1].set(xscale="log", yscale="log", xlabel="T (loop steps)", ylabel="gradient time (ms)",
                         title=f"{name}: time")
         row_axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main(argv=()):
@@ -304,12 +298,7 @@ def main(argv=()):
     parser.add_argument("--snapshots", type=int, default=10, help="snapshots for binomial checkpointing")
     options = parser.parse_args(list(argv))
     results = run([int(s) for s in options.steps.split(",")], options.snapshots)
-    print(table(results))
-    if plot(results):
-        print("saved checkpointing.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(results, table, plot, check, "checkpointing")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ import time
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 
 HIDDEN = 64
 FIXED = 32  # the width held fixed while the other one varies
@@ -174,12 +175,8 @@ def check(results: dict) -> None:
 
 
 def plot(results: dict, path: str = "forward_vs_reverse.png") -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, part, varied, fixed in ((axes[0], "vary n", "n", "m"), (axes[1], "vary m", "m", "n")):
@@ -192,20 +189,11 @@ def plot(results: dict, path: str = "forward_vs_reverse.png") -> bool:
         ax.set(xscale="log", yscale="log", xlabel=varied, ylabel="Jacobian time (ms)",
                title=f"{fixed} = {FIXED}, {varied} varied")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main() -> int:
-    results = run()
-    print(table(results))
-    if plot(results):
-        print("saved forward_vs_reverse.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(run(), table, plot, check, "forward_vs_reverse")
 
 
 if __name__ == "__main__":

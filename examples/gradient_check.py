@@ -38,6 +38,7 @@ import sys
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 from tangent_src.differences import SCHEMES, derivative
 
 EPS = float(np.finfo(np.float64).eps)
@@ -135,12 +136,8 @@ def check(results: dict) -> None:
 
 
 def plot(results: dict, path: str = "gradient_check.png") -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(8, 5.5))
     floor = EPS / 10  # an error of exactly zero drawn at the bottom
@@ -156,20 +153,11 @@ def plot(results: dict, path: str = "gradient_check.png") -> bool:
            title="f = exp(sin x): truncation (slope p) against rounding (slope -1); dotted: default h")
     ax.invert_xaxis()
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main() -> int:
-    results = run()
-    print(table(results))
-    if plot(results):
-        print("saved gradient_check.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(run(), table, plot, check, "gradient_check")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ import sys
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 
 DEPTH, WIDTH, BATCH = 20, 64, 32
 SHOWN = (1, 5, 10, 15, 20)  # the layers in the table
@@ -160,12 +161,8 @@ def check(results: dict) -> None:
 
 
 def plot(results: dict, path: str = "gradient_flow.png") -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(13, 4), sharey=True)
     layers = np.arange(1, DEPTH + 1)
@@ -176,20 +173,11 @@ def plot(results: dict, path: str = "gradient_flow.png") -> bool:
         ax.legend(fontsize=8)
     axes[0].set_ylabel("||dL/dW_l||")
     fig.suptitle(f"gradient norm against depth, {DEPTH} layers")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main() -> int:
-    results = run()
-    print(table(results))
-    if plot(results):
-        print("saved gradient_flow.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(run(), table, plot, check, "gradient_flow")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 
 try:
     import scipy.optimize
@@ -305,12 +306,8 @@ def check(results):
 
 
 def plot(results, path="hessian_newton.png"):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     problems = results["problems"]
     fig, axes = plt.subplots(1, len(problems), figsize=(6 * len(problems), 4))
@@ -323,20 +320,11 @@ def plot(results, path="hessian_newton.png"):
                title=p["name"])
         ax.set_xlim(left=0)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main():
-    results = run()
-    print(table(results))
-    if plot(results):
-        print("saved hessian_newton.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(run(), table, plot, check, "hessian_newton")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import sys
 import numpy as np
 
 import tangent_src as ts
+from walkthrough import experiment, pyplot, save
 
 LAYERS, WIDTH, BATCH = 5, 32, 16
 EXTENDED = np.finfo(np.longdouble).eps < np.finfo(np.float64).eps  # longdouble more precise than float64
@@ -132,12 +133,8 @@ def check(results: dict) -> None:
 
 
 def plot(results: dict, path: str = "precision.png") -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     fig, ax = plt.subplots(figsize=(7, 4.5))
     layers = np.arange(1, LAYERS + 1)
@@ -148,20 +145,11 @@ def plot(results: dict, path: str = "precision.png") -> bool:
     ax.set(yscale="log", xlabel="layer l", ylabel="relative error of dL/dW_l", xticks=layers,
            title="gradient error by precision (reference: extended precision)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
+    return save(fig, path)
 
 
 def main() -> int:
-    results = run()
-    print(table(results))
-    if plot(results):
-        print("saved precision.png")
-    check(results)
-    print("all checks passed")
-    return 0
+    return experiment(run(), table, plot, check, "precision")
 
 
 if __name__ == "__main__":

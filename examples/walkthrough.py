@@ -38,3 +38,40 @@ def report_missing(missing, where):
     for line in missing:
         print(f"FAILED: the generated code no longer contains {line!r}; update {where}")
     return not missing
+
+
+# ---------------------------------------------------------------- the experiments' shared frame
+
+
+def pyplot():
+    """matplotlib.pyplot drawing to files only (the Agg backend), or None where matplotlib is not
+    installed: the experiments print their tables and check their numbers without it."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save(fig, path):
+    """Lay fig out, write it to path and free it; True (a plot was saved)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def experiment(results, table, plot, check, name):
+    """What every experiment's main does with its results: print the table, save the plot (where
+    matplotlib is installed) as name.png, then assert what the course says the numbers show."""
+    print(table(results))
+    if plot(results, f"{name}.png"):
+        print(f"saved {name}.png")
+    check(results)
+    print("all checks passed")
+    return 0
