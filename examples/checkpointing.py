@@ -185,7 +185,7 @@ def measure_one(name, steps, snapshots, repeat, library_report=False):
     the full tape's gradient."""
     fn, wrt, args = program(name, steps, np.random.default_rng(0))
     schedules = ("full", "sqrt", snapshots)
-    gradients = [ts.grad(fn, wrt, checkpoint=None if s == "full" else s) for s in schedules]
+    gradients = [ts.grad(fn, wrt) if s == "full" else ts.grad(fn, wrt, checkpoint=s) for s in schedules]
     forward, *times = best_times([fn, *gradients], args, repeat)  # (the first round makes the gradients)
     rows, expected = [], None
     for schedule, gradient, seconds in zip(schedules, gradients, times):

@@ -25,6 +25,7 @@ default is small, so that the example runs in seconds in the tests; there it als
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -123,13 +124,13 @@ def check(results: dict) -> None:
         assert difference < 1e-6, f"the cluster's optimum is {difference:.1e} from numpy's"
 
 
-def main() -> None:
+def main(argv=()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--chunk", type=int, default=5_000, help="rows per chunk")
     parser.add_argument("--workers", type=int, default=2, help="of the local cluster")
     parser.add_argument("--scheduler", help="address of an existing cluster's scheduler (tcp://HOST:8786)")
-    args = parser.parse_args()
+    args = parser.parse_args(list(argv))
     if args.scheduler:
         client, cluster = Client(args.scheduler), None
     else:
@@ -147,4 +148,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -18,6 +18,8 @@ Skipped without dask and distributed (the test extra installs them; .ci/run does
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -252,13 +254,14 @@ def test_the_module_tangent_src_derive_writes_runs_lazily_too(client, data, tmp_
 
     from tangent_src.cli import main
 
-    (tmp_path / "model.py").write_text(STANDALONE_MODEL)
-    written = tmp_path / "grad_model.py"
-    assert main(["derive", str(tmp_path / "model.py"), "loss", "--wrt", "w,b", "--mode", "value_and_grad",
-                 "--module", "model", "-o", str(written)]) == 0
+    (tmp_path / "dask_model.py").write_text(STANDALONE_MODEL)  # a name no other test's module has
+    written = tmp_path / "grad_dask_model.py"
+    assert main(["derive", str(tmp_path / "dask_model.py"), "loss", "--wrt", "w,b", "--mode", "value_and_grad",
+                 "--module", "dask_model", "-o", str(written)]) == 0
     assert "tangent_src" not in "".join(line for line in written.read_text().splitlines(True)
                                         if line.startswith(("import", "from")))
-    monkeypatch.syspath_prepend(str(tmp_path))  # it imports sigmoid from the user's model.py
+    monkeypatch.syspath_prepend(str(tmp_path))  # it imports sigmoid from the user's dask_model.py
+    monkeypatch.delitem(sys.modules, "dask_model", raising=False)
     spec = importlib.util.spec_from_file_location("grad_model_for_dask", written)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
