@@ -283,3 +283,27 @@ def test_the_cluster_benchmark_times_both_gradients(client):
     text = cluster.section({8_000: {**numpy_side, "1 worker": 1.0, "hand-written, 1 worker": 1.0,
                                     "2 workers": 0.5, "hand-written, 2 workers": 0.5}})
     assert text.startswith(cluster.SECTION) and "| 8e+03 |" in text
+
+
+def test_no_runtime_helper_asks_an_array_for_its_values():
+    """Read the helpers' source: none calls np.size (which may compute a lazy array: sizes come
+    from shapes, size_of), float(), bool() or .item() on an array, nor np.add.at outside
+    scatter_add (dask's ufuncs have no .at). The tests above run some helpers; this covers all."""
+    import ast
+    import pathlib
+
+    import tangent_src.runtime as runtime
+
+    found = []
+    for path in sorted(pathlib.Path(runtime.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        scatter = {id(node) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "scatter_add"
+                   for node in ast.walk(f)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name in ("np.size", "float", "bool") or name.endswith(".item") \
+                    or (name == "np.add.at" and id(node) not in scatter):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == [], "helpers that ask an array for its values:\n" + "\n".join(found)

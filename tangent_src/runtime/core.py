@@ -86,9 +86,15 @@ def _positive_axes(axis, ndim):
     return tuple(a % ndim for a in axes)
 
 
+def size_of(x):
+    """x's number of elements, from its shape: np.size may compute a lazy array (an array type
+    whose sizes are known only once its values are)."""
+    return math.prod(_shape(x))
+
+
 def reduced_size(x, z):
     """How many elements of x were reduced into each element of z (for mean)."""
-    return math.prod(_shape(x)) // math.prod(_shape(z))  # shapes, not np.size: a lazy array stays lazy
+    return size_of(x) // size_of(z)
 
 
 def extremum_weights(x, z, axis=None, keepdims=False):

@@ -6,7 +6,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 
 import numpy as np
 
-from .core import dot_adjoint_lhs, dot_adjoint_rhs, inverse_axes, mT, unbroadcast
+from .core import dot_adjoint_lhs, dot_adjoint_rhs, inverse_axes, mT, size_of, unbroadcast
 from .decompositions import divided_by_gaps, unequal_at_ties
 
 # ---------------------------------------------------------------- products and numpy.linalg (rules/linear_algebra.py)
@@ -337,7 +337,7 @@ def lstsq_tangent(a, b, da, db, z):
     r = bc - a @ xc
     change = dbc - da @ xc
     dx = _solve_uncolumns(np.linalg.solve(mT(a) @ a, mT(da) @ r + mT(a) @ change), b)
-    dres = res * 0 if np.size(res) == 0 else np.reshape(2 * np.sum(r * change, axis=-2), np.shape(res))
+    dres = res * 0 if size_of(res) == 0 else np.reshape(2 * np.sum(r * change, axis=-2), np.shape(res))
     u, _, vt = np.linalg.svd(a, full_matrices=False)
     ds = np.sum(u * (da @ mT(vt)), axis=-2)
     return dx, dres, rank * 0, ds
@@ -351,7 +351,7 @@ def _lstsq_parts(g, a, b, z):
     r = _solve_columns(b, b) - a @ xc
     y = np.linalg.solve(mT(a) @ a, _solve_columns(gx, b))
     gb = a @ y
-    if np.size(res):
+    if size_of(res):
         gb = gb + 2 * r * gres
     return xc, r, y, gb, gs
 
@@ -474,9 +474,9 @@ def unconvolve(g, like, other, mode="full"):
     "same"). So ba[i] = sum_k gc[k] v[k - i], gc = g put back in that window of zeros: the
     correlation of gc with v, correlate(gc, v, "valid").
     """
-    size = np.size(like) + np.size(other) - 1
+    size = size_of(like) + size_of(other) - 1
     start = (size - np.shape(g)[0]) // 2
     gc = np.concatenate([np.zeros_like(g, shape=(start,)), g,
                          np.zeros_like(g, shape=(size - start - np.shape(g)[0],))])
-    other = other + np.zeros_like(g, shape=(np.size(other),))  # 1-D, on g's device (also for a scalar)
+    other = other + np.zeros_like(g, shape=(size_of(other),))  # 1-D, on g's device (also for a scalar)
     return np.reshape(np.correlate(gc, other, mode="valid"), np.shape(like))

@@ -6,7 +6,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 
 import numpy as np
 
-from .core import List, _shape, scatter_add, unbroadcast
+from .core import List, _shape, scatter_add, size_of, unbroadcast
 
 # ---------------------------------------------------------------- data movement and scipy.special
 # (rules/movement.py and rules/special.py)
@@ -323,7 +323,7 @@ def unhsplit(g, like):
 
 def _append_edge(arr, axis):
     """Where np.append(arr, values, axis) starts the values: arr's length along axis (its size if None)."""
-    return np.size(arr) if axis is None else _shape(arr)[axis]
+    return size_of(arr) if axis is None else _shape(arr)[axis]
 
 
 def _append_piece(g, axis, start, stop):
