@@ -141,20 +141,10 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         if os.path.exists(target) and not args.force:
             print(f"tangent-src: {target} exists; pass --force to overwrite it", file=sys.stderr)
             return EXISTS
-    try:
-        text, page = build(args, argv)
-    except InternalError as err:  # a TransformError too, but our bug, not the user's code
-        print(f"tangent-src: internal error, please report it: {err}", file=sys.stderr)
-        return INTERNAL
-    except TransformError as err:
-        print(f"tangent-src: {err}", file=sys.stderr)
-        return TRANSFORM_FAILED
-    except OSError as err:
-        print(f"tangent-src: cannot read {args.file}: {err}", file=sys.stderr)
-        return IO_FAILED
-    except Exception as err:  # noqa: BLE001  (a bug: say so, write nothing)
-        print(f"tangent-src: internal error, please report it: {type(err).__name__}: {err}", file=sys.stderr)
-        return INTERNAL
+    made, failed = reported(lambda: build(args, argv), args.file)
+    if failed is not None:
+        return failed
+    text, page = made
     try:
         for target, content in ((args.output, text), (args.html, page)):
             if target and content is not None:
@@ -168,6 +158,31 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     if not args.output:
         sys.stdout.write(text)
     return OK
+
+
+def reported(make, path: str, also: tuple = ()) -> tuple[object, int | None]:
+    """(make(), None); or, where it raised, (None, the exit code) after saying why on stderr: our
+    bug (INTERNAL: an InternalError, or any exception no other case names), the user's code
+    (TRANSFORM_FAILED), a file that cannot be read (IO_FAILED). `also` holds (exception types,
+    exit code) pairs the command adds, checked after TransformError; nothing is written."""
+    try:
+        return make(), None
+    except InternalError as err:  # a TransformError too, but our bug, not the user's code
+        print(f"tangent-src: internal error, please report it: {err}", file=sys.stderr)
+        return None, INTERNAL
+    except TransformError as err:
+        print(f"tangent-src: {err}", file=sys.stderr)
+        return None, TRANSFORM_FAILED
+    except Exception as err:  # noqa: BLE001  (a bug: say so, write nothing)
+        for kinds, code in also:
+            if isinstance(err, kinds):
+                print(f"tangent-src: {err}", file=sys.stderr)
+                return None, code
+        if isinstance(err, OSError):
+            print(f"tangent-src: cannot read {path}: {err}", file=sys.stderr)
+            return None, IO_FAILED
+        print(f"tangent-src: internal error, please report it: {type(err).__name__}: {err}", file=sys.stderr)
+        return None, INTERNAL
 
 
 def build(args: argparse.Namespace, argv: list[str] | None) -> tuple[str, str | None]:

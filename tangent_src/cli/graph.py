@@ -14,8 +14,7 @@ import os
 import sys
 
 from ..codegen.graph import GraphvizNotFound
-from ..errors import InternalError, TransformError
-from .derive import EXISTS, INTERNAL, IO_FAILED, OK, TRANSFORM_FAILED, USAGE, write_atomically
+from .derive import EXISTS, IO_FAILED, OK, USAGE, reported, write_atomically
 
 NO_GRAPHVIZ = 6  # the graphviz package or Graphviz's `dot` program is missing (the message says how to install it)
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
@@ -78,24 +77,14 @@ def run(args: argparse.Namespace) -> int:
     if args.output and os.path.exists(args.output) and not args.force:
         print(f"tangent-src: {args.output} exists; pass --force to overwrite it", file=sys.stderr)
         return EXISTS
-    try:
-        drawn = build(args)
-        content = drawn.dot().encode("utf-8") if extension in ("dot", "gv") else drawn.pipe(extension)
-    except InternalError as err:
-        print(f"tangent-src: internal error, please report it: {err}", file=sys.stderr)
-        return INTERNAL
-    except TransformError as err:
-        print(f"tangent-src: {err}", file=sys.stderr)
-        return TRANSFORM_FAILED
-    except (ImportError, GraphvizNotFound) as err:  # the graphviz package, Graphviz's dot
-        print(f"tangent-src: {err}", file=sys.stderr)
-        return NO_GRAPHVIZ
-    except OSError as err:
-        print(f"tangent-src: cannot read {args.file}: {err}", file=sys.stderr)
-        return IO_FAILED
-    except Exception as err:  # noqa: BLE001  (a bug: say so, write nothing)
-        print(f"tangent-src: internal error, please report it: {type(err).__name__}: {err}", file=sys.stderr)
-        return INTERNAL
+    def drawn() -> bytes:
+        graph = build(args)
+        return graph.dot().encode("utf-8") if extension in ("dot", "gv") else graph.pipe(extension)
+
+    # the graphviz package or Graphviz's dot missing: the message says how to install it
+    content, failed = reported(drawn, args.file, also=(((ImportError, GraphvizNotFound), NO_GRAPHVIZ),))
+    if failed is not None:
+        return failed
     if not args.output:
         sys.stdout.write(content.decode("utf-8"))
         return OK
