@@ -13,6 +13,7 @@ from ..runtime import (  # noqa: F401  (names used by templates)
     cast_derivative,
     constant_only,
     none_of,
+    selected,
     partitioned_like,
     unappend_head,
     unappend_tail,
@@ -341,7 +342,7 @@ def select(condlist, choicelist, default=0):
     """z = choicelist[i] where condlist[i] is the first condition to hold, default where none does"""
 
     def tangent(dchoicelist, ddefault):
-        return np.select(condlist, dchoicelist) + ddefault * none_of(condlist)
+        return selected(condlist, dchoicelist) + ddefault * none_of(condlist)
 
     def adjoint(bz):
         return unselect(bz, condlist, like=choicelist), unbroadcast(bz * none_of(condlist), like=default)

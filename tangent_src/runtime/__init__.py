@@ -74,6 +74,7 @@ from .movement import (  # noqa: F401
     untake_along_axis,
     unselect,
     none_of,
+    selected,
     sorted_like,
     unsort,
     cast_derivative,

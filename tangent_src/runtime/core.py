@@ -235,9 +235,15 @@ def unstack(g, axis=0):
 
 def unconcatenate(g, like, axis=0):
     """Adjoint of np.concatenate(arrays, axis): g split where the arrays were joined."""
-    sizes = [np.shape(a)[axis] for a in like]
-    edges = [sum(sizes[:k]) for k in range(1, len(sizes))]
-    return List(np.split(g, edges, axis=axis))
+    return List(pieces_along(g, [np.shape(a)[axis] for a in like], axis))
+
+
+def pieces_along(g, sizes, axis):
+    """g cut along axis into consecutive pieces of the sizes (views, as np.split makes): by
+    slicing, which every array type has, where np.split is not (dask's computes the array)."""
+    before = (slice(None),) * (axis % np.ndim(g))
+    edges = [sum(sizes[:k]) for k in range(len(sizes) + 1)]
+    return [g[before + (slice(start, stop),)] for start, stop in zip(edges, edges[1:])]
 
 
 class Dict(dict):

@@ -6,7 +6,7 @@ Stage: none (run time); see tangent_src/runtime/__init__.py.
 
 import numpy as np
 
-from .core import List, _shape, scatter_add, size_of, unbroadcast
+from .core import List, _shape, pieces_along, scatter_add, size_of, unbroadcast
 
 # ---------------------------------------------------------------- data movement and scipy.special
 # (rules/movement.py and rules/special.py)
@@ -16,8 +16,7 @@ def _unjoin_items(g, like, axis, ndmin):
     """g cut where np.concatenate joined the items of like along axis, each item first raised
     to ndmin dimensions (as np.hstack and np.vstack do), and each piece shaped like its item."""
     sizes = [np.shape(a)[axis] if np.ndim(a) >= ndmin else 1 for a in like]
-    edges = [sum(sizes[:k]) for k in range(1, len(sizes))]
-    pieces = [np.reshape(p, np.shape(a)) for p, a in zip(np.split(g, edges, axis=axis), like)]
+    pieces = [np.reshape(p, np.shape(a)) for p, a in zip(pieces_along(g, sizes, axis), like)]
     return List(pieces) if isinstance(like, (list, tuple)) else np.stack(pieces)
 
 
@@ -176,6 +175,17 @@ def unselect(g, condlist, like):
         taken.append(unbroadcast(g * here, like=choice))
         earlier = np.logical_or(earlier, condition)
     return List(taken) if isinstance(like, (list, tuple)) else np.stack(taken)
+
+
+def selected(condlist, choicelist):
+    """np.select(condlist, choicelist) (default 0), the first condition that holds choosing, as
+    nested np.where: the tangent of select. Not np.select itself: an array type may name a
+    select's result by the function alone (dask 2026.8 does), so that the tangent's select and
+    the function's own, in one graph, would be taken for one value."""
+    found = 0
+    for condition, choice in reversed(list(zip(condlist, choicelist))):
+        found = np.where(condition, choice, found)
+    return found
 
 
 def none_of(conditions):
