@@ -233,18 +233,11 @@ def test_embedding_lookup_with_repeated_words(client, data, loss):
     assert_same(ts.grad(loss)(E, words, targets), expected)  # the numpy path is untouched
 
 
-STANDALONE_MODEL = '''import numpy as np
+def standalone_model() -> str:
+    """The logistic regression above as a file of its own, as a user's model.py would hold it."""
+    import inspect
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def loss(w, b, X, y, reg):
-    p = sigmoid(X @ w + b)
-    data = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    return data + 0.5 * reg * np.sum(w * w)
-'''
+    return "import numpy as np\n\n\n" + inspect.getsource(sigmoid) + "\n\n" + inspect.getsource(logistic_loss)
 
 
 def test_the_module_tangent_src_derive_writes_runs_lazily_too(client, data, tmp_path, monkeypatch):
@@ -254,9 +247,9 @@ def test_the_module_tangent_src_derive_writes_runs_lazily_too(client, data, tmp_
 
     from tangent_src.cli import main
 
-    (tmp_path / "dask_model.py").write_text(STANDALONE_MODEL)  # a name no other test's module has
+    (tmp_path / "dask_model.py").write_text(standalone_model())  # a name no other test's module has
     written = tmp_path / "grad_dask_model.py"
-    assert main(["derive", str(tmp_path / "dask_model.py"), "loss", "--wrt", "w,b", "--mode", "value_and_grad",
+    assert main(["derive", str(tmp_path / "dask_model.py"), "logistic_loss", "--wrt", "w,b", "--mode", "value_and_grad",
                  "--module", "dask_model", "-o", str(written)]) == 0
     assert "tangent_src" not in "".join(line for line in written.read_text().splitlines(True)
                                         if line.startswith(("import", "from")))
@@ -267,7 +260,7 @@ def test_the_module_tangent_src_derive_writes_runs_lazily_too(client, data, tmp_
     spec.loader.exec_module(module)
     X, y, w = data["X"], data["y"], data["w"]
     expected = ts.value_and_grad(logistic_loss, wrt=(0, 1))(w, 0.1, X, y, 0.01)
-    value, (gw, gb) = lazily(module.value_and_grad_loss, w, 0.1, chunked(X), chunked(y), 0.01)
+    value, (gw, gb) = lazily(module.value_and_grad_logistic_loss, w, 0.1, chunked(X), chunked(y), 0.01)
     assert all(dask.is_dask_collection(x) for x in (value, gw, gb))
     assert_same(dask.compute(value, gw, gb), (expected[0], *expected[1]))
 

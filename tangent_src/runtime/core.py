@@ -363,8 +363,7 @@ def scatter_add(out, index, g):
     except TypeError:
         if isinstance(out, np.ndarray):
             raise
-    shape = _shape(out)
-    size = math.prod(shape)
+    shape, size = _shape(out), size_of(out)
     positions = np.reshape(np.arange(size, like=out), shape)[index]
     positions, g = np.broadcast_arrays(positions, g)
     positions, g = np.reshape(positions, (-1,)), np.reshape(g, (-1,))
@@ -382,10 +381,10 @@ def _on_array_type(out, *operands):
     (a lazy or device array beside a numpy out), so that putting it into out converts nothing."""
     if not isinstance(out, np.ndarray):
         return out
-    parts = [part for x in operands for part in (x if isinstance(x, tuple) else (x,))]
-    for part in parts:
-        if not isinstance(part, np.ndarray) and hasattr(part, "__array_function__"):
-            return np.zeros_like(part, shape=out.shape, dtype=out.dtype) + out
+    for x in operands:
+        for part in x if isinstance(x, tuple) else (x,):
+            if not isinstance(part, np.ndarray) and hasattr(part, "__array_function__"):
+                return np.zeros_like(part, shape=out.shape, dtype=out.dtype) + out
     return out
 
 
